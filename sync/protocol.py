@@ -1,0 +1,256 @@
+"""Sync protocol v1: the wire models shared by the kiosk sync client and the county hub.
+
+Plain pydantic v2 models and constants; no Qt, no kiosk or hub imports, so both ends can
+depend on this module alone. The hub validates every input against these models.
+
+General rules
+-------------
+* Every device request carries ``X-Kiosk-Protocol: 1``.  A missing header or another major
+  version gets **426** ``{"error": "protocol_version", "message": ..., "supported": [1]}``.
+  (Staff endpoints under ``/v1/staff`` and the HTML dashboard do not need the header.)
+* Every error body is ``{"error": <code>, "message": <human text>}`` (see `ErrorBody`).
+* Device requests (all but enroll) carry ``Authorization: Bearer <device token>``.  Device
+  tokens start with ``dev_``; staff API keys start with ``stf_``; neither is ever accepted in
+  place of the other.  Unknown, revoked or wrong-kind token -> **401** ``unauthorized``.
+* Hub timestamps (``hub_time``, ``decided_at``, ``received_at``) are ISO 8601 UTC strings
+  from the hub's clock.  Kiosk timestamps (``created_at``, ``finalized_at``) are kept exactly
+  as reported and never used for ordering or authentication; the hub orders by its own
+  sequence numbers.
+* Responses may be gzip-compressed when the client sends ``Accept-Encoding: gzip``.
+
+Endpoints
+---------
+``POST /v1/enroll``  body `EnrollRequest` -> 200 `EnrollResponse`.
+    Trades a one-time enrollment code (issued by ``county-hub enroll-code``) for a device id
+    and token.  Codes expire (24 h by default) and work once.  Unknown code -> 401
+    ``bad_code``; used -> 410 ``code_used``; expired -> 410 ``code_expired``.  Enrolling a
+    station again REVOKES every earlier device of that station: one kiosk per station, since
+    tracking numbers carry a per-station sequence made offline.
+
+``POST /v1/push``  body `PushRequest` as JSON, ``Content-Type: application/json``, normally
+    ``Content-Encoding: gzip`` (identity also accepted) -> 200 `PushResponse`.
+    The hub validates the whole body first (malformed -> 422 ``invalid``, nothing stored),
+    writes the batch in ONE transaction, commits, and only then answers per record:
+    ``stored``; ``duplicate`` (that uuid is already on the hub -- re-sending is always safe,
+    whatever the ``batch_id``); ``rejected`` with a reason (tracking number of another station,
+    tracking number already used by a different uuid).  An unknown ``service_code`` or an old
+    ``catalog_version`` is never a reason to reject.  ``missing_blobs`` lists the attachment
+    hashes referenced by this batch's stored/duplicate records that the hub does not hold
+    complete: upload exactly those.  Body bounds: `MAX_PUSH_BYTES` compressed,
+    `MAX_PUSH_JSON_BYTES` decompressed (-> 413 ``too_large``), `MAX_BATCH` applications.
+
+``HEAD /v1/blobs/{sha256}`` -> 200 with headers ``Upload-Offset`` and ``Upload-Length``
+    (offset == length once complete), or 404 when no upload was ever started.
+
+``PATCH /v1/blobs/{sha256}``  headers ``Upload-Offset: N``, ``Upload-Length: TOTAL``,
+    ``Content-Type: application/offset+octet-stream``; body = the next chunk
+    (≤ `MAX_CHUNK_BYTES`; TOTAL ≤ `MAX_BLOB_BYTES`) -> 200 `BlobStatus` (also in the
+    ``Upload-Offset`` / ``Upload-Length`` headers).  Resumable, content addressed (tus-like):
+    * N must equal the hub's current offset, else 409 ``offset_mismatch`` with the hub's
+      offset in ``Upload-Offset`` -- resume from there.
+    * The hash must be 64 lowercase hex (else 400 ``bad_hash``) and be referenced by an
+      application of the device's own station (else 403 ``not_referenced``); TOTAL must equal
+      the ``size`` of such a reference (else 422 ``length_mismatch``).
+    * Chunks are appended durably (fsync) before the answer.  When the offset reaches TOTAL
+      the hub verifies SHA-256: mismatch -> 422 ``hash_mismatch`` and the partial upload is
+      discarded (start again at offset 0).  Already complete -> 200 with offset == length.
+
+``GET /v1/pull?cursor=N&catalog_version=V&limit=L`` -> 200 `PullResponse`.
+    Decisions for the device's station with hub ``seq`` > N, ordered by ``seq`` (at most L,
+    default and maximum `MAX_PULL`), ``more`` when there are further ones, and the full
+    catalog JSON when the hub has a version newer than V.  Store ``cursor`` after applying
+    the decisions; applying the same page twice changes nothing.
+
+Staff API (``Authorization: Bearer stf_...``), documented in ``county/app.py``:
+``GET /v1/staff/queue``, ``POST /v1/staff/decisions``, ``GET /v1/staff/applications/{no}``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+PROTOCOL_VERSION = 1
+SUPPORTED_VERSIONS: tuple[int, ...] = (1,)
+PROTOCOL_HEADER = "X-Kiosk-Protocol"
+OFFSET_HEADER = "Upload-Offset"
+LENGTH_HEADER = "Upload-Length"
+DEVICE_TOKEN_PREFIX = "dev_"
+STAFF_KEY_PREFIX = "stf_"
+
+MAX_BATCH = 500
+"""Most applications in one push."""
+MAX_PUSH_BYTES = 4 * 1024 * 1024
+"""Largest push body on the wire (compressed)."""
+MAX_PUSH_JSON_BYTES = 16 * 1024 * 1024
+"""Largest push body after decompression (zip-bomb guard)."""
+MAX_CHUNK_BYTES = 1024 * 1024
+"""Largest blob chunk in one PATCH."""
+MAX_BLOB_BYTES = 20 * 1024 * 1024
+"""Largest attachment."""
+MAX_PULL = 500
+"""Most decisions in one pull page."""
+
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+STATION_RE = re.compile(r"^[A-Za-z0-9_.]{1,32}$")
+
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+ShortStr = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+TRACKING_PATTERN = r"^[A-Za-z0-9_.]{1,32}-[A-Za-z0-9_.-]{1,40}$"
+TrackingNo = Annotated[str, StringConstraints(pattern=TRACKING_PATTERN)]
+"""Station code, '-', then the station's own date/sequence/check part."""
+Timestamp = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+JsonScalar = Annotated[str, StringConstraints(max_length=4000)] | int | float | bool | None
+FieldValue = JsonScalar | Annotated[list[JsonScalar], Field(max_length=100)]
+Status = Literal["in_review", "approved", "rejected", "needs_info"]
+PushOutcome = Literal["stored", "duplicate", "rejected"]
+
+
+def is_sha256(value: str) -> bool:
+    """True for exactly 64 lowercase hex digits: the only form a blob name may take."""
+    return bool(SHA256_RE.fullmatch(value))
+
+
+def station_of(tracking_no: str) -> str:
+    """The station code of a tracking number: the part before the first '-'."""
+    return tracking_no.split("-", 1)[0]
+
+
+class _Request(BaseModel):
+    """Inputs to the hub: unknown keys are an error, so nothing is silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Response(BaseModel):
+    """Outputs of the hub: unknown keys are ignored so older clients keep working."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class ErrorBody(_Response):
+    """Every error response: a stable machine code and a human message."""
+
+    error: str
+    message: str
+    supported: list[int] | None = None
+
+
+class EnrollRequest(_Request):
+    protocol: int = PROTOCOL_VERSION
+    code: Annotated[str, StringConstraints(min_length=4, max_length=64)]
+    device_name: Annotated[str, StringConstraints(max_length=100)] = ""
+
+
+class EnrollResponse(_Response):
+    device_id: str
+    token: str
+    station_code: str
+    hub_time: str
+
+
+class ResidentRecord(_Request):
+    id_number: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    phone: Annotated[str, StringConstraints(max_length=32)] | None = None
+    address: Annotated[str, StringConstraints(max_length=300)] | None = None
+
+
+class AttachmentRef(_Request):
+    field: ShortStr
+    sha256: Sha256
+    size: Annotated[int, Field(ge=0, le=MAX_BLOB_BYTES)]
+    mime: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    filename: Annotated[str, StringConstraints(max_length=200)] = ""
+
+
+def _check_timestamp(value: str) -> str:
+    """Must parse as ISO 8601; the original string is kept as reported."""
+    try:
+        datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"not an ISO 8601 timestamp: {value!r}") from exc
+    return value
+
+
+class ApplicationRecord(_Request):
+    """One finalized application as the kiosk queued it (immutable after finalize)."""
+
+    uuid: UUID
+    tracking_no: Annotated[
+        str, StringConstraints(pattern=r"^[A-Za-z0-9_.]{1,32}-[A-Za-z0-9-]{1,40}$")
+    ]
+    service_code: ShortStr
+    catalog_version: Annotated[int, Field(ge=0)]
+    resident: ResidentRecord
+    fields: Annotated[dict[ShortStr, FieldValue], Field(max_length=100)] = {}
+    attachments: Annotated[list[AttachmentRef], Field(max_length=20)] = []
+    created_at: Timestamp
+    finalized_at: Timestamp
+    operator: Annotated[str, StringConstraints(max_length=64)] | None = None
+    amendments: Annotated[list[dict[str, Any]], Field(max_length=50)] = []
+
+    _created = field_validator("created_at", "finalized_at")(_check_timestamp)
+
+
+class PushRequest(_Request):
+    protocol: int = PROTOCOL_VERSION
+    batch_id: UUID
+    applications: Annotated[list[ApplicationRecord], Field(max_length=MAX_BATCH)]
+
+
+class PushResult(_Response):
+    uuid: UUID
+    result: PushOutcome
+    reason: str | None = None
+
+
+class PushResponse(_Response):
+    results: list[PushResult]
+    missing_blobs: list[str] = []
+    hub_time: str
+
+
+class BlobStatus(_Response):
+    sha256: str
+    size: int
+    offset: int
+    complete: bool
+
+
+class Decision(_Response):
+    seq: int
+    uuid: UUID
+    tracking_no: str
+    status: Status
+    note: str | None = None
+    decided_at: str
+
+
+class PullResponse(_Response):
+    cursor: int
+    decisions: list[Decision] = []
+    catalog: dict[str, Any] | None = None
+    more: bool = False
+
+
+def encode_push(request: PushRequest, *, level: int = 9) -> bytes:
+    """The gzip body for ``POST /v1/push``: None values and defaults are left out."""
+    raw = request.model_dump_json(exclude_none=True, exclude_defaults=True).encode()
+    return gzip.compress(raw, compresslevel=level, mtime=0)
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    """Build the JSON error body shared by every hub error response."""
+    return {"error": code, "message": message, **extra}
+
+
+def dumps(model: BaseModel) -> str:
+    """Compact JSON of a response model (no None values) for the wire."""
+    return json.dumps(model.model_dump(mode="json", exclude_none=True), separators=(",", ":"))
