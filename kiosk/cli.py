@@ -1,0 +1,318 @@
+"""`kiosk` command line: a thin layer over kiosk.station for operators' IT support and scripts.
+
+JSON output shapes are a public contract (see README). Errors go to stderr in both
+languages with a non-zero exit code; bad input never changes the store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_INVALID = 2
+EXIT_NOT_SYNCED = 3
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def _err(msg: str) -> None:
+    sys.stderr.write(msg.rstrip() + "\n")
+
+
+def _station(args: argparse.Namespace, *, need_setup: bool = True):  # -> Station
+    from kiosk.settings import resolve_data_dir
+    from kiosk.station import Station, StationNotSetUp
+    from offline.store import open_store
+
+    station = Station(open_store(resolve_data_dir(args.data_dir)))
+    if need_setup and not station.is_set_up:
+        raise StationNotSetUp()
+    return station
+
+
+# ------------------------------------------------------------------------- commands
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    station = _station(args, need_setup=False)
+    station.init(args.station, args.name, operator=args.operator)
+    if args.phone:
+        station.update_settings({"station_phone": args.phone}, operator=args.operator)
+    print(f"station {station.code} ({station.name}) ready at {station.store.data_dir}")
+    return EXIT_OK
+
+
+def cmd_services(args: argparse.Namespace) -> int:
+    from kiosk.catalog import service_summary_json
+
+    if args.data_dir or _has_env_store():
+        catalog = _station(args, need_setup=False).catalog
+    else:
+        from kiosk.catalog import load_default_catalog
+
+        catalog = load_default_catalog()
+    if args.json:
+        _print_json([service_summary_json(s) for s in catalog.services])
+        return EXIT_OK
+    lang = args.lang
+    print(f"catalog version {catalog.version}")
+    for s in catalog.services:
+        print(f"{s.code:20} {s.name.get(lang)}  ({s.department.get(lang)}, {s.processing_days}d)")
+    return EXIT_OK
+
+
+def _has_env_store() -> bool:
+    import os
+
+    return bool(os.environ.get("KIOSK_DATA_DIR"))
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from kiosk.attachments import AttachmentRejected, read_attachment
+    from kiosk.validation import ValidationFailed
+
+    station = _station(args)
+    try:
+        data = json.loads(Path(args.data).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        _err(f"无法读取数据文件 / cannot read the data file {args.data}: {exc}")
+        return EXIT_INVALID
+    if not isinstance(data, dict) or not isinstance(data.get("resident"), dict):
+        _err('数据文件须含 "resident" 对象 / the data file needs a "resident" object')
+        return EXIT_INVALID
+    fields = data.get("fields") or {}
+    if not isinstance(fields, dict):
+        _err('"fields" 须为对象 / "fields" must be an object')
+        return EXIT_INVALID
+    attachments = []
+    for spec in args.attach or []:
+        name, sep, path = spec.partition("=")
+        if not sep or not name or not path:
+            _err(f"--attach 格式应为 字段=路径 / --attach must be FIELD=PATH, got {spec!r}")
+            return EXIT_INVALID
+        try:
+            attachments.append(read_attachment(name, path))
+        except AttachmentRejected as exc:
+            _err(f"{name}: {exc.message.zh} / {exc.message.en}")
+            return EXIT_INVALID
+    try:
+        app = station.file(
+            args.service, data["resident"], fields, attachments, operator=args.operator
+        )
+    except ValidationFailed as exc:
+        for e in exc.errors:
+            _err(f"{e.field}: {e.message.zh} / {e.message.en}")
+        return EXIT_INVALID
+    except KeyError as exc:
+        _err(f"未知服务 / unknown service: {exc}")
+        return EXIT_INVALID
+    if args.json:
+        _print_json(app.to_json())
+    else:
+        print(app.tracking_no)
+    return EXIT_OK
+
+
+def cmd_queue(args: argparse.Namespace) -> int:
+    from offline.store import QueueFilter
+
+    station = _station(args)
+    flt = QueueFilter(
+        state=args.state, service_code=args.service, status=args.status, search=args.search
+    )
+    rows = station.store.queue(flt, limit=args.limit, offset=args.offset)
+    if args.json:
+        out = []
+        for r in rows:
+            item = r.to_json()
+            item["status_note"] = None
+            if r.status is not None:
+                item["status_note"] = station.store.get_application(r.uuid).status_note
+            out.append(item)
+        _print_json(out)
+        return EXIT_OK
+    total = station.store.count(flt)
+    print(f"{station.code} {station.name}: {total} applications, {station.store.pending_count()} waiting to sync")
+    for r in rows:
+        print(f"{r.tracking_no or '(draft)':22} {r.service_code:20} {r.state:9} {r.status or '-':10} {r.created_at}")
+    return EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    station = _station(args)
+    app = station.application(args.tracking_no)
+    data = app.to_json()
+    data["resident"] = app.resident
+    data["fields"] = app.fields
+    data["attachments"] = [
+        {"field": a.field, "sha256": a.sha256, "size": a.size, "mime": a.mime, "filename": a.filename}
+        for a in app.attachments
+    ]
+    data["amendments"] = station.store.amendments(app.uuid)
+    data["decisions"] = station.store.decisions(app.uuid)
+    data["last_error"] = app.last_error
+    if args.json:
+        _print_json(data)
+        return EXIT_OK
+    from kiosk.privacy import mask_id_number, mask_name
+
+    service = station.catalog.services_by_code().get(app.service_code) if hasattr(
+        station.catalog, "services_by_code"
+    ) else None
+    print(f"{app.tracking_no}  {app.service_code}  {service.name.zh if service else ''}")
+    print(f"  resident: {mask_name(app.resident.get('name', ''))} {mask_id_number(app.resident.get('id_number', ''))}")
+    print(f"  state: {app.state}   county status: {app.status or '-'} {app.status_note or ''}")
+    print(f"  filed: {app.finalized_at or app.created_at}   operator: {app.operator or '-'}")
+    for k, v in app.fields.items():
+        print(f"  {k}: {v}")
+    for a in app.attachments:
+        print(f"  [{a.field}] {a.filename} {a.size} bytes {a.sha256[:12]}")
+    for d in data["decisions"]:
+        print(f"  decision #{d['seq']}: {d['status']} {d['note'] or ''} ({d['decided_at']})")
+    return EXIT_OK
+
+
+def cmd_receipt(args: argparse.Namespace) -> int:
+    station = _station(args)
+    pdf = station.receipt_pdf(
+        args.tracking_no, layout=args.layout, reprint=args.reprint, operator=args.operator
+    )
+    Path(args.out).write_bytes(pdf)
+    print(args.out)
+    return EXIT_OK
+
+
+def cmd_operator(args: argparse.Namespace) -> int:
+    station = _station(args, need_setup=False)
+    import getpass
+    import os
+
+    pin = os.environ.get("KIOSK_OPERATOR_PIN") or getpass.getpass("PIN: ")
+    station.store.add_operator(args.id, args.name, pin, role=args.role)
+    print(f"operator {args.id} saved")
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """The station at a glance (what `make run` shows where no display is available)."""
+    station = _station(args, need_setup=False)
+    store = station.store
+    print(f"data: {store.data_dir}")
+    if not station.is_set_up:
+        print("station: not set up — run: kiosk init --station CODE --name NAME")
+        return EXIT_OK
+    s = station.settings
+    print(f"station: {station.code} {station.name}")
+    print(f"hub: {s.hub_url or 'not enrolled'}")
+    print(f"applications: {store.count()}  waiting to sync: {store.pending_count()}")
+    print(f"catalog version: {station.catalog.version}, services: {len(station.catalog.services)}")
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kiosk", description="Village service-station kiosk")
+    p.add_argument("--data-dir", help="data directory (else KIOSK_DATA_DIR, else the user data dir)")
+    p.add_argument("--operator", help="operator id recorded in the audit log")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("init", help="set up this station's store (idempotent)")
+    s.add_argument("--station", required=True, help="station code, e.g. LX03")
+    s.add_argument("--name", required=True, help="station name")
+    s.add_argument("--phone", help="station phone shown on receipts")
+    s.set_defaults(func=cmd_init)
+
+    s = sub.add_parser("services", help="the service catalog")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--lang", choices=["zh", "en"], default="zh")
+    s.set_defaults(func=cmd_services)
+
+    s = sub.add_parser("new", help="validate, store and finalize an application")
+    s.add_argument("--service", required=True)
+    s.add_argument("--data", required=True, help="JSON: {resident: {...}, fields: {...}}")
+    s.add_argument("--attach", action="append", metavar="FIELD=PATH")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_new)
+
+    s = sub.add_parser("queue", help="list applications")
+    s.add_argument("--state", choices=["draft", "queued", "uploaded"])
+    s.add_argument("--service")
+    s.add_argument("--status", choices=["in_review", "approved", "rejected", "needs_info", "none"])
+    s.add_argument("--search", help="tracking number, ID number or name")
+    s.add_argument("--limit", type=int, default=1000)
+    s.add_argument("--offset", type=int, default=0)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_queue)
+
+    s = sub.add_parser("show", help="one application")
+    s.add_argument("tracking_no")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_show)
+
+    s = sub.add_parser("receipt", help="write a receipt PDF")
+    s.add_argument("tracking_no")
+    s.add_argument("--out", required=True)
+    s.add_argument("--layout", choices=["roll80", "a4"])
+    s.add_argument("--reprint", action="store_true", help="mark as a reprint (补打)")
+    s.set_defaults(func=cmd_receipt)
+
+    s = sub.add_parser("operator", help="add or update an operator (PIN from KIOSK_OPERATOR_PIN or prompt)")
+    s.add_argument("id")
+    s.add_argument("name")
+    s.add_argument("--role", choices=["operator", "admin"], default="operator")
+    s.set_defaults(func=cmd_operator)
+
+    s = sub.add_parser("status", help="the station at a glance")
+    s.set_defaults(func=cmd_status)
+
+    for register in _extensions():
+        register(sub)
+    return p
+
+
+def _extensions() -> list[Any]:
+    """Sub-commands contributed by other modules (sync, GUI), registered if importable."""
+    out = []
+    for module in ("kiosk.sync_cli", "kiosk.gui_cli"):
+        try:
+            mod = __import__(module, fromlist=["register"])
+        except ImportError:
+            continue
+        out.append(mod.register)
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from kiosk.settings import SettingsError
+    from kiosk.station import StationNotSetUp
+    from offline.errors import NotFound, StoreError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except StationNotSetUp as exc:
+        _err(str(exc))
+        return EXIT_ERROR
+    except NotFound as exc:
+        _err(f"未找到 / not found: {exc.detail}")
+        return EXIT_ERROR
+    except StoreError as exc:
+        _err(str(exc))
+        return EXIT_ERROR
+    except (SettingsError, ValueError) as exc:
+        _err(str(exc))
+        return EXIT_INVALID
+
+
+if __name__ == "__main__":
+    sys.exit(main())

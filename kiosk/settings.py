@@ -1,0 +1,94 @@
+"""The kiosk's settings: environment first, then the station's stored settings, then defaults.
+
+Typed, checked once at start-up (a bad value fails fast with a message naming the variable),
+and secrets never appear here: the device token lives in the OS keychain (kiosk.credentials).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+APP_NAME = "village-kiosk"
+
+
+class SettingsError(ValueError):
+    """A setting has a value we cannot use; the message names it and what is allowed."""
+
+
+def default_data_dir() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP_NAME, appauthor=False))
+
+
+def resolve_data_dir(cli_value: str | Path | None = None) -> Path:
+    """`--data-dir`, else KIOSK_DATA_DIR, else the platform's user data directory."""
+    if cli_value:
+        return Path(cli_value).expanduser()
+    env = os.environ.get("KIOSK_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    return default_data_dir()
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What the station can configure. Field name ↔ env var KIOSK_<NAME upper>."""
+
+    station_code: str | None = None
+    station_name: str | None = None
+    station_phone: str | None = None
+    hub_url: str | None = None
+    device_id: str | None = None
+    printer: str | None = None  # a Qt/CUPS printer name; None = offer the PDF
+    receipt_layout: str = "roll80"
+    idle_timeout_s: int = 90
+    language: str = "zh"
+    large_text: bool = False
+
+    @classmethod
+    def load(cls, stored: dict[str, Any], environ: dict[str, str] | None = None) -> Settings:
+        environ = dict(os.environ if environ is None else environ)
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw: Any = environ.get("KIOSK_" + f.name.upper())
+            if raw is None:
+                raw = stored.get(f.name)
+            if raw is None:
+                continue
+            values[f.name] = _coerce(f.name, f.type, raw)
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        if self.receipt_layout not in ("roll80", "a4"):
+            raise SettingsError(f"receipt_layout must be roll80 or a4, not {self.receipt_layout!r}")
+        if not 15 <= self.idle_timeout_s <= 3600:
+            raise SettingsError(
+                f"idle_timeout_s must be between 15 and 3600 seconds, not {self.idle_timeout_s}"
+            )
+        if self.language not in ("zh", "en"):
+            raise SettingsError(f"language must be zh or en, not {self.language!r}")
+        if self.hub_url and not self.hub_url.startswith(("http://", "https://")):
+            raise SettingsError(f"hub_url must start with http:// or https://: {self.hub_url!r}")
+
+
+def _coerce(name: str, type_name: Any, raw: Any) -> Any:
+    t = str(type_name)
+    try:
+        if t.startswith("int"):
+            return int(raw)
+        if t.startswith("bool"):
+            if isinstance(raw, bool):
+                return raw
+            return str(raw).strip().lower() in ("1", "true", "yes", "on")
+        return str(raw)
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"setting {name} (env KIOSK_{name.upper()}): bad value {raw!r}") from exc
+
+
+SETTING_NAMES = tuple(f.name for f in fields(Settings))

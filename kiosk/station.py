@@ -1,0 +1,315 @@
+"""The station: the kiosk's application core that the CLI, the GUI and the sync worker share.
+
+It owns the rules (catalog, validation, tracking numbers) and drives the store; it never
+touches widgets or the network. Everything a resident files goes through `Station.file`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from kiosk import tracking
+from kiosk.attachments import PreparedAttachment
+from kiosk.catalog import Catalog, Service, load_default_catalog
+from kiosk.receipt import ReceiptData, render_receipt
+from kiosk.settings import SETTING_NAMES, Settings
+from kiosk.text import Text
+from kiosk.validation import (
+    AttachmentInfo,
+    FieldError,
+    ValidationFailed,
+    validate_application,
+    validate_resident,
+)
+from offline.errors import NotFound
+from offline.store import Application, NewAttachment, Store
+
+CATALOG_KEY = "catalog"
+
+
+class StationNotSetUp(RuntimeError):
+    """The store has no station code yet: run `kiosk init --station CODE --name NAME`."""
+
+    message = Text(
+        "本站尚未设置。请运行 kiosk init --station 编码 --name 站名。",
+        "This station is not set up yet. Run: kiosk init --station CODE --name NAME",
+    )
+
+    def __init__(self) -> None:
+        super().__init__(str(self.message))
+
+
+@dataclass(frozen=True, slots=True)
+class StatusAnswer:
+    """What the status lookup may show a resident: masked, no field values."""
+
+    tracking_no: str
+    service: Text
+    state: str
+    status: str | None
+    status_note: str | None
+    created_at: str
+
+
+class Station:
+    """Wires the store to the catalog and rules. One per thread (it holds a Store)."""
+
+    def __init__(self, store: Store, *, catalog: Catalog | None = None) -> None:
+        self.store = store
+        self._catalog = catalog
+
+    # ----------------------------------------------------------------- set-up
+
+    def init(self, code: str, name: str, *, operator: str | None = None) -> None:
+        """Set the station's code and name (idempotent; the code cannot change once filed)."""
+        tracking.check_station_code(code)
+        current = self.store.get_setting("station_code")
+        if current and current != code and self.store.count() > 0:
+            raise ValueError(
+                f"This store already belongs to station {current}; its tracking numbers "
+                f"cannot change / 本库已属于服务站 {current}，编码不能更改"
+            )
+        self.store.set_setting("station_code", code, operator=operator)
+        self.store.set_setting("station_name", name, operator=operator)
+
+    @property
+    def settings(self) -> Settings:
+        stored = {k: v for k, v in self.store.settings().items() if k in SETTING_NAMES}
+        return Settings.load(stored)
+
+    def update_settings(self, values: dict[str, Any], *, operator: str | None = None) -> Settings:
+        """Check the new values together, then store them (all or nothing)."""
+        stored = {k: v for k, v in self.store.settings().items() if k in SETTING_NAMES}
+        stored.update(values)
+        Settings.load(stored, environ={})  # raises SettingsError on a bad value
+        for key, value in values.items():
+            if key not in SETTING_NAMES:
+                raise KeyError(key)
+            self.store.set_setting(key, value, operator=operator)
+        return self.settings
+
+    @property
+    def code(self) -> str:
+        code = self.store.get_setting("station_code")
+        if not code:
+            raise StationNotSetUp()
+        return str(code)
+
+    @property
+    def name(self) -> str:
+        return str(self.store.get_setting("station_name") or self.code)
+
+    @property
+    def is_set_up(self) -> bool:
+        return bool(self.store.get_setting("station_code"))
+
+    # ----------------------------------------------------------------- catalog
+
+    @property
+    def catalog(self) -> Catalog:
+        """The newest catalog: one pulled from the hub if newer than the bundled one."""
+        if self._catalog is None:
+            bundled = load_default_catalog()
+            stored = self.store.get_setting(CATALOG_KEY)
+            if stored and int(stored.get("version", 0)) > bundled.version:
+                self._catalog = Catalog.from_json(stored)
+            else:
+                self._catalog = bundled
+        return self._catalog
+
+    def update_catalog(self, data: dict[str, Any]) -> bool:
+        """Store a catalog from the hub if it is newer and valid. Returns True if taken."""
+        new = Catalog.from_json(data)  # raises CatalogError: keep the old one
+        if new.version <= self.catalog.version:
+            return False
+        self.store.set_setting(CATALOG_KEY, data)
+        self._catalog = new
+        return True
+
+    def service(self, code: str) -> Service:
+        return self.catalog.get(code)
+
+    # ----------------------------------------------------------------- filing
+
+    def check(
+        self,
+        service_code: str,
+        resident: dict[str, Any],
+        fields: dict[str, Any],
+        attachments: Sequence[PreparedAttachment] = (),
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Validate everything at once; returns cleaned (resident, fields)."""
+        service = self.service(service_code)
+        errors: list[FieldError] = []
+        clean_resident: dict[str, Any] = {}
+        clean_fields: dict[str, Any] = {}
+        try:
+            clean_resident = validate_resident(resident)
+        except ValidationFailed as exc:
+            errors += exc.errors
+        infos: dict[str, list[AttachmentInfo]] = {}
+        for att in attachments:
+            infos.setdefault(att.field, []).append(
+                AttachmentInfo(filename=att.filename, mime=att.mime, size=att.size)
+            )
+        try:
+            clean_fields = validate_application(service, fields, infos)
+        except ValidationFailed as exc:
+            errors += exc.errors
+        if errors:
+            raise ValidationFailed(errors)
+        return clean_resident, clean_fields
+
+    def file(
+        self,
+        service_code: str,
+        resident: dict[str, Any],
+        fields: dict[str, Any],
+        attachments: Sequence[PreparedAttachment] = (),
+        *,
+        operator: str | None = None,
+        draft_uuid: str | None = None,
+    ) -> Application:
+        """Validate, store and finalize: after this returns the application is on disk."""
+        code = self.code
+        clean_resident, clean_fields = self.check(service_code, resident, fields, attachments)
+        stored = self._store_blobs(attachments)
+        return self.store.save_application(
+            service_code=service_code,
+            catalog_version=self.catalog.version,
+            resident=clean_resident,
+            fields=clean_fields,
+            attachments=stored,
+            operator=operator,
+            finalize=True,
+            make_tracking_no=lambda day, seq: tracking.make_tracking_no(code, day, seq),
+            app_uuid=draft_uuid,
+        )
+
+    def save_draft(
+        self,
+        service_code: str,
+        resident: dict[str, Any],
+        fields: dict[str, Any],
+        attachments: Sequence[PreparedAttachment] = (),
+        *,
+        operator: str | None = None,
+        draft_uuid: str | None = None,
+    ) -> Application:
+        """Keep unfinished work (operator mode); only the resident's ID is required."""
+        self.service(service_code)
+        stored = self._store_blobs(attachments)
+        return self.store.save_application(
+            service_code=service_code,
+            catalog_version=self.catalog.version,
+            resident=resident,
+            fields=fields,
+            attachments=stored,
+            operator=operator,
+            finalize=False,
+            app_uuid=draft_uuid,
+        )
+
+    def _store_blobs(self, attachments: Sequence[PreparedAttachment]) -> list[NewAttachment]:
+        out = []
+        for att in attachments:
+            sha, _ = self.store.put_blob(att.data, att.mime)
+            out.append(NewAttachment(field=att.field, sha256=sha, filename=att.filename))
+        return out
+
+    def resident_profile(self, id_number: str) -> dict[str, Any] | None:
+        """Collect once, reuse: the stored profile for a known ID number."""
+        from kiosk.validation import normalize_id_number
+
+        return self.store.get_resident(normalize_id_number(id_number))
+
+    # ----------------------------------------------------------------- lookups
+
+    def application(self, ref: str) -> Application:
+        ref = ref.strip()
+        if not re.fullmatch(r"[0-9a-fA-F-]{36}", ref):
+            ref = tracking.normalize_tracking_no(ref)
+        return self.store.get_application(ref)
+
+    def lookup_status(self, query: str) -> list[StatusAnswer]:
+        """A resident's lookup by tracking number or ID number; no personal data returned."""
+        from kiosk.validation import check_id_number, normalize_id_number
+
+        query = query.strip()
+        apps: list[Application] = []
+        if query and check_id_number(normalize_id_number(query)) is None:
+            apps = self.store.find_by_resident(normalize_id_number(query))
+        elif tracking.verify_tracking_no(query):
+            try:
+                apps = [self.application(query)]
+            except NotFound:
+                apps = []
+        return [self._answer(a) for a in apps if a.state != "draft"]
+
+    def _answer(self, app: Application) -> StatusAnswer:
+        try:
+            service_name = self.service(app.service_code).name
+        except KeyError:
+            service_name = Text(app.service_code, app.service_code)
+        return StatusAnswer(
+            tracking_no=app.tracking_no or "",
+            service=service_name,
+            state=app.state,
+            status=app.status,
+            status_note=app.status_note,
+            created_at=app.created_at,
+        )
+
+    # ----------------------------------------------------------------- receipts
+
+    def receipt_data(self, app: Application, *, reprint: bool = False) -> ReceiptData:
+        if app.tracking_no is None:
+            raise ValueError("a draft has no receipt / 草稿没有回执")
+        try:
+            service = self.service(app.service_code)
+            service_name, days = service.name, service.processing_days
+            documents = [
+                Text(f.label.zh, f.label.en)
+                for f in service.fields
+                if f.type == "attachment" and any(a.field == f.name for a in app.attachments)
+            ]
+        except KeyError:
+            service_name, days, documents = Text(app.service_code, app.service_code), 0, []
+        settings = self.settings
+        return ReceiptData(
+            station_code=self.code,
+            station_name=self.name,
+            tracking_no=app.tracking_no,
+            service_name=service_name,
+            resident_name=str(app.resident.get("name", "")),
+            id_number=str(app.resident.get("id_number", "")),
+            created_at=datetime.fromisoformat(app.finalized_at or app.created_at),
+            operator=app.operator,
+            documents=documents,
+            processing_days=days,
+            station_phone=settings.station_phone,
+            reprint=reprint,
+        )
+
+    def receipt_pdf(
+        self,
+        ref: str,
+        *,
+        layout: str | None = None,
+        reprint: bool = False,
+        operator: str | None = None,
+    ) -> bytes:
+        app = self.application(ref)
+        pdf = render_receipt(
+            self.receipt_data(app, reprint=reprint), layout or self.settings.receipt_layout
+        )
+        if reprint:
+            self.store.audit("receipt.reprint", operator=operator, target=app.tracking_no)
+        return pdf
+
+    def today(self) -> date:
+        return self.store.clock().astimezone().date()

@@ -1,0 +1,49 @@
+"""Test-wide set-up: Qt offscreen, a throwaway keyring, and a fresh station store."""
+
+from __future__ import annotations
+
+import os
+
+# Qt aborts without a display unless told to render offscreen (PLATFORM.md).
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the user's real data dir or keychain."""
+    home = tmp_path_factory.mktemp("xdg")
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.delenv("KIOSK_DATA_DIR", raising=False)
+    for name in list(os.environ):
+        if name.startswith("KIOSK_") and name not in ("KIOSK_TEST_PG_URL", "KIOSK_CJK_FONT"):
+            monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "station"
+
+
+@pytest.fixture
+def store(data_dir: Path) -> Iterator[object]:
+    from offline.store import Store
+
+    s = Store(data_dir)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def station(store: object) -> object:
+    from kiosk.station import Station
+
+    st = Station(store)  # type: ignore[arg-type]
+    st.init("LX03", "柳溪村便民服务站")
+    return st
