@@ -1,0 +1,279 @@
+"""Hub database: one SQLAlchemy Core schema for SQLite and PostgreSQL, with versioned migrations.
+
+SQLite runs in WAL mode with ``synchronous=FULL`` and a busy timeout; write transactions start
+with ``BEGIN IMMEDIATE`` so two writers never deadlock on a lock upgrade.  On PostgreSQL the
+hub sequences come from identity columns and duplicates are settled by unique constraints
+(``INSERT .. ON CONFLICT DO NOTHING``), so several uvicorn workers can share one database.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    text,
+)
+from sqlalchemy.engine import make_url
+
+DB_ENV = "COUNTY_HUB_DB"
+
+metadata = MetaData()
+
+# BIGINT identity on PostgreSQL; SQLite needs plain INTEGER PRIMARY KEY for its rowid alias.
+SeqType = BigInteger().with_variant(Integer(), "sqlite")
+
+schema_version = Table(
+    "hub_schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("applied_at", String(40), nullable=False),
+)
+
+stations = Table(
+    "stations",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(100), nullable=False, default=""),
+    Column("created_at", String(40), nullable=False),
+)
+
+enroll_codes = Table(
+    "enroll_codes",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("station", String(32), ForeignKey("stations.code"), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("expires_at", String(40), nullable=False),
+    Column("used_at", String(40)),
+    Column("revoked_at", String(40)),
+)
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("device_id", String(40), primary_key=True),
+    Column("station", String(32), ForeignKey("stations.code"), nullable=False),
+    Column("name", String(100), nullable=False, default=""),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("enrolled_at", String(40), nullable=False),
+    Column("revoked_at", String(40)),
+    Column("last_seen_at", String(40)),
+)
+
+staff = Table(
+    "staff",
+    metadata,
+    Column("staff_id", SeqType, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", String(40), nullable=False),
+    Column("revoked_at", String(40)),
+)
+
+applications = Table(
+    "applications",
+    metadata,
+    Column("seq", SeqType, primary_key=True, autoincrement=True),
+    Column("uuid", String(36), nullable=False, unique=True),
+    Column("tracking_no", String(80), nullable=False, unique=True),
+    Column("station", String(32), nullable=False),
+    Column("device_id", String(40), nullable=False),
+    Column("batch_id", String(36), nullable=False),
+    Column("service_code", String(64), nullable=False),
+    Column("catalog_version", Integer, nullable=False),
+    Column("resident_id", String(32), nullable=False),
+    Column("resident_name", String(100), nullable=False),
+    Column("record", Text, nullable=False),  # the ApplicationRecord JSON exactly as validated
+    Column("created_at", String(40), nullable=False),  # kiosk clock, as reported
+    Column("received_at", String(40), nullable=False),  # hub clock
+    Column("status", String(16), nullable=False, default="received"),
+    Column("status_note", Text),
+    Column("decided_at", String(40)),
+)
+Index("ix_applications_station", applications.c.station, applications.c.seq)
+Index("ix_applications_received", applications.c.received_at)
+
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("app_uuid", String(36), ForeignKey("applications.uuid"), primary_key=True),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("field", String(64), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("mime", String(100), nullable=False),
+    Column("filename", String(200), nullable=False, default=""),
+    Column("station", String(32), nullable=False),
+)
+Index("ix_attachments_sha", attachments.c.sha256, attachments.c.station)
+
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("complete", Boolean, nullable=False, default=False),
+    Column("started_at", String(40), nullable=False),
+    Column("completed_at", String(40)),
+)
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("seq", SeqType, primary_key=True, autoincrement=True),
+    Column("app_uuid", String(36), ForeignKey("applications.uuid"), nullable=False),
+    Column("tracking_no", String(80), nullable=False),
+    Column("station", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("note", Text),
+    Column("staff", String(100), nullable=False),
+    Column("decided_at", String(40), nullable=False),
+)
+Index("ix_decisions_station", decisions.c.station, decisions.c.seq)
+
+catalogs = Table(
+    "catalogs",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("body", Text, nullable=False),
+    Column("published_at", String(40), nullable=False),
+)
+
+
+def _migration_1(conn: Connection) -> None:
+    """Initial schema."""
+    metadata.create_all(conn)
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_migration_1]
+"""Index i brings the schema to version i + 1; append, never edit a released one."""
+
+
+class HubDatabaseError(Exception):
+    """The hub database URL or file is unusable; the message says what to fix."""
+
+
+def default_db_url() -> str:
+    """``$COUNTY_HUB_DB``, else a SQLite file in the platform's user data directory."""
+    env = os.environ.get(DB_ENV)
+    if env:
+        return env
+    path = Path(platformdirs.user_data_dir("county-hub", appauthor=False)) / "hub.db"
+    return f"sqlite:///{path}"
+
+
+def normalize_url(url: str) -> str:
+    """Map ``postgresql://`` (and ``postgres://``) to the psycopg 3 driver."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    if url.startswith(("sqlite:///", "postgresql+psycopg://")):
+        return url
+    raise HubDatabaseError(
+        f"unsupported database URL {url!r}: use sqlite:///path/hub.db or postgresql://user@host/db"
+    )
+
+
+def is_sqlite(url: str) -> bool:
+    return normalize_url(url).startswith("sqlite")
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite URL (None for PostgreSQL)."""
+    u = make_url(normalize_url(url))
+    if u.get_backend_name() != "sqlite" or not u.database:
+        return None
+    return Path(u.database)
+
+
+def make_engine(url: str) -> Engine:
+    """Create the engine, with SQLite tuned for durability and concurrent readers."""
+    norm = normalize_url(url)
+    if norm.startswith("sqlite"):
+        path = sqlite_path(norm)
+        if path is None or str(path) == ":memory:":
+            raise HubDatabaseError("the hub needs a SQLite file, not an in-memory database")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(norm, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            write = conn.get_execution_options().get("hub_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        return engine
+    return create_engine(norm, pool_pre_ping=True)
+
+
+@contextmanager
+def write_tx(engine: Engine) -> Iterator[Connection]:
+    """One write transaction (``BEGIN IMMEDIATE`` on SQLite); commits on success."""
+    with engine.connect().execution_options(hub_write=True) as conn, conn.begin():
+        yield conn
+
+
+@contextmanager
+def read_tx(engine: Engine) -> Iterator[Connection]:
+    """One read transaction (a consistent snapshot on both databases)."""
+    with engine.connect() as conn, conn.begin():
+        yield conn
+
+
+def lock_for_sequence(conn: Connection, key: int) -> None:
+    """Serialize writers that take hub sequence numbers, so commit order equals seq order.
+
+    A reader paging by ``seq > cursor`` would otherwise skip a row whose lower seq commits
+    after a higher one.  SQLite serializes writers already; PostgreSQL takes an advisory
+    transaction lock.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+
+def migrate(engine: Engine) -> int:
+    """Bring the schema up to date (safe from several processes at once); returns the version."""
+    from county.clock import utc_now  # local import keeps this module free of cycles
+
+    with write_tx(engine) as conn:
+        lock_for_sequence(conn, 7_140_001)
+        schema_version.create(conn, checkfirst=True)
+        row = conn.execute(text("SELECT MAX(version) FROM hub_schema_version")).scalar()
+        current = int(row or 0)
+        if current > len(MIGRATIONS):
+            raise HubDatabaseError(
+                f"the database schema is version {current}, newer than this hub "
+                f"({len(MIGRATIONS)}): upgrade county-hub"
+            )
+        for version in range(current + 1, len(MIGRATIONS) + 1):
+            MIGRATIONS[version - 1](conn)
+            conn.execute(schema_version.insert().values(version=version, applied_at=utc_now()))
+        return len(MIGRATIONS)
