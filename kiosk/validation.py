@@ -1,0 +1,522 @@
+"""Field-level validation of resident records and service applications.
+
+Every problem becomes a `FieldError` with a bilingual message a resident can act on; a form
+is checked as a whole so the operator sees all mistakes at once (`ValidationFailed.errors`).
+Bad input of any shape raises `ValidationFailed` and nothing else.
+
+Input is normalised first (NFKC, so full-width digits typed with a Chinese IME count), and the
+cleaned values come back in canonical form: numbers as int/float, dates as ISO strings, ID
+numbers as 18 characters with an upper-case X, phones as 11 digits or ``0AAA-LLLLLLL``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from kiosk.catalog import Field, Service
+from kiosk.text import Text
+
+# -- errors ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with one field: a stable code for programs and a message for people."""
+
+    field: str
+    code: str
+    message: Text
+
+
+class ValidationFailed(Exception):
+    """The form has mistakes; `.errors` lists every one so all can be fixed in one go."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        self.errors = list(errors)
+        summary = "; ".join(f"{e.field}: {e.message.en}" for e in self.errors)
+        super().__init__(f"please correct the form: {summary}")
+
+    def codes(self) -> dict[str, str]:
+        """Field name -> first error code (handy for highlighting and tests)."""
+        out: dict[str, str] = {}
+        for e in self.errors:
+            out.setdefault(e.field, e.code)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentInfo:
+    """What validation needs to know about an attached file (its bytes live elsewhere)."""
+
+    filename: str
+    mime: str
+    size: int
+
+
+_MESSAGES: dict[str, Text] = {
+    "required": Text("此项必须填写", "This item is required"),
+    "unknown_field": Text("表单里没有这一项", "This form has no such item"),
+    "not_a_form": Text(
+        "表单数据格式不对，请重新填写", "The form data is malformed; please fill it in again"
+    ),
+    "not_text": Text("请填写文字", "Please enter text"),
+    "too_long": Text("最多只能填{n}个字", "At most {n} characters"),
+    "not_number": Text("请填写数字", "Please enter a number"),
+    "not_integer": Text("请填写整数", "Please enter a whole number"),
+    "too_small": Text("不能小于{min}", "Must be at least {min}"),
+    "too_large": Text("不能大于{max}", "Must be at most {max}"),
+    "bad_choice": Text("请从列出的选项中选择一项", "Please pick one of the listed options"),
+    "bad_date": Text(
+        "日期应写成 年-月-日，例如 2024-03-05", "Write the date as YYYY-MM-DD, e.g. 2024-03-05"
+    ),
+    "future_date": Text("日期不能晚于今天", "The date cannot be later than today"),
+    "id_length": Text("身份证号应为18位", "The ID number must have 18 characters"),
+    "id_format": Text(
+        "身份证号前17位应为数字，最后一位是数字或X",
+        "The ID number must be 17 digits followed by a digit or X",
+    ),
+    "id_region": Text(
+        "身份证号前6位地区代码不正确", "The first 6 digits (region code) of the ID number are wrong"
+    ),
+    "id_birth_date": Text(
+        "身份证号中的出生日期（第7到14位）不正确",
+        "The birth date in the ID number (characters 7-14) is wrong",
+    ),
+    "id_checksum": Text(
+        "身份证号校验位不正确，请核对最后一位",
+        "The ID number's check digit is wrong; check the last character",
+    ),
+    "phone_format": Text(
+        "请填写11位手机号，或带区号的固定电话（如 0731-12345678）",
+        "Enter an 11-digit mobile number or a landline with area code (e.g. 0731-12345678)",
+    ),
+    "name_length": Text("姓名应为2到30个字", "The name must be 2 to 30 characters long"),
+    "name_chars": Text(
+        "姓名只能包含汉字、字母和间隔号“·”",
+        "The name may contain only Chinese characters, letters and the middle dot '·'",
+    ),
+    "not_attachment": Text("这一项需要上传文件", "This item needs a file"),
+    "not_a_value": Text("这一项应填写内容，不是上传文件", "This item needs a value, not a file"),
+    "attachment_invalid": Text(
+        "附件信息不完整，请重新添加", "The attachment record is incomplete; please add it again"
+    ),
+    "attachment_empty": Text(
+        "文件是空的，请重新拍照或选择", "The file is empty; take or pick it again"
+    ),
+    "attachment_type": Text(
+        "不支持这种文件，只能上传：{accept}", "This kind of file is not accepted; allowed: {accept}"
+    ),
+    "attachment_too_large": Text(
+        "文件太大，每个文件最大 {mb} MB", "The file is too large; at most {mb} MB per file"
+    ),
+}
+
+
+def message(code: str, **params: object) -> Text:
+    """The bilingual message for an error code, with parameters filled in."""
+    base = _MESSAGES.get(code, Text("填写有误", "Invalid value"))
+    return Text(base.zh.format(**params), base.en.format(**params))
+
+
+class _Bad(Exception):
+    """Internal: one field's value is wrong (code + message parameters)."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+def _nfkc(value: str) -> str:
+    return unicodedata.normalize("NFKC", value).strip()
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+# -- ID numbers (GB 11643-1999) ----------------------------------------------------------------
+
+_ID_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))  # 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2
+_ID_CHECK = "10X98765432"
+_ID_RE = re.compile(r"^\d{17}[\dX]$")
+# Province-level codes in use; 81/82/83 are residence permits of Hong Kong, Macao and Taiwan
+# residents (region code 810000 etc.), 71 is reserved for Taiwan in GB/T 2260.
+PROVINCE_CODES: frozenset[str] = frozenset(
+    [str(n) for n in (*range(11, 16), *range(21, 24), *range(31, 38), *range(41, 47))]
+    + [str(n) for n in (*range(50, 55), *range(61, 66), 71, 81, 82, 83)]
+)
+_PERMIT_CODES = frozenset({"810000", "820000", "830000"})
+
+
+def id_check_char(first17: str) -> str:
+    """The ISO 7064 MOD 11-2 check character for the first 17 digits of an ID number."""
+    total = sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11]
+
+
+def normalize_id_number(value: str) -> str:
+    """Strip spaces (and dashes), make full-width digits ASCII and a lower-case x upper-case."""
+    return re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", value)).upper()
+
+
+def check_id_number(value: object, *, today: date | None = None) -> str | None:
+    """None if `value` is a plausible resident ID number, else an error code (see `message`)."""
+    if not isinstance(value, str):
+        return "id_format"
+    n = normalize_id_number(value)
+    if len(n) != 18:
+        return "id_length"
+    if not _ID_RE.match(n):
+        return "id_format"
+    region = n[:6]
+    if region[:2] not in PROVINCE_CODES or (
+        region.endswith("0000") and region not in _PERMIT_CODES
+    ):
+        return "id_region"
+    try:
+        born = date(int(n[6:10]), int(n[10:12]), int(n[12:14]))
+    except ValueError:
+        return "id_birth_date"
+    if born < date(1900, 1, 1) or born > (today or date.today()):
+        return "id_birth_date"
+    if id_check_char(n[:17]) != n[17]:
+        return "id_checksum"
+    return None
+
+
+def _valid_id(value: object) -> str:
+    code = check_id_number(value)
+    if code is not None:
+        raise ValueError(f"not a valid ID number ({code}): {message(code).en}")
+    assert isinstance(value, str)
+    return normalize_id_number(value)
+
+
+def id_birth_date(id_number: str) -> date:
+    """The birth date encoded in a valid ID number (ValueError if it is not valid)."""
+    n = _valid_id(id_number)
+    return date(int(n[6:10]), int(n[10:12]), int(n[12:14]))
+
+
+def id_sex(id_number: str) -> Literal["M", "F"]:
+    """'M' or 'F' from the 17th character (odd = male), as GB 11643 defines it."""
+    return "M" if int(_valid_id(id_number)[16]) % 2 else "F"
+
+
+def id_age(id_number: str, on: date | None = None) -> int:
+    """Age in whole years on a day (default today), e.g. for the 80+ old-age allowance hint."""
+    born = id_birth_date(id_number)
+    on = on or date.today()
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+# -- phones --------------------------------------------------------------------------------
+
+_MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+# Landlines: area code 010 or 02x (3 digits) or 0xxx (4 digits), local number 7-8 digits not
+# starting with 0 or 1. Many elderly residents only have a home phone, so landlines count.
+_LANDLINE_RE = re.compile(r"^(0(?:10|2\d|[3-9]\d\d))([2-9]\d{6,7})$")
+
+
+def normalize_phone(value: str) -> str:
+    """Canonical form of a valid phone: 11 mobile digits or ``0AAA-LLLLLLL``; else ValueError."""
+    if not isinstance(value, str):
+        raise ValueError("a phone number must be text")
+    s = re.sub(r"[\s\-()（）]", "", unicodedata.normalize("NFKC", value))
+    if s.startswith("+86"):
+        s = s[3:]
+    elif s.startswith("0086"):
+        s = s[4:]
+    elif s.startswith("86") and len(s) == 13:
+        s = s[2:]
+    if _MOBILE_RE.match(s):
+        return s
+    m = _LANDLINE_RE.match(s)
+    if m:
+        return f"{m.group(1)}-{m.group(2)}"
+    raise ValueError(f"not a mainland mobile or landline number: {value!r}")
+
+
+def check_phone(value: object) -> str | None:
+    """None for a mainland mobile (1[3-9] + 9 digits) or a landline, else 'phone_format'."""
+    try:
+        normalize_phone(value)  # type: ignore[arg-type]
+    except ValueError:
+        return "phone_format"
+    return None
+
+
+# -- dates, numbers, text ------------------------------------------------------------------
+
+_DATE_RE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
+
+
+def parse_date(value: object) -> date:
+    """A real calendar date from ``YYYY-MM-DD`` (also / or . and 1-digit month/day); ValueError."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("a date must be text like 2024-03-05")
+    m = _DATE_RE.match(_nfkc(value))
+    if not m:
+        raise ValueError(f"not a YYYY-MM-DD date: {value!r}")
+    d = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    if d.year < 1900:
+        raise ValueError("dates before 1900 are not accepted")
+    return d
+
+
+def check_date(value: object, *, not_future: bool = False, today: date | None = None) -> str | None:
+    """None if `value` is a valid date (and not after today when `not_future`), else a code."""
+    try:
+        d = parse_date(value)
+    except ValueError:
+        return "bad_date"
+    if not_future and d > (today or date.today()):
+        return "future_date"
+    return None
+
+
+def _fmt_num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def _clean_number(value: object, f: Field) -> int | float:
+    if isinstance(value, bool):
+        raise _Bad("not_number")
+    if isinstance(value, int):
+        num: float = value
+        try:
+            float(value)
+        except OverflowError:
+            raise _Bad("too_large", max=_fmt_num(f.max) if f.max is not None else "∞") from None
+    elif isinstance(value, float):
+        num = value
+    elif isinstance(value, str):
+        s = _nfkc(value).replace(",", "")
+        if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", s) or len(s) > 30:
+            raise _Bad("not_number")
+        num = float(s)
+    else:
+        raise _Bad("not_number")
+    if isinstance(num, float) and not math.isfinite(num):
+        raise _Bad("not_number")
+    if f.integer:
+        if not float(num).is_integer():
+            raise _Bad("not_integer")
+        num = int(num)
+    else:
+        num = float(num)
+    if f.min is not None and num < f.min:
+        raise _Bad("too_small", min=_fmt_num(f.min))
+    if f.max is not None and num > f.max:
+        raise _Bad("too_large", max=_fmt_num(f.max))
+    return num
+
+
+def _clean_text(value: object, max_length: int | None) -> str:
+    if not isinstance(value, str):
+        raise _Bad("not_text")
+    s = unicodedata.normalize("NFC", value).strip()
+    limit = max_length if max_length is not None else 1000
+    if len(s) > limit:
+        raise _Bad("too_long", n=limit)
+    return s
+
+
+def _clean_value(value: object, f: Field, today: date | None) -> Any:
+    if f.type == "text":
+        return _clean_text(value, f.max_length)
+    if f.type == "number":
+        return _clean_number(value, f)
+    if f.type == "date":
+        code = check_date(value, not_future=f.not_future, today=today)
+        if code:
+            raise _Bad(code)
+        return parse_date(value).isoformat()
+    if f.type == "choice":
+        s = _nfkc(value) if isinstance(value, str) else None
+        if s is None or s not in f.choice_values():
+            raise _Bad("bad_choice")
+        return s
+    if f.type == "id_number":
+        code = check_id_number(value, today=today)
+        if code:
+            raise _Bad(code)
+        assert isinstance(value, str)
+        return normalize_id_number(value)
+    if f.type == "phone":
+        if check_phone(value):
+            raise _Bad("phone_format")
+        assert isinstance(value, str)
+        return normalize_phone(value)
+    raise _Bad("unknown_field")  # a catalog type this kiosk does not know
+
+
+def _mime_ok(mime: str, accept: tuple[str, ...]) -> bool:
+    if not accept:
+        return True
+    mime = mime.split(";")[0].strip().lower()
+    return any(a == mime or (a.endswith("/*") and mime.startswith(a[:-1])) for a in accept)
+
+
+def _check_attachments(value: object, f: Field) -> None:
+    if value is None:
+        value = []
+    if not isinstance(value, (list, tuple)):
+        raise _Bad("attachment_invalid")
+    if not value:
+        if f.required:
+            raise _Bad("required")
+        return
+    for a in value:
+        if not (
+            isinstance(a, AttachmentInfo)
+            and isinstance(a.mime, str)
+            and isinstance(a.size, int)
+            and not isinstance(a.size, bool)
+        ):
+            raise _Bad("attachment_invalid")
+        if a.size <= 0:
+            raise _Bad("attachment_empty")
+        if not _mime_ok(a.mime, f.accept):
+            raise _Bad("attachment_type", accept=", ".join(f.accept))
+        if f.max_bytes is not None and a.size > f.max_bytes:
+            raise _Bad("attachment_too_large", mb=_fmt_num(round(f.max_bytes / 1048576, 1)))
+
+
+# -- forms -------------------------------------------------------------------------------------
+
+
+def _error(field: str, bad: _Bad) -> FieldError:
+    return FieldError(field, bad.code, message(bad.code, **bad.params))
+
+
+def _field_key(key: object) -> str:
+    return key if isinstance(key, str) else repr(key)
+
+
+def validate_application(
+    service: Service,
+    fields: Mapping[str, object],
+    attachments: Mapping[str, object] | None = None,
+    *,
+    today: date | None = None,
+) -> dict[str, Any]:
+    """Check a filled form against its service; return the cleaned non-attachment values.
+
+    `attachments` maps attachment field names to lists of `AttachmentInfo`. Optional fields
+    left empty are omitted from the result. Raises `ValidationFailed` listing every error,
+    including names that are not fields of this service.
+    """
+    if not isinstance(fields, Mapping) or not (
+        attachments is None or isinstance(attachments, Mapping)
+    ):
+        raise ValidationFailed([FieldError("", "not_a_form", message("not_a_form"))])
+    attachments = attachments or {}
+    errors: list[FieldError] = []
+    cleaned: dict[str, Any] = {}
+    by_name = {f.name: f for f in service.fields}
+    for key in fields:
+        f = by_name.get(key) if isinstance(key, str) else None
+        if f is None:
+            errors.append(FieldError(_field_key(key), "unknown_field", message("unknown_field")))
+        elif f.type == "attachment" and not _blank(fields[key]):
+            errors.append(FieldError(f.name, "not_attachment", message("not_attachment")))
+    for key in attachments:
+        f = by_name.get(key) if isinstance(key, str) else None
+        if f is None:
+            errors.append(FieldError(_field_key(key), "unknown_field", message("unknown_field")))
+        elif f.type != "attachment" and attachments[key]:
+            errors.append(FieldError(f.name, "not_a_value", message("not_a_value")))
+    for f in service.fields:
+        try:
+            if f.type == "attachment":
+                _check_attachments(attachments.get(f.name), f)
+                continue
+            value = fields.get(f.name)
+            if _blank(value):
+                if f.required:
+                    raise _Bad("required")
+                continue
+            cleaned[f.name] = _clean_value(value, f, today)
+        except _Bad as bad:
+            if not any(e.field == f.name for e in errors):
+                errors.append(_error(f.name, bad))
+    if errors:
+        raise ValidationFailed(errors)
+    return cleaned
+
+
+RESIDENT_FIELDS: tuple[str, ...] = ("id_number", "name", "phone", "address")
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_NAME_RE = re.compile(rf"^[{_CJK}A-Za-z]+(?:[·\s][{_CJK}A-Za-z]+)*$")
+ADDRESS_MAX = 200
+
+
+def _clean_name(value: object) -> str:
+    if not isinstance(value, str):
+        raise _Bad("not_text")
+    # The many middle-dot look-alikes of IMEs all become U+00B7 (as on ID cards of minorities).
+    s = re.sub(r"[•・‧∙⋅]", "·", unicodedata.normalize("NFKC", value).strip())
+    s = re.sub(r"\s+", " ", s)
+    if not 2 <= len(s) <= 30:
+        raise _Bad("name_length")
+    if not _NAME_RE.match(s):
+        raise _Bad("name_chars")
+    return s
+
+
+def validate_resident(data: Mapping[str, object], *, today: date | None = None) -> dict[str, Any]:
+    """Check a resident record; return {id_number, name, phone, address} cleaned.
+
+    ID number and name are required; phone and address are optional and come back as None
+    when empty. Raises `ValidationFailed` with every error at once.
+    """
+    if not isinstance(data, Mapping):
+        raise ValidationFailed([FieldError("", "not_a_form", message("not_a_form"))])
+    errors: list[FieldError] = []
+    out: dict[str, Any] = {}
+    for key in data:
+        if key not in RESIDENT_FIELDS:
+            errors.append(FieldError(_field_key(key), "unknown_field", message("unknown_field")))
+
+    def run(name: str, required: bool, clean: Any) -> None:
+        value = data.get(name)
+        try:
+            if _blank(value):
+                if required:
+                    raise _Bad("required")
+                out[name] = None
+                return
+            out[name] = clean(value)
+        except _Bad as bad:
+            errors.append(_error(name, bad))
+
+    def clean_id(v: object) -> str:
+        code = check_id_number(v, today=today)
+        if code:
+            raise _Bad(code)
+        assert isinstance(v, str)
+        return normalize_id_number(v)
+
+    def clean_phone(v: object) -> str:
+        if check_phone(v):
+            raise _Bad("phone_format")
+        assert isinstance(v, str)
+        return normalize_phone(v)
+
+    run("id_number", True, clean_id)
+    run("name", True, _clean_name)
+    run("phone", False, clean_phone)
+    run("address", False, lambda v: _clean_text(v, ADDRESS_MAX))
+    if errors:
+        raise ValidationFailed(errors)
+    return out
