@@ -79,18 +79,25 @@ def prepare_attachment(field: str, filename: str, data: bytes) -> PreparedAttach
     if not data:
         raise AttachmentRejected(Text("文件是空的。", "The file is empty."))
     if len(data) > MAX_INPUT_BYTES:
-        raise AttachmentRejected(Text("文件太大（超过 40 MB）。", "The file is too large (over 40 MB)."))
+        raise AttachmentRejected(
+            Text("文件太大（超过 40 MB）。", "The file is too large (over 40 MB).")
+        )
     mime = sniff_mime(data)
     if mime is None:
         raise AttachmentRejected(
-            Text("只能上传照片（JPG/PNG）或 PDF 文件。", "Only photos (JPG/PNG) or PDF files can be attached.")
+            Text(
+                "只能上传照片（JPG/PNG）或 PDF 文件。",
+                "Only photos (JPG/PNG) or PDF files can be attached.",
+            )
         )
     if mime in IMAGE_TYPES:
         try:
             data = downscale_photo(data)
         except Exception as exc:  # Pillow raises many types for broken images
             raise AttachmentRejected(
-                Text("照片文件已损坏，无法打开。", "The photo file is damaged and cannot be opened.")
+                Text(
+                    "照片文件已损坏，无法打开。", "The photo file is damaged and cannot be opened."
+                )
             ) from exc
         mime = "image/jpeg"
         filename = str(Path(filename).with_suffix(".jpg").name)

@@ -140,9 +140,11 @@ def cmd_queue(args: argparse.Namespace) -> int:
         _print_json(out)
         return EXIT_OK
     total = station.store.count(flt)
-    print(f"{station.code} {station.name}: {total} applications, {station.store.pending_count()} waiting to sync")
+    pending = station.store.pending_count()
+    print(f"{station.code} {station.name}: {total} applications, {pending} waiting to sync")
     for r in rows:
-        print(f"{r.tracking_no or '(draft)':22} {r.service_code:20} {r.state:9} {r.status or '-':10} {r.created_at}")
+        no = r.tracking_no or "(draft)"
+        print(f"{no:22} {r.service_code:20} {r.state:9} {r.status or '-':10} {r.created_at}")
     return EXIT_OK
 
 
@@ -153,7 +155,13 @@ def cmd_show(args: argparse.Namespace) -> int:
     data["resident"] = app.resident
     data["fields"] = app.fields
     data["attachments"] = [
-        {"field": a.field, "sha256": a.sha256, "size": a.size, "mime": a.mime, "filename": a.filename}
+        {
+            "field": a.field,
+            "sha256": a.sha256,
+            "size": a.size,
+            "mime": a.mime,
+            "filename": a.filename,
+        }
         for a in app.attachments
     ]
     data["amendments"] = station.store.amendments(app.uuid)
@@ -164,11 +172,13 @@ def cmd_show(args: argparse.Namespace) -> int:
         return EXIT_OK
     from kiosk.privacy import mask_id_number, mask_name
 
-    service = station.catalog.services_by_code().get(app.service_code) if hasattr(
-        station.catalog, "services_by_code"
-    ) else None
-    print(f"{app.tracking_no}  {app.service_code}  {service.name.zh if service else ''}")
-    print(f"  resident: {mask_name(app.resident.get('name', ''))} {mask_id_number(app.resident.get('id_number', ''))}")
+    try:
+        service_name = station.service(app.service_code).name.zh
+    except KeyError:
+        service_name = ""
+    print(f"{app.tracking_no}  {app.service_code}  {service_name}")
+    name, id_number = app.resident.get("name", ""), app.resident.get("id_number", "")
+    print(f"  resident: {mask_name(name)} {mask_id_number(id_number)}")
     print(f"  state: {app.state}   county status: {app.status or '-'} {app.status_note or ''}")
     print(f"  filed: {app.finalized_at or app.created_at}   operator: {app.operator or '-'}")
     for k, v in app.fields.items():
@@ -222,9 +232,23 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kiosk", description="Village service-station kiosk")
-    p.add_argument("--data-dir", help="data directory (else KIOSK_DATA_DIR, else the user data dir)")
+    p.add_argument(
+        "--data-dir", help="data directory (else KIOSK_DATA_DIR, else the user data dir)"
+    )
     p.add_argument("--operator", help="operator id recorded in the audit log")
+    # the same two options are accepted after the sub-command too (kiosk new ... --operator ID)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    common.add_argument(
+        "--operator", default=argparse.SUPPRESS, help="operator id for the audit log"
+    )
     sub = p.add_subparsers(dest="command", required=True)
+    _add = sub.add_parser
+
+    def add_parser(name: str, **kw: Any) -> argparse.ArgumentParser:
+        return _add(name, parents=[common], **kw)
+
+    sub.add_parser = add_parser  # type: ignore[method-assign]
 
     s = sub.add_parser("init", help="set up this station's store (idempotent)")
     s.add_argument("--station", required=True, help="station code, e.g. LX03")
@@ -266,7 +290,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--reprint", action="store_true", help="mark as a reprint (补打)")
     s.set_defaults(func=cmd_receipt)
 
-    s = sub.add_parser("operator", help="add or update an operator (PIN from KIOSK_OPERATOR_PIN or prompt)")
+    s = sub.add_parser(
+        "operator", help="add or update an operator (PIN from KIOSK_OPERATOR_PIN or prompt)"
+    )
     s.add_argument("id")
     s.add_argument("name")
     s.add_argument("--role", choices=["operator", "admin"], default="operator")

@@ -88,7 +88,9 @@ def _coerce(name: str, type_name: Any, raw: Any) -> Any:
             return str(raw).strip().lower() in ("1", "true", "yes", "on")
         return str(raw)
     except (TypeError, ValueError) as exc:
-        raise SettingsError(f"setting {name} (env KIOSK_{name.upper()}): bad value {raw!r}") from exc
+        raise SettingsError(
+            f"setting {name} (env KIOSK_{name.upper()}): bad value {raw!r}"
+        ) from exc
 
 
 SETTING_NAMES = tuple(f.name for f in fields(Settings))

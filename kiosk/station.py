@@ -10,12 +10,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk import tracking
 from kiosk.attachments import PreparedAttachment
 from kiosk.catalog import Catalog, Service, load_default_catalog
-from kiosk.receipt import ReceiptData, render_receipt
 from kiosk.settings import SETTING_NAMES, Settings
 from kiosk.text import Text
 from kiosk.validation import (
@@ -27,6 +26,9 @@ from kiosk.validation import (
 )
 from offline.errors import NotFound
 from offline.store import Application, NewAttachment, Store
+
+if TYPE_CHECKING:
+    from kiosk.receipt import ReceiptData
 
 CATALOG_KEY = "catalog"
 
@@ -267,6 +269,8 @@ class Station:
     # ----------------------------------------------------------------- receipts
 
     def receipt_data(self, app: Application, *, reprint: bool = False) -> ReceiptData:
+        from kiosk.receipt import ReceiptData  # reportlab costs ~0.25 s to import: only when used
+
         if app.tracking_no is None:
             raise ValueError("a draft has no receipt / 草稿没有回执")
         try:
@@ -303,6 +307,8 @@ class Station:
         reprint: bool = False,
         operator: str | None = None,
     ) -> bytes:
+        from kiosk.receipt import render_receipt
+
         app = self.application(ref)
         pdf = render_receipt(
             self.receipt_data(app, reprint=reprint), layout or self.settings.receipt_layout

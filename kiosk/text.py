@@ -27,7 +27,10 @@ class Text:
         if isinstance(data, str):
             return cls(data, data)
         if isinstance(data, dict):
-            return cls(str(data.get("zh") or data.get("en") or ""), str(data.get("en") or data.get("zh") or ""))
+            return cls(
+                str(data.get("zh") or data.get("en") or ""),
+                str(data.get("en") or data.get("zh") or ""),
+            )
         raise ValueError(f"expected a {{zh, en}} object, got {type(data).__name__}")
 
     def __str__(self) -> str:

@@ -370,7 +370,11 @@ class Store:
     """The local store. Pass a data directory; the database and blobs live inside it."""
 
     def __init__(
-        self, data_dir: Path | str, *, clock: Clock = utc_now, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+        self,
+        data_dir: Path | str,
+        *,
+        clock: Clock = utc_now,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.clock = clock
@@ -469,9 +473,7 @@ class Store:
             self._audit(db, operator, action, target, detail)
 
     def audit_log(self, *, limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
-        rows = self._query(
-            "SELECT * FROM audit ORDER BY id DESC LIMIT ? OFFSET ?", [limit, offset]
-        )
+        rows = self._query("SELECT * FROM audit ORDER BY id DESC LIMIT ? OFFSET ?", [limit, offset])
         return [dict(r) for r in rows]
 
     # ----------------------------------------------------------------- operators
@@ -692,15 +694,19 @@ class Store:
             cur = db.execute(
                 "INSERT INTO amendments(app_uuid, created_at, operator, note, fields_json) "
                 "VALUES (?,?,?,?,?)",
-                [app.uuid, self.now(), operator, note, json.dumps(fields or {}, ensure_ascii=False)],
+                [
+                    app.uuid,
+                    self.now(),
+                    operator,
+                    note,
+                    json.dumps(fields or {}, ensure_ascii=False),
+                ],
             )
             self._audit(db, operator, "application.amend", app.tracking_no or app.uuid)
             return int(cur.lastrowid or 0)
 
     def amendments(self, app_uuid: str) -> list[dict[str, Any]]:
-        rows = self._query(
-            "SELECT * FROM amendments WHERE app_uuid = ? ORDER BY id", [app_uuid]
-        )
+        rows = self._query("SELECT * FROM amendments WHERE app_uuid = ? ORDER BY id", [app_uuid])
         out = []
         for r in rows:
             d = dict(r)
@@ -780,8 +786,13 @@ class Store:
                 "(a.tracking_no = ? OR a.tracking_no LIKE ? OR a.resident_id = ? "
                 "OR a.resident_id LIKE ? OR r.name LIKE ?)"
             )
-            params += [term.upper(), term.upper() + "%", term.upper(), term.upper() + "%",
-                       "%" + term + "%"]
+            params += [
+                term.upper(),
+                term.upper() + "%",
+                term.upper(),
+                term.upper() + "%",
+                "%" + term + "%",
+            ]
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     def queue(
@@ -827,9 +838,7 @@ class Store:
         return [self._row_to_app(r) for r in rows]
 
     def pending_count(self) -> int:
-        rows = self._query(
-            "SELECT count(*) AS n FROM applications WHERE state = 'queued'"
-        )
+        rows = self._query("SELECT count(*) AS n FROM applications WHERE state = 'queued'")
         return int(rows[0]["n"])
 
     def mark_uploaded(self, uuids: Sequence[str]) -> None:
@@ -881,16 +890,29 @@ class Store:
                 cur = db.execute(
                     "INSERT OR IGNORE INTO decisions(seq, app_uuid, tracking_no, status, note, "
                     "decided_at, received_at) VALUES (?,?,?,?,?,?,?)",
-                    [d["seq"], str(d["uuid"]), d.get("tracking_no"), d["status"],
-                     d.get("note"), str(d["decided_at"]), now],
+                    [
+                        d["seq"],
+                        str(d["uuid"]),
+                        d.get("tracking_no"),
+                        d["status"],
+                        d.get("note"),
+                        str(d["decided_at"]),
+                        now,
+                    ],
                 )
                 if cur.rowcount:
                     new += 1
                 db.execute(
                     "UPDATE applications SET status = ?, status_note = ?, status_at = ?, "
                     "status_seq = ? WHERE uuid = ? AND (status_seq IS NULL OR status_seq < ?)",
-                    [d["status"], d.get("note"), str(d["decided_at"]), d["seq"],
-                     str(d["uuid"]), d["seq"]],
+                    [
+                        d["status"],
+                        d.get("note"),
+                        str(d["decided_at"]),
+                        d["seq"],
+                        str(d["uuid"]),
+                        d["seq"],
+                    ],
                 )
         return new
 

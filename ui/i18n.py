@@ -20,7 +20,9 @@ class I18n(QObject):
     changed = Signal(str)
     large_text_changed = Signal(bool)
 
-    def __init__(self, lang: str = "zh", large_text: bool = False, parent: QObject | None = None) -> None:
+    def __init__(
+        self, lang: str = "zh", large_text: bool = False, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self._lang = lang if lang in ("zh", "en") else "zh"
         self._large = large_text

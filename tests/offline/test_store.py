@@ -101,7 +101,11 @@ def test_operator_pin_is_a_slow_salted_hash(store: Store) -> None:
 
 def test_queue_search_and_filters(store: Store) -> None:
     file_one(store)
-    file_one(store, resident={"id_number": "110105195001010011", "name": "赵大山"}, service_code="pension_cert")
+    file_one(
+        store,
+        resident={"id_number": "110105195001010011", "name": "赵大山"},
+        service_code="pension_cert",
+    )
     assert store.count() == 2
     assert [r.resident_name for r in store.queue(QueueFilter(search="大山"))] == ["赵大山"]
     assert store.count(QueueFilter(search="110105195001")) == 1
@@ -152,7 +156,8 @@ def test_migrates_an_older_database_in_place(data_dir: Path) -> None:
     old.execute(
         "INSERT INTO applications(uuid, tracking_no, service_code, catalog_version, resident_id,"
         " resident_json, fields_json, state, created_at, finalized_at) "
-        "VALUES ('u1', 'LX03-260101-0001K', 'dibao', 1, ?, ?, '{}', 'queued', '2026-01-01', '2026-01-01')",
+        "VALUES ('u1', 'LX03-260101-0001K', 'dibao', 1, ?, ?, '{}', 'queued', "
+        "'2026-01-01', '2026-01-01')",
         [RESIDENT["id_number"], json.dumps(RESIDENT)],
     )
     old.conn.commit()
