@@ -780,19 +780,10 @@ class Store:
         if flt.day:
             clauses.append("a.created_at LIKE ?")
             params.append(flt.day + "%")
-        if flt.search:
-            term = flt.search.strip()
-            clauses.append(
-                "(a.tracking_no = ? OR a.tracking_no LIKE ? OR a.resident_id = ? "
-                "OR a.resident_id LIKE ? OR r.name LIKE ?)"
-            )
-            params += [
-                term.upper(),
-                term.upper() + "%",
-                term.upper(),
-                term.upper() + "%",
-                "%" + term + "%",
-            ]
+        if flt.search and flt.search.strip():
+            clause, values = _search_clause(flt.search.strip())
+            clauses.append(clause)
+            params += values
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     def queue(
@@ -923,6 +914,23 @@ class Store:
             [app_uuid],
         )
         return [dict(r) for r in rows]
+
+
+def _search_clause(term: str) -> tuple[str, list[Any]]:
+    """Pick an index-friendly condition: tracking-number or ID-number prefix, else name.
+
+    Prefixes are half-open ranges (`>= p AND < p + U+FFFF`) so SQLite uses the unique
+    index instead of scanning; an OR of all three would scan 100,000 rows.
+    """
+    upper = term.upper().replace(" ", "")
+    if "-" in upper:
+        return "(a.tracking_no >= ? AND a.tracking_no < ?)", [upper, upper + "\uffff"]
+    if upper[:1].isdigit() and all(c.isdigit() or c == "X" for c in upper):
+        return "(a.resident_id >= ? AND a.resident_id < ?)", [upper, upper + "\uffff"]
+    if upper.isascii() and upper.isalnum() and any(c.isdigit() for c in upper):
+        # a tracking number typed without dashes, or its station code + date
+        return "(a.tracking_no >= ? AND a.tracking_no < ?)", [upper, upper + "\uffff"]
+    return "r.name LIKE ?", ["%" + term + "%"]
 
 
 def open_store(data_dir: Path | str, **kwargs: Any) -> Store:

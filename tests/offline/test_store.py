@@ -109,6 +109,12 @@ def test_queue_search_and_filters(store: Store) -> None:
     assert store.count() == 2
     assert [r.resident_name for r in store.queue(QueueFilter(search="大山"))] == ["赵大山"]
     assert store.count(QueueFilter(search="110105195001")) == 1
+    first = store.queue(QueueFilter(search="lx03-"))[-1]
+    assert first.tracking_no is not None
+    assert store.count(QueueFilter(search="lx03-")) == 2
+    assert [r.uuid for r in store.queue(QueueFilter(search=first.tracking_no.lower()))] == [
+        first.uuid
+    ]
     assert store.count(QueueFilter(service_code="dibao")) == 1
     assert store.count(QueueFilter(state="uploaded")) == 0
 
