@@ -1,0 +1,169 @@
+"""`kiosk enroll` and `kiosk sync`: the sync sub-commands (registered by kiosk.cli).
+
+``kiosk sync`` exits 0 only when every finalized application and every attachment is on the
+hub; otherwise 3 (`EXIT_NOT_SYNCED`) with the reason in both languages on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import threading
+from typing import Any
+
+from kiosk.text import Text
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_NOT_SYNCED = 3
+
+WATCH_INTERVAL_S = 60.0
+WATCH_MAX_INTERVAL_S = 15 * 60.0
+
+
+def _err(text: Text | str) -> None:
+    sys.stderr.write(str(text).rstrip() + "\n")
+
+
+def cmd_enroll(args: argparse.Namespace) -> int:
+    from kiosk.cli import _station
+    from kiosk.sync_service import SyncFailed, enroll_station
+
+    station = _station(args)
+    try:
+        enroll_station(station, args.hub, args.code, args.name)
+    except SyncFailed as exc:
+        _err(exc.message)
+        return EXIT_ERROR
+    s = station.settings
+    print(f"enrolled station {station.code} with {s.hub_url} as device {s.device_id}")
+    print("已登记 / enrolled; token stored in the OS keychain")
+    return EXIT_OK
+
+
+def _summary(report: Any) -> str:
+    parts = [
+        f"pushed {report.pushed}",
+        f"duplicates {report.duplicates}",
+        f"rejected {report.rejected}",
+        f"attachments sent {report.blobs_sent} ({report.bytes_sent} bytes)",
+        f"decisions received {report.decisions}",
+    ]
+    if report.catalog_updated:
+        parts.append("catalog updated")
+    parts.append(
+        f"waiting: {report.pending_after} applications, {report.blobs_pending_after} attachments"
+    )
+    return "; ".join(parts)
+
+
+def _not_done(report: Any) -> Text:
+    return Text(
+        f"尚有 {report.pending_after} 件申请、{report.blobs_pending_after} 个附件未上传到县里，"
+        "稍后会再试。",
+        f"{report.pending_after} applications and {report.blobs_pending_after} attachments "
+        "are not on the county hub yet; sync will try again.",
+    )
+
+
+def _one_pass(
+    station: Any, args: argparse.Namespace, *, ignore_backoff: bool
+) -> tuple[int, dict[str, Any]]:
+    """Run one pass, print what it did; returns (exit code, JSON summary)."""
+    from kiosk.sync_service import SyncFailed, run_sync
+
+    report = None
+    failure: Text | None = None
+    try:
+        report = run_sync(station, hub_url=args.hub, ignore_backoff=ignore_backoff)
+    except SyncFailed as exc:
+        report = exc.report
+        failure = exc.message
+    out: dict[str, Any] = report.to_json() if report is not None else {"ok": False}
+    if report is not None and not args.json:
+        print(_summary(report))
+    problems: list[Text] = []
+    if failure is not None:
+        problems.append(failure)
+    if report is not None:
+        problems += [Text(e.zh, e.en) for e in report.errors if e is not report.stopped_by]
+    done = failure is None and report is not None and report.complete
+    if not done and report is not None and report.stopped_by is None and not report.complete:
+        problems.append(_not_done(report))
+    for p in problems:
+        _err(p)
+    out["error"] = failure.to_json() if failure is not None else None
+    out["synced"] = done
+    if args.json:
+        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    return (EXIT_OK if done else EXIT_NOT_SYNCED), out
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from kiosk.cli import _station
+
+    station = _station(args)
+    if args.hub and not args.hub.startswith(("http://", "https://")):
+        _err(
+            Text(
+                f"服务器地址须以 http:// 或 https:// 开头：{args.hub}",
+                f"The hub address must start with http:// or https://: {args.hub}",
+            )
+        )
+        return EXIT_ERROR
+    if not args.watch:
+        return _one_pass(station, args, ignore_backoff=True)[0]
+    return _watch(station, args)
+
+
+def _watch(station: Any, args: argparse.Namespace) -> int:
+    """Keep syncing; the pause grows (with jitter) while passes fail. Ctrl+C stops cleanly."""
+    rng = random.Random()
+    stop = threading.Event()
+    failures = 0
+    passes = 0
+    code = EXIT_NOT_SYNCED
+    try:
+        while True:
+            code, out = _one_pass(station, args, ignore_backoff=passes == 0)
+            passes += 1
+            if args.max_passes and passes >= args.max_passes:
+                return code
+            failures = 0 if out.get("error") is None else failures + 1
+            ceiling = min(WATCH_MAX_INTERVAL_S, args.interval * 2 ** min(failures, 10))
+            wait = (
+                args.interval
+                if failures == 0
+                else rng.uniform(args.interval, max(ceiling, args.interval))
+            )
+            stop.wait(wait)
+    except KeyboardInterrupt:
+        _err(Text("同步已停止。", "Sync stopped."))
+        return code
+
+
+def register(sub: Any) -> None:
+    """Add `enroll` and `sync` to the `kiosk` command line."""
+    s = sub.add_parser("enroll", help="enroll this kiosk with the county hub (one-time code)")
+    s.add_argument("--hub", required=True, help="county hub address, e.g. https://hub.example")
+    s.add_argument("--code", required=True, help="one-time enrollment code from the county")
+    s.add_argument("--name", help="device name shown at the county (default: station name)")
+    s.set_defaults(func=cmd_enroll)
+
+    s = sub.add_parser(
+        "sync", help="push queued applications and attachments, pull decisions (one pass)"
+    )
+    s.add_argument("--hub", help="use this hub address instead of the enrolled one")
+    s.add_argument("--watch", action="store_true", help="keep syncing, backing off on failure")
+    s.add_argument(
+        "--interval",
+        type=float,
+        default=WATCH_INTERVAL_S,
+        help=f"seconds between passes with --watch (default {WATCH_INTERVAL_S:.0f})",
+    )
+    s.add_argument("--max-passes", type=int, default=0, help=argparse.SUPPRESS)
+    s.add_argument("--json", action="store_true", help="print each pass as one JSON line")
+    s.set_defaults(func=cmd_sync)
