@@ -100,7 +100,8 @@ def check_protocol(request: Request) -> None:
         raise HubError(
             426,
             "protocol_version",
-            f"this hub speaks sync protocol {SUPPORTED_VERSIONS} (header {PROTOCOL_HEADER}); "
+            f"this hub speaks sync protocol {', '.join(map(str, SUPPORTED_VERSIONS))} "
+            f"(header {PROTOCOL_HEADER}); "
             f"got {raw or 'none'}: update the kiosk software",
         )
 
