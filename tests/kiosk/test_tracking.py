@@ -71,7 +71,9 @@ def test_round_trip(station: str, day: date, seq: int) -> None:
 @given(tracking_nos, st.data())
 def test_any_single_character_change_is_detected(t: str, data: st.DataObject) -> None:
     i = data.draw(st.integers(0, len(t) - 1))
-    replacement = data.draw(st.sampled_from([*ALPHABET, "-", "O", "I", "U", "Z", " "]))
+    # A separator typed in place of a character amounts to a lost character (a deletion),
+    # which no single check character can always catch; substitutions are always caught.
+    replacement = data.draw(st.sampled_from([*ALPHABET, "O", "I", "U", "Z"]))
     changed = t[:i] + replacement + t[i + 1 :]
     if normalize_tracking_no(changed) == t or normalize_tracking_no(
         changed
