@@ -32,6 +32,14 @@ if TYPE_CHECKING:
 
 CATALOG_KEY = "catalog"
 
+# The resident's on-screen signature (operator-assisted filing): an optional PNG attachment
+# under this field name, accepted for every service without being a catalog field.
+SIGNATURE_FIELD = "signature"
+SIGNATURE_MAX_BYTES = 1024 * 1024
+SIGNATURE_INVALID = Text(
+    "签名图片无效，请清除后重新签名", "The signature image is invalid; clear it and sign again"
+)
+
 
 class StationNotSetUp(RuntimeError):
     """The store has no station code yet: run `kiosk init --station CODE --name NAME`."""
@@ -154,7 +162,16 @@ class Station:
         except ValidationFailed as exc:
             errors += exc.errors
         infos: dict[str, list[AttachmentInfo]] = {}
+        signatures = [a for a in attachments if a.field == SIGNATURE_FIELD]
+        if signatures and (
+            len(signatures) > 1
+            or signatures[0].mime != "image/png"
+            or not 0 < signatures[0].size <= SIGNATURE_MAX_BYTES
+        ):
+            errors.append(FieldError(SIGNATURE_FIELD, "signature_invalid", SIGNATURE_INVALID))
         for att in attachments:
+            if att.field == SIGNATURE_FIELD:
+                continue  # allowed for every service; checked above
             infos.setdefault(att.field, []).append(
                 AttachmentInfo(filename=att.filename, mime=att.mime, size=att.size)
             )

@@ -1,0 +1,41 @@
+"""Small helpers shared by the operator screens (no logic of their own)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QLabel, QWidget
+
+from kiosk.text import Text
+
+
+def service_name(station: Any, code: str) -> Text:
+    """A service's name from the catalog; the bare code if the catalog no longer has it."""
+    try:
+        return station.service(code).name
+    except KeyError:
+        return Text(code, code)
+
+
+def heading(text: str = "", parent: QWidget | None = None) -> QLabel:
+    label = QLabel(text, parent)
+    font = QFont(label.font())
+    font.setPointSizeF(font.pointSizeF() * 1.4)
+    font.setBold(True)
+    label.setFont(font)
+    return label
+
+
+def message_label(parent: QWidget | None = None) -> QLabel:
+    """A wrapping label for plain-words messages (errors say what to do)."""
+    label = QLabel(parent)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(label.textInteractionFlags())
+    return label
+
+
+def set_error(label: QLabel, text: str | None, *, ok: bool = False) -> None:
+    label.setText(text or "")
+    label.setVisible(bool(text))
+    label.setStyleSheet("color: #1b5e20;" if ok else "color: #b71c1c;")

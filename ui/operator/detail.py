@@ -1,0 +1,323 @@
+"""One application in full for the operator: fields, attachments, amendments, decisions; reprint.
+
+The resident's ID number is masked until the operator asks to see it (and that is audited).
+
+Signals:
+    back_requested(): return to the queue.
+    print_done(object): the `PrintResult` of a reprint.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QScrollArea,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.printing import PrintResult
+from kiosk.privacy import mask_id_number, mask_name, mask_phone
+from kiosk.summary import STATE_LABELS, STATUS_LABELS
+from kiosk.text import Text
+from ui import strings
+from ui.i18n import I18n
+from ui.operator.common import heading, message_label, service_name, set_error
+from ui.operator.queue_model import format_time
+from ui.operator.tasks import run_in_background
+
+strings.add(
+    {
+        "op.detail.back": Text("← 返回队列", "← Back to the queue"),
+        "op.detail.reprint": Text("补打回执", "Reprint receipt"),
+        "op.detail.reveal": Text("显示完整身份信息", "Show full identity"),
+        "op.detail.resident": Text("申请人", "Resident"),
+        "op.detail.id_number": Text("身份证号", "ID number"),
+        "op.detail.name": Text("姓名", "Name"),
+        "op.detail.phone": Text("电话", "Phone"),
+        "op.detail.address": Text("地址", "Address"),
+        "op.detail.fields": Text("填写内容", "Form"),
+        "op.detail.attachments": Text("附件", "Attachments"),
+        "op.detail.amendments": Text("补正记录", "Amendments"),
+        "op.detail.decisions": Text("县里处理记录", "Decision history"),
+        "op.detail.none": Text("无", "None"),
+        "op.detail.state": Text("状态", "State"),
+        "op.detail.filed": Text("提交时间", "Filed at"),
+        "op.detail.operator": Text("经办人", "Operator"),
+        "op.detail.last_error": Text("上次上传出错", "Last upload error"),
+        "op.detail.col.when": Text("时间", "When"),
+        "op.detail.col.status": Text("结果", "Status"),
+        "op.detail.col.note": Text("说明", "Note"),
+        "op.detail.printing": Text("正在打印……", "Printing…"),
+        "op.detail.draft_no_receipt": Text("草稿没有回执。", "A draft has no receipt."),
+    }
+)
+
+THUMB = QSize(140, 140)
+
+
+def _thumbnail(data: bytes, mime: str) -> QPixmap | None:
+    if not mime.startswith("image/"):
+        return None
+    image = QImage.fromData(data)
+    if image.isNull():
+        return None
+    return QPixmap.fromImage(
+        image.scaled(
+            THUMB, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+        )
+    )
+
+
+class DetailView(QWidget):
+    back_requested = Signal()
+    print_done = Signal(object)
+
+    def __init__(
+        self, context: Any, i18n: I18n, operator: dict[str, Any], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._context = context
+        self._station = context.station
+        self._i18n = i18n
+        self._operator = operator
+        self._uuid: str | None = None
+        self._revealed = False
+
+        self.back_button = QPushButton()
+        self.back_button.setShortcut(Qt.Key.Key_Escape)
+        self.back_button.clicked.connect(self.back_requested)
+        self.reprint_button = QPushButton()
+        self.reprint_button.clicked.connect(self.reprint)
+        self.reveal_button = QPushButton()
+        self.reveal_button.clicked.connect(self.reveal)
+        self.title = heading()
+        self.message = message_label()
+        set_error(self.message, None)
+
+        self.resident_box = QGroupBox()
+        self.resident_form = QFormLayout(self.resident_box)
+        self.fields_box = QGroupBox()
+        self.fields_form = QFormLayout(self.fields_box)
+        self.attachments_box = QGroupBox()
+        self.attachments = QListWidget()
+        self.attachments.setViewMode(QListWidget.ViewMode.IconMode)
+        self.attachments.setIconSize(THUMB)
+        self.attachments.setMinimumHeight(THUMB.height() + 50)
+        self.attachments.setResizeMode(QListWidget.ResizeMode.Adjust)
+        QVBoxLayout(self.attachments_box).addWidget(self.attachments)
+        self.amendments_box = QGroupBox()
+        self.amendments = QLabel()
+        self.amendments.setWordWrap(True)
+        QVBoxLayout(self.amendments_box).addWidget(self.amendments)
+        self.decisions_box = QGroupBox()
+        self.decisions = QTableWidget(0, 3)
+        self.decisions.verticalHeader().setVisible(False)
+        self.decisions.horizontalHeader().setStretchLastSection(True)
+        self.decisions.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        QVBoxLayout(self.decisions_box).addWidget(self.decisions)
+
+        top = QHBoxLayout()
+        top.addWidget(self.back_button)
+        top.addWidget(self.title, 1)
+        top.addWidget(self.reveal_button)
+        top.addWidget(self.reprint_button)
+        body = QWidget()
+        grid = QVBoxLayout(body)
+        row = QHBoxLayout()
+        row.addWidget(self.resident_box, 1)
+        row.addWidget(self.fields_box, 2)
+        grid.addLayout(row)
+        grid.addWidget(self.attachments_box)
+        grid.addWidget(self.amendments_box)
+        grid.addWidget(self.decisions_box)
+        grid.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.message)
+        layout.addWidget(scroll, 1)
+        i18n.changed.connect(lambda _l: self._render())
+        self._render()
+
+    # ------------------------------------------------------------------ public
+
+    def show_application(self, uuid: str) -> None:
+        self._uuid = uuid
+        self._revealed = False
+        set_error(self.message, None)
+        self._render()
+        self.reprint_button.setFocus()
+
+    def reveal(self) -> None:
+        if self._uuid is None:
+            return
+        self._revealed = True
+        app = self._station.store.get_application(self._uuid)
+        self._station.store.audit(
+            "resident.reveal", operator=self._operator.get("id"), target=app.tracking_no or app.uuid
+        )
+        self._render()
+
+    def reprint(self) -> None:
+        """Render the reprint on this thread (local, quick), print it off the GUI thread."""
+        if self._uuid is None:
+            return
+        app = self._station.store.get_application(self._uuid)
+        if app.tracking_no is None:
+            set_error(self.message, self._i18n.t("op.detail.draft_no_receipt"))
+            return
+        pdf = self._station.receipt_pdf(
+            app.tracking_no, reprint=True, operator=self._operator.get("id")
+        )
+        printer = self._context.printer
+        set_error(self.message, self._i18n.t("op.detail.printing"), ok=True)
+        self.reprint_button.setEnabled(False)
+        title = app.tracking_no
+        run_in_background(lambda: printer.print_pdf(pdf, title=title), self._printed)
+
+    # ------------------------------------------------------------------ internals
+
+    def _printed(self, result: PrintResult) -> None:
+        self.reprint_button.setEnabled(True)
+        set_error(self.message, self._i18n.text(result.message), ok=result.ok)
+        self.print_done.emit(result)
+
+    def _render(self) -> None:
+        t, lang = self._i18n.t, self._i18n.lang
+        self.back_button.setText(t("op.detail.back"))
+        self.reprint_button.setText(t("op.detail.reprint"))
+        self.reveal_button.setText(t("op.detail.reveal"))
+        self.resident_box.setTitle(t("op.detail.resident"))
+        self.fields_box.setTitle(t("op.detail.fields"))
+        self.attachments_box.setTitle(t("op.detail.attachments"))
+        self.amendments_box.setTitle(t("op.detail.amendments"))
+        self.decisions_box.setTitle(t("op.detail.decisions"))
+        self.decisions.setHorizontalHeaderLabels(
+            [t("op.detail.col.when"), t("op.detail.col.status"), t("op.detail.col.note")]
+        )
+        for form in (self.resident_form, self.fields_form):
+            while form.rowCount():
+                form.removeRow(0)
+        self.attachments.clear()
+        self.decisions.setRowCount(0)
+        if self._uuid is None:
+            self.title.setText("")
+            self.amendments.setText("")
+            return
+        store = self._station.store
+        app = store.get_application(self._uuid)
+        name = service_name(self._station, app.service_code).get(lang)
+        self.title.setText(f"{app.tracking_no or t('op.queue.no_tracking')}  ·  {name}")
+
+        res = app.resident
+        show = self._revealed
+        self.resident_form.addRow(
+            t("op.detail.name"),
+            QLabel(res.get("name", "") if show else mask_name(res.get("name", ""))),
+        )
+        id_no = str(res.get("id_number", ""))
+        self.resident_form.addRow(
+            t("op.detail.id_number"), QLabel(id_no if show else mask_id_number(id_no))
+        )
+        if res.get("phone"):
+            self.resident_form.addRow(
+                t("op.detail.phone"), QLabel(res["phone"] if show else mask_phone(res["phone"]))
+            )
+        if res.get("address"):
+            self.resident_form.addRow(
+                t("op.detail.address"), QLabel(res["address"] if show else "***")
+            )
+        state = STATE_LABELS.get(app.state)
+        status = STATUS_LABELS.get(app.status or "")
+        state_text = state.get(lang) if state else app.state
+        if status:
+            state_text += f" · {status.get(lang)}"
+        self.resident_form.addRow(t("op.detail.state"), QLabel(state_text))
+        self.resident_form.addRow(
+            t("op.detail.filed"), QLabel(format_time(app.finalized_at or app.created_at))
+        )
+        if app.operator:
+            self.resident_form.addRow(t("op.detail.operator"), QLabel(app.operator))
+        if app.last_error and app.state == "queued":
+            err = QLabel(app.last_error)
+            err.setWordWrap(True)
+            self.resident_form.addRow(t("op.detail.last_error"), err)
+        self.reveal_button.setVisible(not show)
+        self.reprint_button.setEnabled(app.tracking_no is not None)
+
+        try:
+            service = self._station.service(app.service_code)
+        except KeyError:
+            service = None
+        for key, value in app.fields.items():
+            label, shown = key, value
+            if service is not None:
+                try:
+                    f = service.field(key)
+                    label = f.label.get(lang)
+                    for c in f.choices:
+                        if c.value == value:
+                            shown = c.label.get(lang)
+                except KeyError:
+                    pass
+            value_label = QLabel(str(shown))
+            value_label.setWordWrap(True)
+            self.fields_form.addRow(label, value_label)
+
+        for att in app.attachments:
+            label = att.field
+            if att.field == "signature":
+                label = "签名" if lang == "zh" else "Signature"
+            elif service is not None:
+                with contextlib.suppress(KeyError):
+                    label = service.field(att.field).label.get(lang)
+            item = QListWidgetItem(f"{label}\n{att.filename} · {att.size // 1024} KB")
+            try:
+                pix = _thumbnail(store.read_blob(att.sha256), att.mime)
+            except Exception:  # a missing blob must not hide the rest of the record
+                pix = None
+            if pix is not None:
+                item.setIcon(pix)
+            self.attachments.addItem(item)
+        if not app.attachments:
+            self.attachments.addItem(t("op.detail.none"))
+
+        amendments = store.amendments(app.uuid)
+        if amendments:
+            lines = []
+            for a in amendments:
+                fields = json.dumps(a["fields"], ensure_ascii=False) if a["fields"] else ""
+                lines.append(
+                    f"{format_time(a['created_at'])}  {a.get('operator') or ''}  "
+                    f"{a['note']}  {fields}"
+                )
+            self.amendments.setText("\n".join(lines))
+        else:
+            self.amendments.setText(t("op.detail.none"))
+
+        decisions = store.decisions(app.uuid)
+        self.decisions.setRowCount(len(decisions))
+        for i, d in enumerate(decisions):
+            label = STATUS_LABELS.get(d["status"])
+            self.decisions.setItem(i, 0, QTableWidgetItem(format_time(d["decided_at"])))
+            self.decisions.setItem(
+                i, 1, QTableWidgetItem(label.get(lang) if label else d["status"])
+            )
+            self.decisions.setItem(i, 2, QTableWidgetItem(d.get("note") or ""))
