@@ -297,23 +297,22 @@ class HubStore:
                     .returning(db.applications.c.seq)
                 ).scalar_one_or_none()
                 if inserted is not None:
-                    if rec.attachments:
-                        conn.execute(
-                            insert(db.attachments),
-                            [
-                                {
-                                    "app_uuid": uid,
-                                    "position": i,
-                                    "field": a.field,
-                                    "sha256": a.sha256,
-                                    "size": a.size,
-                                    "mime": a.mime,
-                                    "filename": a.filename,
-                                    "station": device.station,
-                                }
-                                for i, a in enumerate(rec.attachments)
-                            ],
-                        )
+                    refs = [
+                        {
+                            "app_uuid": uid,
+                            "position": i,
+                            "field": a.field,
+                            "sha256": a.sha256,
+                            "size": a.size,
+                            "mime": a.mime,
+                            "filename": a.filename,
+                            "station": device.station,
+                        }
+                        for i, a in enumerate(rec.attachments)
+                    ]
+                    refs += _amendment_refs(uid, device.station, rec.amendments, 0)
+                    if refs:
+                        conn.execute(insert(db.attachments), refs)
                     results.append(PushResult(uuid=rec.uuid, result="stored"))
                 else:
                     results.append(self._settle_conflict(conn, device, rec.uuid, rec))
@@ -354,6 +353,9 @@ class HubStore:
                 .where(db.applications.c.uuid == str(uid))
                 .values(record=json.dumps(stored, ensure_ascii=False))
             )
+            refs = _amendment_refs(str(uid), device.station, rec.amendments[len(old) :], len(old))
+            if refs:
+                conn.execute(insert(db.attachments), refs)
             return PushResult(uuid=uid, result="duplicate", reason="amendments added")
         return PushResult(uuid=uid, result="duplicate")
 
@@ -598,6 +600,32 @@ class HubStore:
         with db.read_tx(self.engine) as conn:
             v = conn.execute(select(func.max(db.catalogs.c.version))).scalar()
         return int(v or 0)
+
+
+AMENDMENT_POSITION = 1000
+"""Attachment positions from here on belong to amendments (documents added after filing)."""
+
+
+def _amendment_refs(
+    uid: str, station: str, amendments: Any, first_index: int
+) -> list[dict[str, Any]]:
+    """Attachment rows for documents carried by amendments ``first_index`` onwards."""
+    rows = []
+    for k, amendment in enumerate(amendments, start=first_index):
+        for j, a in enumerate(amendment.attachments):
+            rows.append(
+                {
+                    "app_uuid": uid,
+                    "position": AMENDMENT_POSITION + k * 20 + j,
+                    "field": f"amendment.{k + 1}.{a.field}",
+                    "sha256": a.sha256,
+                    "size": a.size,
+                    "mime": a.mime,
+                    "filename": a.filename,
+                    "station": station,
+                }
+            )
+    return rows
 
 
 def _queue_row(row: Any, atts: list[dict[str, Any]]) -> dict[str, Any]:

@@ -190,6 +190,34 @@ def cmd_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_amend(args: argparse.Namespace) -> int:
+    from kiosk.attachments import AttachmentRejected, read_attachment
+    from kiosk.validation import ValidationFailed
+
+    station = _station(args)
+    attachments = []
+    for spec in args.attach or []:
+        name, sep, path = spec.partition("=")
+        if not sep or not name or not path:
+            _err(f"--attach 格式应为 字段=路径 / --attach must be FIELD=PATH, got {spec!r}")
+            return EXIT_INVALID
+        try:
+            attachments.append(read_attachment(name, path))
+        except AttachmentRejected as exc:
+            _err(f"{name}: {exc.message.zh} / {exc.message.en}")
+            return EXIT_INVALID
+    try:
+        station.add_documents(
+            args.tracking_no, args.note or "", attachments, operator=args.operator
+        )
+    except ValidationFailed as exc:
+        for e in exc.errors:
+            _err(f"{e.field}: {e.message.zh} / {e.message.en}")
+        return EXIT_INVALID
+    print(f"amended {args.tracking_no}: {len(attachments)} document(s) queued for sync")
+    return EXIT_OK
+
+
 def cmd_receipt(args: argparse.Namespace) -> int:
     station = _station(args)
     pdf = station.receipt_pdf(
@@ -282,6 +310,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("tracking_no")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_show)
+
+    s = sub.add_parser("amend", help="add a note or documents to a filed application")
+    s.add_argument("tracking_no")
+    s.add_argument("--note")
+    s.add_argument("--attach", action="append", metavar="FIELD=PATH")
+    s.set_defaults(func=cmd_amend)
 
     s = sub.add_parser("receipt", help="write a receipt PDF")
     s.add_argument("tracking_no")

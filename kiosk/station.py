@@ -233,6 +233,36 @@ class Station:
             app_uuid=draft_uuid,
         )
 
+    def add_documents(
+        self,
+        ref: str,
+        note: str,
+        attachments: Sequence[PreparedAttachment] = (),
+        *,
+        operator: str | None = None,
+    ) -> int:
+        """Amend a filed application: a note and documents (e.g. what the county asked for
+        with needs_info). The original stays untouched; the amendment syncs on its own."""
+        note = note.strip()
+        if not note and not attachments:
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "note",
+                        "required",
+                        Text("请写明补充说明或添加材料", "Write a note or add a document"),
+                    )
+                ]
+            )
+        app = self.application(ref)
+        stored = self._store_blobs(attachments)
+        return self.store.add_amendment(
+            app.uuid,
+            note=note or "补充材料 / documents added",
+            attachments=stored,
+            operator=operator,
+        )
+
     def _store_blobs(self, attachments: Sequence[PreparedAttachment]) -> list[NewAttachment]:
         out = []
         for att in attachments:

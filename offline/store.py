@@ -219,7 +219,30 @@ def m002_sync(db: sqlite_utils.Database) -> None:
     )
 
 
-SCHEMA_VERSION = len(migrations._migrations)
+@migrations()
+def m003_amendment_documents(db: sqlite_utils.Database) -> None:
+    """Documents added after filing (the county asked for more: needs_info)."""
+    db.executescript(
+        """
+        CREATE TABLE amendment_attachments (
+            amendment_id INTEGER NOT NULL REFERENCES amendments(id),
+            position INTEGER NOT NULL,
+            field TEXT NOT NULL,
+            sha256 TEXT NOT NULL REFERENCES blobs(sha256),
+            filename TEXT NOT NULL,
+            PRIMARY KEY (amendment_id, position)
+        );
+        CREATE INDEX amendment_attachments_sha ON amendment_attachments(sha256);
+        CREATE INDEX amendments_outbox ON amendments(app_uuid) WHERE uploaded_at IS NULL;
+        CREATE TRIGGER amendment_attachments_u BEFORE UPDATE ON amendment_attachments
+        BEGIN SELECT RAISE(ABORT, 'append-only'); END;
+        CREATE TRIGGER amendment_attachments_d BEFORE DELETE ON amendment_attachments
+        BEGIN SELECT RAISE(ABORT, 'append-only'); END;
+        """
+    )
+
+
+SCHEMA_VERSION = 3
 
 
 # --------------------------------------------------------------------------- records
@@ -417,7 +440,7 @@ class Store:
     def _query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         with _translate_errors():
             cur = self.db.conn.execute(sql, params)
-            cur.row_factory = sqlite3.Row  # type: ignore[assignment]
+            cur.row_factory = sqlite3.Row
             return cur.fetchall()
 
     # ----------------------------------------------------------------- settings
@@ -686,10 +709,13 @@ class Store:
         *,
         note: str,
         fields: dict[str, Any] | None = None,
+        attachments: Sequence[NewAttachment] = (),
         operator: str | None = None,
     ) -> int:
-        """Append a correction or an added document to a finalized application."""
+        """Append a correction or added documents to a finalized application."""
         app = self.get_application(app_ref)
+        if app.state == "draft":
+            raise ValueError("a draft is edited, not amended / 草稿可直接修改")
         with self.write() as db:
             cur = db.execute(
                 "INSERT INTO amendments(app_uuid, created_at, operator, note, fields_json) "
@@ -702,16 +728,41 @@ class Store:
                     json.dumps(fields or {}, ensure_ascii=False),
                 ],
             )
-            self._audit(db, operator, "application.amend", app.tracking_no or app.uuid)
-            return int(cur.lastrowid or 0)
+            amendment_id = int(cur.lastrowid or 0)
+            for position, att in enumerate(attachments):
+                db.execute(
+                    "INSERT INTO amendment_attachments(amendment_id, position, field, sha256, "
+                    "filename) VALUES (?,?,?,?,?)",
+                    [amendment_id, position, att.field, att.sha256, att.filename],
+                )
+            self._audit(
+                db,
+                operator,
+                "application.amend",
+                app.tracking_no or app.uuid,
+                {"documents": len(attachments)},
+            )
+            return amendment_id
 
     def amendments(self, app_uuid: str) -> list[dict[str, Any]]:
+        """Amendments in order, each with its documents (field, sha256, size, mime, filename)."""
         rows = self._query("SELECT * FROM amendments WHERE app_uuid = ? ORDER BY id", [app_uuid])
+        docs: dict[int, list[dict[str, Any]]] = {}
+        for d in self._query(
+            "SELECT t.amendment_id, t.field, t.sha256, b.size, b.mime, t.filename "
+            "FROM amendment_attachments t JOIN blobs b ON b.sha256 = t.sha256 "
+            "JOIN amendments m ON m.id = t.amendment_id WHERE m.app_uuid = ? "
+            "ORDER BY t.amendment_id, t.position",
+            [app_uuid],
+        ):
+            item = dict(d)
+            docs.setdefault(item.pop("amendment_id"), []).append(item)
         out = []
         for r in rows:
-            d = dict(r)
-            d["fields"] = json.loads(d.pop("fields_json"))
-            out.append(d)
+            amendment = dict(r)
+            amendment["fields"] = json.loads(amendment.pop("fields_json"))
+            amendment["attachments"] = docs.get(amendment["id"], [])
+            out.append(amendment)
         return out
 
     def _attachments(self, app_uuid: str) -> tuple[AttachmentRow, ...]:
@@ -851,13 +902,41 @@ class Store:
                 [error, _iso(next_attempt_at), uuid],
             )
 
-    def blobs_to_upload(self) -> list[dict[str, Any]]:
-        """Blobs of acknowledged applications that the hub has not confirmed yet."""
+    def amendments_to_push(self, *, limit: int = 100) -> list[Application]:
+        """Uploaded applications with amendments the hub has not acknowledged yet."""
         rows = self._query(
-            "SELECT DISTINCT b.sha256, b.size, b.mime FROM blobs b "
-            "JOIN attachments t ON t.sha256 = b.sha256 "
-            "JOIN applications a ON a.uuid = t.app_uuid "
-            "WHERE a.state = 'uploaded' AND b.uploaded_at IS NULL ORDER BY b.rowid"
+            "SELECT * FROM applications WHERE state = 'uploaded' AND uuid IN "
+            "(SELECT app_uuid FROM amendments WHERE uploaded_at IS NULL) ORDER BY rowid LIMIT ?",
+            [limit],
+        )
+        return [self._row_to_app(r) for r in rows]
+
+    def pending_amendments_count(self) -> int:
+        rows = self._query(
+            "SELECT count(*) AS n FROM amendments m JOIN applications a ON a.uuid = m.app_uuid "
+            "WHERE m.uploaded_at IS NULL AND a.state != 'draft'"
+        )
+        return int(rows[0]["n"])
+
+    def mark_amendments_uploaded(self, app_uuid: str, up_to_id: int) -> None:
+        """The hub holds this application's amendments up to ``up_to_id``."""
+        with self.write() as db:
+            db.execute(
+                "UPDATE amendments SET uploaded_at = ? WHERE app_uuid = ? AND id <= ? "
+                "AND uploaded_at IS NULL",
+                [self.now(), app_uuid, up_to_id],
+            )
+
+    def blobs_to_upload(self) -> list[dict[str, Any]]:
+        """Blobs of acknowledged applications or amendments the hub has not confirmed yet."""
+        rows = self._query(
+            "SELECT b.sha256, b.size, b.mime FROM blobs b WHERE b.uploaded_at IS NULL AND ("
+            " EXISTS (SELECT 1 FROM attachments t JOIN applications a ON a.uuid = t.app_uuid"
+            "  WHERE t.sha256 = b.sha256 AND a.state = 'uploaded')"
+            " OR EXISTS (SELECT 1 FROM amendment_attachments t"
+            "  JOIN amendments m ON m.id = t.amendment_id"
+            "  WHERE t.sha256 = b.sha256 AND m.uploaded_at IS NOT NULL)"
+            ") ORDER BY b.rowid"
         )
         return [dict(r) for r in rows]
 
@@ -869,8 +948,8 @@ class Store:
             )
 
     def unsynced_count(self) -> int:
-        """Applications not yet on the hub plus blobs not yet confirmed."""
-        return self.pending_count() + len(self.blobs_to_upload())
+        """Applications, amendments and blobs not yet confirmed by the hub."""
+        return self.pending_count() + self.pending_amendments_count() + len(self.blobs_to_upload())
 
     def apply_decisions(self, decisions: Sequence[dict[str, Any]]) -> int:
         """Record county decisions (idempotent by hub sequence). Returns how many were new."""

@@ -215,6 +215,7 @@ class SyncReport:
     blobs_sent: int = 0
     bytes_sent: int = 0
     decisions: int = 0
+    amendments_sent: int = 0
     catalog_updated: bool = False
     pending_after: int = 0
     blobs_pending_after: int = 0
@@ -237,6 +238,7 @@ class SyncReport:
             "pushed": self.pushed,
             "duplicates": self.duplicates,
             "rejected": self.rejected,
+            "amendments_sent": self.amendments_sent,
             "blobs_sent": self.blobs_sent,
             "bytes_sent": self.bytes_sent,
             "decisions": self.decisions,
@@ -440,6 +442,10 @@ def application_record(
                     "operator": a["operator"],
                     "note": a["note"],
                     "fields": a["fields"],
+                    "attachments": [
+                        {k: d[k] for k in ("field", "sha256", "size", "mime", "filename")}
+                        for d in a.get("attachments", [])
+                    ],
                 }
                 for a in amendments
             ],
@@ -495,6 +501,7 @@ class SyncClient:
         self.rng = rng or random.Random()
         self._missing: set[str] = set()
         self._referenced: set[str] = set()
+        self._acked: list[str] = []
         self._blob_done = self._blob_total = 0
 
     def close(self) -> None:
@@ -567,7 +574,7 @@ class SyncClient:
         while True:
             apps = self._due(attempted, ignore_backoff)
             if not apps:
-                return
+                break
             records: list[ApplicationRecord] = []
             batch: list[Application] = []
             for app in apps:
@@ -589,6 +596,37 @@ class SyncClient:
                 continue
             done += self._push_batch(batch, body, attempted, report)
             self._emit("push", done, total)
+        self._push_amendments(report)
+
+    def _push_amendments(self, report: SyncReport) -> None:
+        """Re-send uploaded applications that gained amendments (e.g. documents the county
+        asked for); the hub keeps the longer amendment list and answers ``duplicate``."""
+        attempted: set[str] = set()
+        while True:
+            apps = [
+                a
+                for a in self.store.amendments_to_push(limit=self.batch_size + len(attempted))
+                if a.uuid not in attempted
+            ][: self.batch_size]
+            if not apps:
+                return
+            records = []
+            last_ids: dict[str, int] = {}
+            for app in apps:
+                attempted.add(app.uuid)
+                amendments = self.store.amendments(app.uuid)
+                records.append(application_record(app, amendments))
+                last_ids[app.uuid] = max(int(a["id"]) for a in amendments)
+            body = encode_push(PushRequest(batch_id=uuidlib.uuid4(), applications=records))
+            duplicates_before = report.duplicates  # a re-sent record is not news
+            self._acked = []
+            self._push_batch(apps, body, set(), report)
+            report.duplicates = duplicates_before
+            for uid in self._acked:
+                self.store.mark_amendments_uploaded(uid, last_ids[uid])
+                report.amendments_sent += 1
+                for a in self.store.amendments(uid):
+                    self._referenced.update(d["sha256"] for d in a["attachments"])
 
     def _push_batch(
         self, batch: list[Application], body: bytes, attempted: set[str], report: SyncReport
@@ -656,6 +694,7 @@ class SyncClient:
                 report.duplicates += 1
             self._referenced.update(a.sha256 for a in app.attachments)
         self.store.mark_uploaded(acked)
+        self._acked = acked
         self._missing.update(answer.missing_blobs)
         self.batch_size = min(self.max_batch_size, self.batch_size * 2)
         return len(batch)
@@ -838,6 +877,8 @@ class SyncClient:
             report.errors.append(exc)
             report.stopped_by = exc
         finally:
-            report.pending_after = self.store.pending_count()
+            report.pending_after = (
+                self.store.pending_count() + self.store.pending_amendments_count()
+            )
             report.blobs_pending_after = len(self.store.blobs_to_upload())
         return report

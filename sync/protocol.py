@@ -170,6 +170,16 @@ class AttachmentRef(_Request):
     filename: Annotated[str, StringConstraints(max_length=200)] = ""
 
 
+class AmendmentRecord(_Request):
+    """A correction or added documents, appended after filing (append-only, in order)."""
+
+    created_at: Timestamp
+    operator: Annotated[str, StringConstraints(max_length=64)] | None = None
+    note: Annotated[str, StringConstraints(max_length=2000)]
+    fields: Annotated[dict[ShortStr, FieldValue], Field(max_length=100)] = {}
+    attachments: Annotated[list[AttachmentRef], Field(max_length=20)] = []
+
+
 def _check_timestamp(value: str) -> str:
     """Must parse as ISO 8601; the original string is kept as reported."""
     try:
@@ -194,7 +204,7 @@ class ApplicationRecord(_Request):
     created_at: Timestamp
     finalized_at: Timestamp
     operator: Annotated[str, StringConstraints(max_length=64)] | None = None
-    amendments: Annotated[list[dict[str, Any]], Field(max_length=50)] = []
+    amendments: Annotated[list[AmendmentRecord], Field(max_length=50)] = []
 
     _created = field_validator("created_at", "finalized_at")(_check_timestamp)
 

@@ -95,6 +95,19 @@ def test_new_queue_show_receipt(kiosk, tmp_path: Path) -> None:  # type: ignore[
     assert shown["uuid"] == entry["uuid"] and shown["operator"] == "op1"
     assert shown["attachments"][0]["field"] == "hukou_photo"
     assert kiosk("queue", "--state", "uploaded", "--json")[1].strip() == "[]"
+    code, _, err = kiosk(
+        "amend",
+        tracking_no,
+        "--note",
+        "补交收入证明",
+        "--attach",
+        f"income_proof={tmp_path / 'p.jpg'}",
+    )
+    assert code == 0, err
+    (amendment,) = json.loads(kiosk("show", tracking_no, "--json")[1])["amendments"]
+    assert amendment["note"] == "补交收入证明"
+    assert amendment["attachments"][0]["field"] == "income_proof"
+    assert kiosk("amend", tracking_no)[0] != 0  # neither note nor document
     pdf = tmp_path / "r.pdf"
     assert kiosk("receipt", tracking_no, "--out", str(pdf), "--layout", "a4")[0] == 0
     assert pdf.read_bytes().startswith(b"%PDF")

@@ -12,6 +12,7 @@ import sqlite_utils
 
 from offline.errors import ImmutableApplication, NotFound, StoreBusy, StoreFull
 from offline.store import (
+    SCHEMA_VERSION,
     NewAttachment,
     QueueFilter,
     Store,
@@ -169,7 +170,7 @@ def test_migrates_an_older_database_in_place(data_dir: Path) -> None:
     old.conn.commit()
     old.close()
     store = Store(data_dir)
-    assert store.schema_version() == 2
+    assert store.schema_version() == SCHEMA_VERSION == 3
     app = store.get_application("u1")
     assert app.tracking_no == "LX03-260101-0001K" and app.status is None
     assert [a.uuid for a in store.pending_push()] == ["u1"]
