@@ -335,21 +335,12 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("status", help="the station at a glance")
     s.set_defaults(func=cmd_status)
 
-    for register in _extensions():
-        register(sub)
+    # sync and GUI commands live beside their code; both import their heavy parts lazily
+    from kiosk import gui_cli, sync_cli
+
+    sync_cli.register(sub)
+    gui_cli.register(sub)
     return p
-
-
-def _extensions() -> list[Any]:
-    """Sub-commands contributed by other modules (sync, GUI), registered if importable."""
-    out = []
-    for module in ("kiosk.sync_cli", "kiosk.gui_cli"):
-        try:
-            mod = __import__(module, fromlist=["register"])
-        except ImportError:
-            continue
-        out.append(mod.register)
-    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
