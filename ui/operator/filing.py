@@ -156,7 +156,6 @@ class AttachmentField(QWidget):
         self.scanner_button.clicked.connect(self._scanner)
         self.camera_button.clicked.connect(self._photograph)
         self.remove_button.clicked.connect(self._remove)
-        self.camera_button.setVisible(owner.camera.available())
         buttons = QHBoxLayout()
         for b in (self.import_button, self.scanner_button, self.camera_button, self.remove_button):
             buttons.addWidget(b)
@@ -165,6 +164,7 @@ class AttachmentField(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.list)
         layout.addLayout(buttons)
+        self.camera_button.setVisible(owner.camera.available())  # hidden when there is none
         self.retranslate()
 
     def retranslate(self) -> None:

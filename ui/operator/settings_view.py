@@ -152,7 +152,6 @@ class SettingsView(QWidget):
         box.addWidget(self.operators)
         box.addLayout(add_row)
         box.addWidget(self.op_message)
-        self.operators_box.setVisible(self.is_admin)
 
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -163,6 +162,8 @@ class SettingsView(QWidget):
         layout.addWidget(self.message)
         layout.addLayout(buttons)
         layout.addWidget(self.operators_box, 1)
+        # only once it has a parent: setVisible(True) on a parentless widget opens a window
+        self.operators_box.setVisible(self.is_admin)
         if not self.is_admin:
             layout.addStretch(1)
         i18n.changed.connect(lambda _l: self.retranslate())
