@@ -79,7 +79,7 @@ class OperatorConsole(QWidget):
 
         self.nav = QListWidget()
         self.nav.setFixedWidth(220)
-        self.nav.setSpacing(2)
+        self.nav.setSpacing(6)
         for _ in PAGES:
             self.nav.addItem("")
         self.pages = QStackedWidget()
@@ -169,7 +169,8 @@ class OperatorConsole(QWidget):
         t = self.i18n.t
         for i, name in enumerate(PAGES):
             item = self.nav.item(i)
-            item.setText(f"{t('op.nav.' + name)}\n  Ctrl+{i + 1}")
+            item.setText(f"{i + 1}  {t('op.nav.' + name)}")
+            item.setToolTip(f"Ctrl+{i + 1}")
         self.who.setText(t("op.console.operator", name=self.operator.get("name", "")))
         self.lang_button.setText(t("op.console.language"))
         self.nav.item(PAGES.index("leave")).setForeground(Qt.GlobalColor.darkRed)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -106,6 +107,9 @@ class DetailView(QWidget):
         self.reveal_button = QPushButton()
         self.reveal_button.clicked.connect(self.reveal)
         self.title = heading()
+        self.title.setWordWrap(True)
+        self.title.setMinimumWidth(200)
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.message = message_label()
         set_error(self.message, None)
 

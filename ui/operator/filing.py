@@ -326,6 +326,8 @@ class FilingView(QWidget):
         self.confirm_summary = QLabel()
         self.confirm_summary.setWordWrap(True)
         self.confirm_summary.setTextFormat(Qt.TextFormat.RichText)
+        self.confirm_summary.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.confirm_summary.setMargin(12)
         font = self.confirm_summary.font()
         font.setPointSizeF(font.pointSizeF() * 1.3)
         self.confirm_summary.setFont(font)

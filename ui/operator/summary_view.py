@@ -68,6 +68,7 @@ class SummaryView(QWidget):
         self.table = QTableWidget(0, len(COLUMNS) + 2)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.drafts = QLabel()
         self.message = message_label()

@@ -205,6 +205,7 @@ class SyncPanel(QWidget):
             self.last_value.setText(t("op.sync.never"))
             self.progress.setRange(0, 1)
             self.progress.setValue(0)
+            self.progress.setFormat("")
             set_error(self.message, t("op.sync.unavailable_help"))
             self.sync_button.setEnabled(False)
             self.enroll_button.setEnabled(False)
