@@ -1,0 +1,50 @@
+"""Small helpers for driving the resident screens like a finger would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QPushButton, QScrollArea, QWidget
+
+
+def tap(qtbot: Any, widget: QWidget) -> None:
+    assert widget.isVisible(), f"{widget.objectName()} is not visible"
+    assert widget.isEnabled(), f"{widget.objectName()} is disabled"
+    parent = widget.parentWidget()
+    while parent is not None:  # scroll it into view first, as a finger would
+        if isinstance(parent, QScrollArea):
+            parent.ensureWidgetVisible(widget)
+            break
+        parent = parent.parentWidget()
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def button(parent: QWidget, name: str) -> QPushButton:
+    found = [b for b in parent.findChildren(QPushButton, name) if b.isVisible()]
+    assert found, f"no visible button {name!r}"
+    return found[0]
+
+
+def tap_keys(qtbot: Any, parent: QWidget, keys: str) -> None:
+    """Type on the on-screen keypad visible inside `parent`."""
+    for key in keys:
+        tap(qtbot, button(parent, f"key_{key}"))
+
+
+def all_text(widget: QWidget) -> str:
+    return "\n".join(label.text() for label in widget.findChildren(QLabel))
+
+
+def type_text(qtbot: Any, edit: Any, text: str) -> None:
+    """Type like a person: ASCII as key presses, Chinese as an input method's commit."""
+    from PySide6.QtGui import QInputMethodEvent
+    from PySide6.QtWidgets import QApplication
+
+    if text.isascii():
+        qtbot.keyClicks(edit, text)
+        return
+    edit.setFocus()
+    event = QInputMethodEvent()
+    event.setCommitString(text)
+    QApplication.sendEvent(edit, event)

@@ -1,0 +1,188 @@
+"""A resident files an application end to end on the touch screens, and a wrong ID number
+is caught next to its field with nothing stored."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+
+from kiosk.samples import make_id_number
+from tests.ui.helpers import all_text, button, tap, tap_keys, type_text
+
+ID = make_id_number("430124", "19560312", "021")
+
+
+def _start(qtbot: Any, window: Any, service: str) -> Any:
+    tap(qtbot, window.home.start_tile)
+    assert window.current_screen() == "picker"
+    tap(qtbot, window.picker.tiles[service])
+    assert window.current_screen() == "form"
+    return window.form
+
+
+def _identity(qtbot: Any, form: Any, id_number: str = ID) -> None:
+    page = form.pages.currentWidget()
+    tap_keys(qtbot, page, id_number)  # the ID field has the focus first
+    type_text(qtbot, form.editors["name"].edit, "张桂兰")
+    form.editors["phone"].edit.setFocus()
+    tap_keys(qtbot, page, "13912345678")
+
+
+def test_resident_files_temp_relief_to_a_printed_receipt(
+    qtbot: Any, window: Any, context: Any, receipts_dir: Path
+) -> None:
+    form = _start(qtbot, window, "temp_relief")
+    _identity(qtbot, form)
+    assert form.editors["id_number"].value() == ID
+    tap(qtbot, form.next_button)
+
+    # page 2: what happened (a big choice alone on its page)
+    assert form.page == 1
+    tap(qtbot, button(form, "choice_hardship_type_fire"))
+    tap(qtbot, form.next_button)
+
+    # page 3: the date (three lists, no calendar) and the costs (keypad)
+    assert form.page == 2
+    when = date.today() - timedelta(days=3)
+    editor = form.editors["event_date"]
+    for combo, v in ((editor.year, when.year), (editor.month, when.month), (editor.day, when.day)):
+        combo.setCurrentIndex(combo.findData(v))
+    form.editors["expenses"].edit.setFocus()
+    tap_keys(qtbot, form.pages.currentWidget(), "1200")
+    tap(qtbot, form.next_button)
+
+    # page 4: two text fields
+    assert form.page == 3
+    type_text(qtbot, form.editors["description"].edit, "房子漏雨倒塌")
+    type_text(qtbot, form.editors["bank_account"].edit, "6217000012345678")
+    tap(qtbot, form.next_button)
+
+    # page 5: an optional document; page 6: review
+    tap(qtbot, form.next_button)
+    assert form.page == form.page_count - 1
+    review = form.review_text()
+    assert "430124********0021"[:6] in review and ID not in review
+    assert "张桂兰" in review and "火灾" in review and "1200" in review
+
+    with qtbot.waitSignal(window.done.print_finished, timeout=10_000) as printed:
+        tap(qtbot, form.submit_button)
+    assert window.current_screen() == "done"
+    tracking_no = window.done.tracking_label.text()
+    assert tracking_no.startswith("LX03-")
+    assert printed.args[0].ok
+    assert tracking_no in window.done.print_label.text() or "回执" in window.done.print_label.text()
+
+    pdf = receipts_dir / f"{tracking_no}.pdf"
+    assert pdf.exists()
+    if shutil.which("pdftotext"):
+        text = subprocess.run(
+            ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        assert tracking_no in text
+
+    app = context.station.application(tracking_no)
+    assert app.state == "queued"
+    assert app.fields["hardship_type"] == "fire" and app.fields["expenses"] == 1200
+    assert app.resident["id_number"] == ID
+    assert context.station.store.pending_count() == 1
+
+    tap(qtbot, window.done.home_button)
+    assert window.current_screen() == "home"
+    assert window.form is None
+
+
+def test_wrong_id_number_is_shown_next_to_the_field_and_nothing_is_stored(
+    qtbot: Any, window: Any, context: Any, i18n: Any
+) -> None:
+    form = _start(qtbot, window, "temp_relief")
+    bad = ID[:-1] + ("0" if ID[-1] != "0" else "1")  # wrong check digit
+    _identity(qtbot, form, bad)
+    tap(qtbot, form.next_button)
+    assert form.page == 0
+    error = form.editors["id_number"].error_widget
+    assert error.isVisible()
+    assert "校验位" in error.text()
+    i18n.set_lang("en")  # the message follows the language switch
+    assert "check digit" in error.text()
+    assert form.editors["name"].error_widget.isHidden()
+    assert context.station.store.count() == 0
+
+
+def test_errors_jump_to_the_page_of_the_first_one(qtbot: Any, window: Any, context: Any) -> None:
+    form = _start(qtbot, window, "temp_relief")
+    _identity(qtbot, form)
+    tap(qtbot, form.next_button)
+    tap(qtbot, form.next_button)  # no choice made
+    assert form.page == 1
+    assert form.editors["hardship_type"].error_widget.isVisible()
+    # going back to fix the identity page, then jumping forward again re-checks everything
+    tap(qtbot, form.back_button)
+    form.editors["name"].edit.clear()
+    form.show_page(form.page_count - 1)
+    tap(qtbot, form.submit_button)
+    assert form.page == 0
+    assert form.editors["name"].error_widget.isVisible()
+    assert context.station.store.count() == 0
+
+
+def test_known_resident_is_prefilled(
+    qtbot: Any, window: Any, known_resident: dict[str, str]
+) -> None:
+    form = _start(qtbot, window, "household_cert")
+    tap_keys(qtbot, form.pages.currentWidget(), known_resident["id_number"])
+    assert form.editors["name"].value() == known_resident["name"]
+    assert form.editors["phone"].value() == known_resident["phone"]
+    assert form.pages.currentWidget().intro.isVisible()
+
+
+def test_missing_document_hands_the_form_to_the_operator(
+    qtbot: Any, window: Any, context: Any
+) -> None:
+    form = _start(qtbot, window, "household_cert")
+    _identity(qtbot, form)
+    tap(qtbot, form.next_button)
+    tap(qtbot, button(form, "choice_cert_kind_residence"))
+    tap(qtbot, form.next_button)
+    type_text(qtbot, form.editors["purpose"].edit, "办理养老保险")
+    form.editors["copies"].edit.setFocus()
+    tap_keys(qtbot, form.pages.currentWidget(), "1")
+    tap(qtbot, form.next_button)
+    tap(qtbot, form.next_button)  # the hukou photo: the operator will scan it
+    assert form.page == form.page_count - 1
+    assert form.review_note.isVisible()
+    tap(qtbot, form.submit_button)
+    assert window.current_screen() == "done"
+    assert window.done.mode == "handoff"
+    drafts = context.station.store.queue(_filter("draft"))
+    assert len(drafts) == 1 and drafts[0].service_code == "household_cert"
+    assert context.station.store.pending_count() == 0
+
+
+def _filter(state: str) -> Any:
+    from offline.store import QueueFilter
+
+    return QueueFilter(state=state)
+
+
+def test_cancel_wipes_and_goes_home(qtbot: Any, window: Any, context: Any) -> None:
+    form = _start(qtbot, window, "temp_relief")
+    _identity(qtbot, form)
+    edit = form.editors["name"].edit
+    tap(qtbot, form.cancel_button)
+    assert window.current_screen() == "home"
+    assert window.form is None
+    assert edit.text() == ""
+    assert "张桂兰" not in all_text(window)
+
+
+@pytest.mark.parametrize("key", [Qt.Key.Key_Enter])
+def test_physical_keyboard_still_types(qtbot: Any, window: Any, key: Any) -> None:
+    form = _start(qtbot, window, "temp_relief")
+    qtbot.keyClicks(form.editors["id_number"].edit, ID)
+    assert form.editors["id_number"].value() == ID

@@ -1,0 +1,129 @@
+"""QApplication set-up: the kiosk font with a CJK fallback and one high-contrast stylesheet.
+
+Resident screens live under the object name ``residentRoot`` and get big type and big
+touch targets (≥ 64 px at 1080p); the operator console keeps a denser, still readable style.
+Large-text mode re-applies the same stylesheet with every size scaled up.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import QApplication
+
+CJK_FAMILY = "WenQuanYi Micro Hei"
+CJK_FONT_FILES = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/wenquanyi/wqy-microhei/wqy-microhei.ttc",
+)
+LARGE_SCALE = 1.3
+
+# colours: near-black on white, one strong blue for actions; all pairs pass WCAG AA
+INK = "#111111"
+PAPER = "#ffffff"
+ACTION = "#0b4fa8"
+ACTION_DOWN = "#083a7c"
+SOFT = "#e9eef6"
+TILE_DOWN = "#bcd0ee"
+ERROR = "#b00020"
+OK = "#1b6e20"
+
+
+def ensure_cjk_font() -> str:
+    """Make sure a font that has Chinese glyphs is known to Qt; returns the family to use."""
+    if CJK_FAMILY in QFontDatabase.families():
+        return CJK_FAMILY
+    candidates = [os.environ.get("KIOSK_CJK_FONT", ""), *CJK_FONT_FILES]
+    for path in candidates:
+        if path and os.path.exists(path):
+            font_id = QFontDatabase.addApplicationFont(path)
+            families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
+            if families:
+                return families[0]
+    return CJK_FAMILY  # not installed: Qt falls back; Chinese may show as boxes
+
+
+def stylesheet(scale: float = 1.0) -> str:
+    """The global stylesheet; every size is multiplied by ``scale`` (large-text mode)."""
+
+    def px(n: float) -> str:
+        return f"{round(n * scale)}px"
+
+    return f"""
+* {{ color: {INK}; }}
+QWidget {{ font-size: {px(18)}; background: {PAPER}; }}
+QLabel {{ background: transparent; }}
+QPushButton {{
+    background: {SOFT}; border: 2px solid {INK}; border-radius: 8px;
+    padding: 6px 14px; min-height: 36px;
+}}
+QPushButton:pressed, QPushButton:checked {{ background: {ACTION}; color: {PAPER}; }}
+QPushButton:disabled {{ color: #777777; border-color: #999999; }}
+QLineEdit, QComboBox, QPlainTextEdit, QSpinBox {{
+    border: 2px solid {INK}; border-radius: 6px; padding: 4px 8px; background: {PAPER};
+}}
+QLineEdit:focus, QComboBox:focus {{ border: 3px solid {ACTION}; }}
+QLineEdit[error="true"], QComboBox[error="true"] {{ border: 3px solid {ERROR}; }}
+
+#statusBar {{ background: {INK}; }}
+#statusBar QLabel {{ color: {PAPER}; font-size: {px(18)}; padding: 0 10px; }}
+#statusBar QLabel[link="online"] {{ color: #7ee787; }}
+#statusBar QLabel[link="offline"] {{ color: #ffb4a9; }}
+#statusBar QLabel[link="syncing"] {{ color: #ffe08a; }}
+
+#residentRoot QWidget {{ font-size: {px(26)}; }}
+#residentRoot QLabel[role="title"] {{ font-size: {px(40)}; font-weight: bold; }}
+#residentRoot QLabel[role="subtitle"] {{ font-size: {px(24)}; color: #333333; }}
+#residentRoot QLabel[role="fieldLabel"] {{ font-size: {px(28)}; font-weight: bold; }}
+#residentRoot QLabel[role="help"] {{ font-size: {px(22)}; color: #333333; }}
+#residentRoot QLabel[role="error"] {{ font-size: {px(24)}; color: {ERROR}; font-weight: bold; }}
+#residentRoot QLabel[role="ok"] {{ font-size: {px(26)}; color: {OK}; font-weight: bold; }}
+#residentRoot QLabel[role="big"] {{ font-size: {px(64)}; font-weight: bold; color: {ACTION}; }}
+#residentRoot QLabel[role="value"] {{ font-size: {px(26)}; }}
+#residentRoot QLabel[role="tileTitle"] {{ font-size: {px(32)}; font-weight: bold; }}
+#residentRoot QLabel[role="tileText"] {{ font-size: {px(22)}; }}
+#residentRoot QPushButton {{ min-height: {px(64)}; font-size: {px(28)}; padding: 6px 22px; }}
+#residentRoot QPushButton[role="primary"] {{ background: {ACTION}; color: {PAPER}; }}
+#residentRoot QPushButton[role="primary"]:pressed {{ background: {ACTION_DOWN}; }}
+#residentRoot QPushButton[role="key"] {{ min-width: {px(84)}; font-size: {px(32)}; }}
+#residentRoot QPushButton[role="tile"] {{ background: {SOFT}; text-align: left; }}
+#residentRoot QPushButton[role="tile"]:pressed {{ background: {TILE_DOWN}; }}
+#residentRoot QPushButton[role="choice"] {{ text-align: left; padding-left: 24px; }}
+#residentRoot QLineEdit, #residentRoot QComboBox {{
+    min-height: {px(64)}; font-size: {px(30)}; padding: 4px 12px;
+}}
+#residentRoot QComboBox QAbstractItemView::item {{ min-height: {px(56)}; }}
+#residentRoot QScrollBar:vertical {{ width: {px(36)}; }}
+
+#idleOverlay {{ background: rgba(0, 0, 0, 170); }}
+#idleOverlay QFrame#idleCard {{
+    background: {PAPER}; border: 4px solid {INK}; border-radius: 16px;
+}}
+#idleOverlay QLabel {{ font-size: {px(34)}; }}
+#idleOverlay QLabel[role="big"] {{ font-size: {px(72)}; font-weight: bold; color: {ACTION}; }}
+"""
+
+
+def apply_style(app: QApplication, large_text: bool = False) -> None:
+    """Apply the kiosk font and stylesheet (again) — used at start and on large-text toggles."""
+    app.setStyleSheet(stylesheet(LARGE_SCALE if large_text else 1.0))
+
+
+def make_app(argv: Sequence[str] | None = None, *, large_text: bool = False) -> QApplication:
+    """The QApplication (created once), with the kiosk font and style applied."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(list(argv if argv is not None else sys.argv[:1]))
+    assert isinstance(app, QApplication)
+    app.setApplicationName("village-kiosk")
+    app.setApplicationDisplayName("便民服务站 / Village Service Station")
+    family = ensure_cjk_font()
+    font = QFont()
+    font.setFamilies([family, "DejaVu Sans", "Sans Serif"])
+    font.setPointSize(14)  # points, not pixels: widgets may scale pointSizeF()
+    app.setFont(font)
+    apply_style(app, large_text)
+    return app

@@ -1,0 +1,345 @@
+"""The kiosk's one window: the resident screens, the operator console and the status strip.
+
+It composes and connects; the screens do the work. Resident mode is a stack of screens under
+the object name ``residentRoot`` (big touch styling); operator mode replaces it with
+``ui.operator.console.OperatorConsole`` after the PIN gate. The way in is hidden: hold the
+top-left corner for 3 seconds, or press Ctrl+Alt+O.
+
+Leaving a screen for home — by a button, by the idle timeout or from operator mode — destroys
+the application form and clears the lookup and reprint screens, so nothing a resident typed
+stays in memory.
+
+Signals:
+    screen_changed(str): the name of the screen now shown ("home", "form", "operator", ...).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QMouseEvent, QShortcut
+from PySide6.QtWidgets import QApplication, QLabel, QStackedWidget, QVBoxLayout, QWidget
+
+from kiosk.context import KioskContext
+from kiosk.text import Text
+from ui.app import apply_style
+from ui.i18n import I18n
+from ui.idle import DEFAULT_WARNING_MS, IdleOverlay, IdleWatcher
+from ui.resident.application_form import ApplicationForm
+from ui.resident.done import DoneScreen
+from ui.resident.home import HomeScreen
+from ui.resident.operator_gate import OperatorGate
+from ui.resident.reprint import ReprintScreen
+from ui.resident.service_picker import ServicePicker
+from ui.resident.status_lookup import StatusLookupScreen
+from ui.setup_screen import SetupScreen
+from ui.status_bar import StatusBar
+from ui.strings import add
+from ui.widgets.buttons import BigButton
+
+log = logging.getLogger(__name__)
+
+add(
+    {
+        "operator.unavailable": Text(
+            "工作人员界面尚未安装。", "The operator console is not installed in this build."
+        ),
+        "operator.leave": Text("返回居民界面", "Back to resident mode"),
+    }
+)
+
+HOLD_MS = 3000
+HOTSPOT_PX = 96
+OPERATOR_IDLE_MS = 10 * 60 * 1000
+
+
+class CornerHotspot(QWidget):
+    """An invisible square in the top-left corner: holding it for `hold_ms` emits `activated`."""
+
+    activated = Signal()
+
+    def __init__(self, parent: QWidget, hold_ms: int = HOLD_MS) -> None:
+        super().__init__(parent)
+        self.setObjectName("cornerHotspot")
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(hold_ms)
+        self._timer.timeout.connect(self.activated)
+        self.setGeometry(0, 0, HOTSPOT_PX, HOTSPOT_PX)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self._timer.start()
+        event.accept()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        self._timer.stop()
+        event.accept()
+
+
+class _OperatorPlaceholder(QWidget):
+    """Stands in for the operator console until ui.operator.console exists."""
+
+    exit_requested = Signal()
+
+    def __init__(
+        self,
+        context: KioskContext,
+        i18n: I18n,
+        operator: dict[str, Any],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        label = QLabel(i18n.t("operator.unavailable"))
+        button = BigButton(i18n.t("operator.leave"))
+        button.setObjectName("operator_leave")
+        button.clicked.connect(self.exit_requested)
+        layout.addWidget(label)
+        layout.addWidget(button)
+        layout.addStretch(1)
+
+
+def _console_class() -> Any:
+    try:
+        from ui.operator.console import OperatorConsole
+    except ImportError as exc:
+        if exc.name and not exc.name.startswith("ui.operator"):
+            raise  # a real bug inside the console, not a missing module
+        return _OperatorPlaceholder
+    return OperatorConsole
+
+
+class MainWindow(QWidget):
+    screen_changed = Signal(str)
+
+    def __init__(
+        self,
+        context: KioskContext,
+        i18n: I18n,
+        parent: QWidget | None = None,
+        *,
+        idle_timeout_ms: int | None = None,
+        idle_warning_ms: int = DEFAULT_WARNING_MS,
+        hold_ms: int = HOLD_MS,
+        operator_idle_ms: int = OPERATOR_IDLE_MS,
+    ) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.i18n = i18n
+        station = context.station
+        self.setWindowTitle(i18n.t("app.title"))
+        self.resident_idle_ms = idle_timeout_ms or station.settings.idle_timeout_s * 1000
+        self.operator_idle_ms = operator_idle_ms
+        self.form: ApplicationForm | None = None
+        self.console: QWidget | None = None
+        self.operator: dict[str, Any] | None = None
+
+        # -- parts ------------------------------------------------------------------------
+        self.resident_root = QWidget()
+        self.resident_root.setObjectName("residentRoot")
+        self.stack = QStackedWidget()
+        root_layout = QVBoxLayout(self.resident_root)
+        root_layout.setContentsMargins(0, 0, 0, 0)
+        root_layout.addWidget(self.stack)
+        self.home = HomeScreen(i18n, station.name if station.is_set_up else "")
+        self.picker = ServicePicker(station.catalog, i18n)
+        self.lookup = StatusLookupScreen(context, i18n)
+        self.reprint = ReprintScreen(context, i18n)
+        self.done = DoneScreen(context, i18n)
+        self.gate = OperatorGate(station.store, i18n)
+        self.setup: SetupScreen | None = None
+        self.screens: dict[str, QWidget] = {
+            "home": self.home,
+            "picker": self.picker,
+            "lookup": self.lookup,
+            "reprint": self.reprint,
+            "done": self.done,
+            "gate": self.gate,
+        }
+        for screen in self.screens.values():
+            self.stack.addWidget(screen)
+        self.modes = QStackedWidget()
+        self.modes.addWidget(self.resident_root)
+        self.status_bar = StatusBar(context, i18n)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        # the window is full screen; a layout-imposed minimum size would only make Qt's
+        # offscreen/xcb plugins warn ("does not support propagateSizeHints") on show
+        layout.setSizeConstraint(QVBoxLayout.SizeConstraint.SetNoConstraint)
+        layout.addWidget(self.modes, 1)
+        layout.addWidget(self.status_bar)
+        self.hotspot = CornerHotspot(self, hold_ms)
+        self.idle = IdleWatcher(self.resident_idle_ms, idle_warning_ms, self)
+        self.idle_overlay = IdleOverlay(i18n, self)
+        self.shortcut = QShortcut(QKeySequence("Ctrl+Alt+O"), self)
+        self.shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
+
+        # -- connections ------------------------------------------------------------------
+        self.home.start_requested.connect(self.open_picker)
+        self.home.lookup_requested.connect(lambda: self.show_screen("lookup"))
+        self.home.reprint_requested.connect(lambda: self.show_screen("reprint"))
+        self.picker.service_chosen.connect(self.open_form)
+        self.picker.back_requested.connect(self.go_home)
+        self.lookup.back_requested.connect(self.go_home)
+        self.reprint.back_requested.connect(self.go_home)
+        self.done.home_requested.connect(self.go_home)
+        self.gate.accepted.connect(self.open_operator)
+        self.gate.cancelled.connect(self.go_home)
+        self.hotspot.activated.connect(self.open_gate)
+        self.shortcut.activated.connect(self.open_gate)
+        self.idle.warning.connect(self.idle_overlay.show_countdown)
+        self.idle.resumed.connect(self.idle_overlay.hide)
+        self.idle.timed_out.connect(self._on_idle_timeout)
+        i18n.large_text_changed.connect(self._apply_large_text)
+        i18n.changed.connect(lambda _l: self.setWindowTitle(i18n.t("app.title")))
+
+        if station.is_set_up:
+            self.show_screen("home")
+        else:
+            self.setup = SetupScreen(station, i18n)
+            self.screens["setup"] = self.setup
+            self.stack.addWidget(self.setup)
+            self.setup.finished.connect(self._setup_finished)
+            self.show_screen("setup")
+
+    # -- navigation ---------------------------------------------------------------------------
+
+    def current_screen(self) -> str:
+        if self.modes.currentWidget() is not self.resident_root:
+            return "operator"
+        widget = self.stack.currentWidget()
+        if widget is self.form and widget is not None:
+            return "form"
+        for name, screen in self.screens.items():
+            if screen is widget:
+                return name
+        return "?"
+
+    def show_screen(self, name: str) -> None:
+        widget = self.form if name == "form" else self.screens[name]
+        assert widget is not None
+        self.modes.setCurrentWidget(self.resident_root)
+        self.stack.setCurrentWidget(widget)
+        self.idle.set_timeout(self.resident_idle_ms)
+        self.idle.set_enabled(name not in ("home", "setup"))
+        self.idle_overlay.hide()
+        self.hotspot.raise_()
+        self.screen_changed.emit(name)
+
+    def go_home(self) -> None:
+        """Back to the start; everything a resident typed is destroyed or cleared."""
+        self._discard_form()
+        self._close_operator()
+        self.lookup.reset()
+        self.reprint.reset()
+        self.done.reset()
+        self.gate.reset()
+        self.show_screen("home")
+
+    def open_picker(self) -> None:
+        if self.picker.catalog is not self.context.station.catalog:  # a newer catalog arrived
+            self.stack.removeWidget(self.picker)
+            self.picker.deleteLater()
+            self.picker = ServicePicker(self.context.station.catalog, self.i18n)
+            self.picker.service_chosen.connect(self.open_form)
+            self.picker.back_requested.connect(self.go_home)
+            self.screens["picker"] = self.picker
+            self.stack.addWidget(self.picker)
+        self.show_screen("picker")
+
+    def open_form(self, service_code: str) -> None:
+        self._discard_form()
+        form = ApplicationForm(
+            self.context.station, self.context.station.service(service_code), self.i18n
+        )
+        form.filed.connect(self._filed)
+        form.handed_off.connect(self._handed_off)
+        form.cancelled.connect(self.go_home)
+        self.form = form
+        self.stack.addWidget(form)
+        self.show_screen("form")
+
+    def _filed(self, tracking_no: str) -> None:
+        self._discard_form()
+        self.done.show_filed(tracking_no)
+        self.show_screen("done")
+
+    def _handed_off(self, _draft_uuid: str) -> None:
+        self._discard_form()
+        self.done.show_handed_off()
+        self.show_screen("done")
+
+    def _discard_form(self) -> None:
+        form, self.form = self.form, None
+        if form is not None:
+            form.wipe()
+            self.stack.removeWidget(form)
+            form.setParent(None)
+            form.deleteLater()
+
+    def _on_idle_timeout(self) -> None:
+        self.idle_overlay.hide()
+        self.go_home()
+
+    def _setup_finished(self) -> None:
+        self.home.station_name = self.context.station.name
+        self.home.retranslate()
+        self.status_bar.poll()
+        self.gate.reset()
+        self.show_screen("home")
+
+    # -- operator mode ------------------------------------------------------------------------
+
+    def open_gate(self) -> None:
+        if self.current_screen() in ("operator", "setup"):
+            return
+        self._discard_form()
+        self.gate.reset()
+        self.show_screen("gate")
+
+    def open_operator(self, operator: dict[str, Any]) -> None:
+        self._discard_form()
+        console_class = _console_class()
+        console = console_class(self.context, self.i18n, operator)
+        console.exit_requested.connect(self.go_home)
+        self.console, self.operator = console, operator
+        self.modes.addWidget(console)
+        self.modes.setCurrentWidget(console)
+        self.idle.set_timeout(self.operator_idle_ms)
+        self.idle.set_enabled(True)
+        self.idle_overlay.hide()
+        self.screen_changed.emit("operator")
+
+    def _close_operator(self) -> None:
+        console, self.console = self.console, None
+        if console is not None:
+            if self.operator is not None:
+                self.context.station.store.audit(
+                    "operator.logout", operator=str(self.operator.get("id"))
+                )
+            self.operator = None
+            self.modes.removeWidget(console)
+            console.setParent(None)
+            console.deleteLater()
+
+    # -- window -------------------------------------------------------------------------------
+
+    def _apply_large_text(self, on: bool) -> None:
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_style(app, on)
+
+    def resizeEvent(self, event: QEvent) -> None:
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        if self.idle_overlay.isVisible():
+            self.idle_overlay.setGeometry(self.rect())
+        self.hotspot.raise_()
+
+    def closeEvent(self, event: QEvent) -> None:
+        self.idle.stop()
+        self._discard_form()
+        self._close_operator()
+        super().closeEvent(event)  # type: ignore[arg-type]

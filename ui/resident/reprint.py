@@ -1,0 +1,171 @@
+"""Reprint a receipt: the tracking number plus the last 4 characters of the ID number.
+
+The last four are a light check that the receipt is the resident's own; a wrong pair gets
+one answer ("does not match") whether the number exists or not. The receipt is marked
+"reprint" and the reprint goes to the audit log (Station.receipt_pdf).
+
+Signals:
+    back_requested(): back to the home screen.
+    print_finished(object): the `PrintResult`, or None when the check failed (tests).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from kiosk.context import KioskContext
+from kiosk.printing import PrintResult
+from kiosk.text import Text
+from kiosk.tracking import InvalidTrackingNo, parse_tracking_no
+from offline.errors import NotFound
+from ui.i18n import I18n
+from ui.print_job import start_print
+from ui.resident.lookup_input import KeypadInput
+from ui.strings import STRINGS, add
+from ui.widgets.buttons import MIN_TOUCH_PX, BigButton
+from ui.widgets.screen import Screen
+
+log = logging.getLogger(__name__)
+
+add(
+    {
+        "reprint.title": Text("补打回执", "Reprint a receipt"),
+        "reprint.tracking": Text("受理编号", "Tracking number"),
+        "reprint.last4": Text("身份证号后4位", "Last 4 characters of the ID number"),
+        "reprint.print": Text("补打", "Reprint"),
+        "reprint.no_match": Text(
+            "受理编号和身份证后4位对不上，请核对后再试，或问问工作人员。",
+            "The tracking number and the last 4 ID characters do not match. Check them, or "
+            "ask the operator.",
+        ),
+        "reprint.need_both": Text(
+            "请填写受理编号和身份证号后4位",
+            "Enter the tracking number and the last 4 ID characters",
+        ),
+        "reprint.printing": Text("正在打印……", "Printing…"),
+        "reprint.failed": Text("回执没有打印出来：{reason}", "The receipt did not print: {reason}"),
+    }
+)
+
+
+class ReprintScreen(Screen):
+    back_requested = Signal()
+    print_finished = Signal(object)
+
+    def __init__(self, context: KioskContext, i18n: I18n, parent: QWidget | None = None) -> None:
+        super().__init__(i18n, parent)
+        self.context = context
+        self._status: Text | str | None = None
+        self._status_error = False
+        self.input = KeypadInput("reprint_tracking", letters=True)
+        self.last4 = QLineEdit()
+        self.last4.setObjectName("input_last4")
+        self.last4.setMaxLength(4)
+        self.last4.setMinimumHeight(MIN_TOUCH_PX)
+        self.tracking_label = QLabel()
+        self.tracking_label.setProperty("role", "fieldLabel")
+        self.last4_label = QLabel()
+        self.last4_label.setProperty("role", "fieldLabel")
+        self.status_label = QLabel()
+        self.status_label.setObjectName("reprint_status")
+        self.status_label.setWordWrap(True)
+        self.status_label.hide()
+        fields = QHBoxLayout()
+        fields.setSpacing(32)
+        left, right = QVBoxLayout(), QVBoxLayout()
+        left.addWidget(self.tracking_label)
+        left.addWidget(self.input.edit)
+        right.addWidget(self.last4_label)
+        right.addWidget(self.last4)
+        fields.addLayout(left, 3)
+        fields.addLayout(right, 2)
+        self.body.addLayout(fields)
+        self.body.addWidget(self.status_label)
+        self.body.addWidget(self.input, 1)
+        self.back_button = BigButton()
+        self.back_button.setObjectName("button_back")
+        self.print_button = BigButton(primary=True)
+        self.print_button.setObjectName("button_reprint")
+        self.footer.addWidget(self.back_button)
+        self.footer.addStretch(1)
+        self.footer.addWidget(self.print_button)
+        self.back_button.clicked.connect(self.back_requested)
+        self.print_button.clicked.connect(self.reprint)
+        self.reset()
+
+    def reset(self) -> None:
+        station = self.context.station
+        self.input.edit.setText(f"{station.code}-" if station.is_set_up else "")
+        self.last4.clear()
+        self._set_status(None)
+        self.print_button.setEnabled(True)
+        self.input.edit.setFocus()
+        self.retranslate()
+
+    def reprint(self) -> None:
+        station = self.context.station
+        ref = self.input.edit.text().strip()
+        last4 = self.last4.text().strip().upper()
+        if len(last4) != 4 or len(ref) < 6:
+            self._set_status(STRINGS["reprint.need_both"], error=True)
+            self.print_finished.emit(None)
+            return
+        try:
+            parse_tracking_no(ref)
+            app = station.application(ref)
+        except InvalidTrackingNo as exc:
+            self._set_status(exc.message, error=True)
+            self.print_finished.emit(None)
+            return
+        except NotFound:
+            app = None
+        if (
+            app is None
+            or app.tracking_no is None
+            or str(app.resident.get("id_number", ""))[-4:].upper() != last4
+        ):
+            station.store.audit("receipt.reprint_refused", target=ref.upper())
+            self._set_status(STRINGS["reprint.no_match"], error=True)
+            self.print_finished.emit(None)
+            return
+        pdf = station.receipt_pdf(app.tracking_no, reprint=True)
+        self._set_status(STRINGS["reprint.printing"])
+        self.print_button.setEnabled(False)
+        start_print(self.context.printer, pdf, f"{app.tracking_no}-reprint", self._printed)
+
+    def _printed(self, result: PrintResult) -> None:
+        self.print_button.setEnabled(True)
+        if result.ok:
+            self._set_status(result.message)
+        else:
+            self._set_status(
+                Text(
+                    STRINGS["reprint.failed"].zh.format(reason=result.message.zh),
+                    STRINGS["reprint.failed"].en.format(reason=result.message.en),
+                ),
+                error=True,
+            )
+        self.print_finished.emit(result)
+
+    def _set_status(self, text: Text | None, *, error: bool = False) -> None:
+        self._status = text
+        self._status_error = error
+        self.status_label.setProperty("role", "error" if error else "ok")
+        self.status_label.style().unpolish(self.status_label)
+        self.status_label.style().polish(self.status_label)
+        self.status_label.setText(self.i18n.text(text) if isinstance(text, Text) else "")
+        self.status_label.setVisible(text is not None)
+
+    def retranslate(self) -> None:
+        t = self.i18n.t
+        self.title.setText(t("reprint.title"))
+        self.tracking_label.setText(t("reprint.tracking"))
+        self.last4_label.setText(t("reprint.last4"))
+        self.back_button.setText(t("nav.back_home"))
+        self.print_button.setText(t("reprint.print"))
+        self.input.digits.retranslate(self.i18n)
+        if isinstance(self._status, Text):
+            self.status_label.setText(self.i18n.text(self._status))

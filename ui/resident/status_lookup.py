@@ -1,0 +1,297 @@
+"""Check the status of an application by tracking number or by ID number.
+
+Shows only what `Station.lookup_status` returns — service, tracking number, filing date and the
+state in plain words — and the ID number masked. No name, no field values.
+
+Signals:
+    back_requested(): back to the home screen.
+    looked_up(int): a lookup finished with this many results (tests wait on it).
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.context import KioskContext
+from kiosk.privacy import mask_id_number
+from kiosk.station import StatusAnswer
+from kiosk.text import Text
+from kiosk.tracking import InvalidTrackingNo, parse_tracking_no
+from kiosk.validation import check_id_number, message, normalize_id_number
+from ui.i18n import I18n
+from ui.resident.lookup_input import KeypadInput
+from ui.resident.service_picker import touch_scroll
+from ui.strings import add
+from ui.widgets.buttons import BigButton
+from ui.widgets.screen import Screen
+
+add(
+    {
+        "lookup.title": Text("查询办理进度", "Check the status"),
+        "lookup.by_tracking": Text("按受理编号", "By tracking number"),
+        "lookup.by_id": Text("按身份证号", "By ID number"),
+        "lookup.tracking_prompt": Text(
+            "请输入回执上的受理编号，例如 LX03-261123-0042X",
+            "Enter the tracking number from your receipt, e.g. LX03-261123-0042X",
+        ),
+        "lookup.id_prompt": Text("请输入身份证号", "Enter the ID card number"),
+        "lookup.search": Text("查询", "Look up"),
+        "lookup.again": Text("再查一个", "Look up another"),
+        "lookup.none": Text(
+            "没有找到申请。请核对号码，或问问工作人员。",
+            "No application found. Check the number, or ask the operator.",
+        ),
+        "lookup.empty": Text("请先输入号码", "Please enter a number first"),
+        "lookup.for_id": Text("身份证 {id} 的申请：", "Applications for ID {id}:"),
+        "lookup.for_tracking": Text("受理编号 {no}：", "Tracking number {no}:"),
+        "lookup.filed_on": Text("受理日期：{day}", "Filed on: {day}"),
+        "lookup.tracking_no": Text("受理编号：{no}", "Tracking number: {no}"),
+        "lookup.county_note": Text("县里的说明：{note}", "Note from the county: {note}"),
+        "state.queued": Text(
+            "已在本站受理，等待发送到县里", "Filed here; waiting to be sent to the county"
+        ),
+        "state.uploaded": Text("已送到县里，等待审核", "Sent to the county; waiting for review"),
+        "state.in_review": Text("县里正在审核", "The county is reviewing it"),
+        "state.approved": Text("已批准", "Approved"),
+        "state.rejected": Text("未获批准", "Not approved"),
+        "state.needs_info": Text(
+            "需要补充材料，请到服务站来一趟",
+            "More documents are needed: please come to the station",
+        ),
+        "state.unknown": Text("处理中", "In progress"),
+    }
+)
+
+
+def state_key(answer: StatusAnswer) -> str:
+    """The plain-words key for where an application is."""
+    if answer.status in ("in_review", "approved", "rejected", "needs_info"):
+        return f"state.{answer.status}"
+    if answer.state in ("queued", "uploaded"):
+        return f"state.{answer.state}"
+    return "state.unknown"
+
+
+def local_day(iso: str) -> str:
+    try:
+        return datetime.fromisoformat(iso).astimezone().date().isoformat()
+    except ValueError:
+        return iso[:10]
+
+
+class StatusLookupScreen(Screen):
+    back_requested = Signal()
+    looked_up = Signal(int)
+
+    def __init__(self, context: KioskContext, i18n: I18n, parent: QWidget | None = None) -> None:
+        super().__init__(i18n, parent)
+        self.context = context
+        self.mode = "tracking"
+        self.answers: list[StatusAnswer] | None = None
+        self._query_shown = ""
+        self._error: Text | None = None
+        self.inner = QStackedWidget()
+        # page 0: enter the number
+        entry = QWidget()
+        col = QVBoxLayout(entry)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(14)
+        modes = QHBoxLayout()
+        self.by_tracking = BigButton()
+        self.by_tracking.setObjectName("mode_tracking")
+        self.by_id = BigButton()
+        self.by_id.setObjectName("mode_id")
+        group = QButtonGroup(self)
+        for b in (self.by_tracking, self.by_id):
+            b.setCheckable(True)
+            group.addButton(b)
+            modes.addWidget(b)
+        modes.addStretch(1)
+        self.by_tracking.setChecked(True)
+        self.prompt = QLabel()
+        self.prompt.setProperty("role", "help")
+        self.prompt.setWordWrap(True)
+        self.input = KeypadInput("lookup", letters=True)
+        self.error_label = QLabel()
+        self.error_label.setProperty("role", "error")
+        self.error_label.setObjectName("lookup_error")
+        self.error_label.setWordWrap(True)
+        self.error_label.hide()
+        col.addLayout(modes)
+        col.addWidget(self.prompt)
+        col.addWidget(self.input.edit)
+        col.addWidget(self.error_label)
+        col.addWidget(self.input, 1)
+        self.inner.addWidget(entry)
+        # page 1: results
+        results = QWidget()
+        rcol = QVBoxLayout(results)
+        rcol.setContentsMargins(0, 0, 0, 0)
+        self.results_header = QLabel()
+        self.results_header.setProperty("role", "fieldLabel")
+        self.results_header.setObjectName("lookup_header")
+        self.results_header.setWordWrap(True)
+        area = QScrollArea()
+        touch_scroll(area)
+        self.results_box = QWidget()
+        self.results_layout = QVBoxLayout(self.results_box)
+        self.results_layout.setSpacing(20)
+        area.setWidget(self.results_box)
+        rcol.addWidget(self.results_header)
+        rcol.addWidget(area, 1)
+        self.inner.addWidget(results)
+        self.body.addWidget(self.inner, 1)
+
+        self.back_button = BigButton()
+        self.back_button.setObjectName("button_back")
+        self.again_button = BigButton()
+        self.again_button.setObjectName("button_again")
+        self.search_button = BigButton(primary=True)
+        self.search_button.setObjectName("button_search")
+        self.footer.addWidget(self.back_button)
+        self.footer.addStretch(1)
+        self.footer.addWidget(self.again_button)
+        self.footer.addWidget(self.search_button)
+
+        self.back_button.clicked.connect(self.back_requested)
+        self.again_button.clicked.connect(self.new_search)
+        self.search_button.clicked.connect(self.search)
+        self.by_tracking.clicked.connect(lambda: self.set_mode("tracking"))
+        self.by_id.clicked.connect(lambda: self.set_mode("id"))
+        self.input.edit.returnPressed.connect(self.search)
+        self.reset()
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def set_mode(self, mode: str) -> None:
+        self.mode = mode
+        (self.by_tracking if mode == "tracking" else self.by_id).setChecked(True)
+        self.input.show_letters(mode == "tracking")
+        self.input.edit.setMaxLength(24 if mode == "tracking" else 18)
+        self.input.edit.setText(self._prefix() if mode == "tracking" else "")
+        self.input.edit.setFocus()
+        self._set_error(None)
+        self.retranslate()
+
+    def _prefix(self) -> str:
+        station = self.context.station
+        return f"{station.code}-" if station.is_set_up else ""
+
+    def new_search(self) -> None:
+        self.answers = None
+        self._query_shown = ""
+        self.inner.setCurrentIndex(0)
+        self.set_mode(self.mode)
+
+    def reset(self) -> None:
+        """Forget the last query and its results (leaving the screen, idle timeout)."""
+        self.mode = "tracking"
+        self._clear_results()
+        self.new_search()
+
+    def search(self) -> None:
+        query = self.input.edit.text().strip()
+        if not query or query == self._prefix().strip():
+            self._set_error(_s("lookup.empty"))
+            return
+        if self.mode == "tracking":
+            try:
+                parse_tracking_no(query)
+            except InvalidTrackingNo as exc:
+                self._set_error(exc.message)
+                return
+        else:
+            code = check_id_number(normalize_id_number(query))
+            if code is not None:
+                self._set_error(message(code))
+                return
+        self.answers = self.context.station.lookup_status(query)
+        self._query_shown = (
+            mask_id_number(normalize_id_number(query)) if self.mode == "id" else query.upper()
+        )
+        self.input.edit.clear()  # the full ID number does not stay on screen
+        self._set_error(None)
+        self.inner.setCurrentIndex(1)
+        self.retranslate()
+        self.looked_up.emit(len(self.answers))
+
+    def _set_error(self, text: Text | None) -> None:
+        self._error = text
+        self.error_label.setText(self.i18n.text(text))
+        self.error_label.setVisible(text is not None)
+
+    # -- display -----------------------------------------------------------------------------
+
+    def _clear_results(self) -> None:
+        while self.results_layout.count():
+            item = self.results_layout.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+
+    def _show_results(self) -> None:
+        self._clear_results()
+        t = self.i18n.t
+        if not self.answers:
+            none = QLabel(t("lookup.none"))
+            none.setProperty("role", "value")
+            none.setWordWrap(True)
+            self.results_layout.addWidget(none)
+        for i, a in enumerate(self.answers or []):
+            lines = [
+                f"<b>{html.escape(self.i18n.text(a.service))}</b>",
+                html.escape(t("lookup.tracking_no", no=a.tracking_no)),
+                html.escape(t("lookup.filed_on", day=local_day(a.created_at))),
+                f"<b>{html.escape(t(state_key(a)))}</b>",
+            ]
+            if a.status_note:
+                lines.append(html.escape(t("lookup.county_note", note=a.status_note)))
+            card = QLabel("<br>".join(lines))
+            card.setObjectName(f"lookup_result_{i}")
+            card.setProperty("role", "value")
+            card.setWordWrap(True)
+            card.setStyleSheet("border: 2px solid #111111; border-radius: 10px; padding: 14px;")
+            self.results_layout.addWidget(card)
+        self.results_layout.addStretch(1)
+
+    def result_text(self) -> str:
+        """Every label's text on this screen (tests check nothing personal leaks)."""
+        return "\n".join(label.text() for label in self.findChildren(QLabel))
+
+    def retranslate(self) -> None:
+        t = self.i18n.t
+        results = self.inner.currentIndex() == 1
+        self.title.setText(t("lookup.title"))
+        self.by_tracking.setText(t("lookup.by_tracking"))
+        self.by_id.setText(t("lookup.by_id"))
+        self.prompt.setText(
+            t("lookup.tracking_prompt" if self.mode == "tracking" else "lookup.id_prompt")
+        )
+        self.input.digits.retranslate(self.i18n)
+        self.error_label.setText(self.i18n.text(self._error))
+        self.back_button.setText(t("nav.back_home"))
+        self.again_button.setText(t("lookup.again"))
+        self.search_button.setText(t("lookup.search"))
+        self.again_button.setVisible(results)
+        self.search_button.setVisible(not results)
+        if results:
+            key = "lookup.for_id" if self.mode == "id" else "lookup.for_tracking"
+            self.results_header.setText(t(key, id=self._query_shown, no=self._query_shown))
+            self._show_results()
+
+
+def _s(key: str) -> Text:
+    from ui.strings import STRINGS
+
+    return STRINGS[key]

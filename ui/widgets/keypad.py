@@ -1,0 +1,105 @@
+"""On-screen keypads for ID numbers, phones, numbers and tracking numbers.
+
+The keys never take the focus, so they type into whichever line edit has it (a physical
+keyboard keeps working too); a screen may also name a fallback `target` for when no line
+edit is focused.
+
+Signals:
+    key_pressed(str): the key's text, or "BACKSPACE" / "CLEAR".
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QApplication, QGridLayout, QLineEdit, QPushButton, QWidget
+
+from kiosk.text import Text
+from ui.strings import add
+from ui.widgets.buttons import MIN_TOUCH_PX
+
+add(
+    {
+        "keypad.backspace": Text("退格", "Delete"),
+        "keypad.clear": Text("清空", "Clear"),
+    }
+)
+
+BACKSPACE = "BACKSPACE"
+CLEAR = "CLEAR"
+# tracking numbers use digits and these letters (no I, O, U, V; see kiosk/tracking.py)
+TRACKING_LETTERS = "ABCDEFGHJKLMNPQRSTWXYZ"
+
+
+class _Pad(QWidget):
+    key_pressed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.target: QLineEdit | None = None
+        self.buttons: dict[str, QPushButton] = {}
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self._grid.setSpacing(8)
+
+    def _key(self, key: str, label: str, row: int, col: int, colspan: int = 1) -> QPushButton:
+        button = QPushButton(label)
+        button.setProperty("role", "key")
+        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        button.setMinimumHeight(MIN_TOUCH_PX)
+        button.setMinimumWidth(MIN_TOUCH_PX)
+        button.setObjectName(f"key_{key}")
+        button.clicked.connect(lambda: self.press(key))
+        self._grid.addWidget(button, row, col, 1, colspan)
+        self.buttons[key] = button
+        return button
+
+    def current_target(self) -> QLineEdit | None:
+        """The focused line edit inside this window, else the fallback target."""
+        focused = QApplication.focusWidget()
+        if (
+            isinstance(focused, QLineEdit)
+            and not focused.isReadOnly()
+            and focused.window() is self.window()
+        ):
+            return focused
+        return self.target
+
+    def press(self, key: str) -> None:
+        target = self.current_target()
+        if target is not None:
+            if key == BACKSPACE:
+                target.backspace()
+            elif key == CLEAR:
+                target.clear()
+            else:
+                target.insert(key)
+        self.key_pressed.emit(key)
+
+
+class NumericKeypad(_Pad):
+    """Digits 0–9, one extra key (X for ID numbers, "." for amounts, or none), delete, clear."""
+
+    def __init__(self, parent: QWidget | None = None, *, extra: str = "X") -> None:
+        super().__init__(parent)
+        for i, digit in enumerate("123456789"):
+            self._key(digit, digit, i // 3, i % 3)
+        if extra:
+            self._key(extra, extra, 3, 0)
+        self._key("0", "0", 3, 1)
+        self._key(BACKSPACE, "⌫", 3, 2)
+        self._clear = self._key(CLEAR, "", 4, 0, 3)
+
+    def retranslate(self, i18n) -> None:
+        self._clear.setText(i18n.t("keypad.clear"))
+        self.buttons[BACKSPACE].setToolTip(i18n.t("keypad.backspace"))
+        self.buttons[BACKSPACE].setAccessibleName(i18n.t("keypad.backspace"))
+
+
+class LetterKeypad(_Pad):
+    """The letters a tracking number can hold, and the dash."""
+
+    def __init__(self, parent: QWidget | None = None, *, columns: int = 6) -> None:
+        super().__init__(parent)
+        keys = [*TRACKING_LETTERS, "-"]
+        for i, letter in enumerate(keys):
+            self._key(letter, letter, i // columns, i % columns)
