@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import time
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -207,17 +206,6 @@ def test_unknown_layout_is_rejected() -> None:
         render_receipt(_data(), "letter")
 
 
-def test_render_is_fast_after_font_registration() -> None:
-    render_receipt(_data())  # registers the font once
-    times = []
-    for i in range(5):
-        start = time.perf_counter()
-        render_receipt(_data(tracking_no=f"330102001-240315-{i:04d}-K"))
-        times.append(time.perf_counter() - start)
-    # ~25 ms measured; the bound only catches re-registering the font (~130 ms) per receipt.
-    assert sorted(times)[2] < 0.1
-
-
 @settings(max_examples=60, deadline=None)
 @given(
     st.text(alphabet="申请材料证明 abcdefghij，。()ABC-/0123456789", max_size=120),
@@ -246,7 +234,9 @@ def test_font_path_override_and_missing_font_message(
 
 
 def test_font_registration_is_cached() -> None:
+    from reportlab.pdfbase import pdfmetrics
+
     first = register_cjk_font()
-    start = time.perf_counter()
+    font = pdfmetrics.getFont(first)
     assert register_cjk_font() == first
-    assert time.perf_counter() - start < 0.01
+    assert pdfmetrics.getFont(first) is font  # the same TTFont object: not parsed again

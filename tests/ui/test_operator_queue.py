@@ -3,7 +3,6 @@ and the detail view's decision history and reprint."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -159,14 +158,11 @@ def test_100k_rows_first_page_only(qtbot, station) -> None:  # type: ignore[no-u
     view = QueueView(station, I18n("zh"))
     qtbot.addWidget(view)
     view.resize(1280, 800)
-    started = time.perf_counter()
     view.show()
     qtbot.waitExposed(view)
     view.table.viewport().grab()  # a real paint of the visible rows
-    first_paint = time.perf_counter() - started
     assert view.model.rowCount() == 100_000
     assert 0 < view.model.rows_fetched <= 2 * QueueModel.PAGE
-    assert first_paint < 2.0, first_paint  # generous: CI machines are slow; bench/ measures
     view.table.scrollToBottom()
     view.table.viewport().grab()
     assert view.model.cached_rows() <= QueueModel.MAX_PAGES * QueueModel.PAGE
