@@ -106,7 +106,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
             "install with: kiosk gui --self-check\n"
         )
         return 1
-    from ui.app import make_app
+    from ui.app import make_app, show_fullscreen
     from ui.i18n import I18n
     from ui.main_window import MainWindow
 
@@ -120,7 +120,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
         window.resize(*args.screen)
         window.show()
     elif args.fullscreen:
-        window.showFullScreen()
+        show_fullscreen(window)
     else:
         window.resize(1280, 800)
         window.show()

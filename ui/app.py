@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from PySide6.QtGui import QFont, QFontDatabase
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 CJK_FAMILY = "WenQuanYi Micro Hei"
 CJK_FONT_FILES = (
@@ -77,26 +77,39 @@ QLineEdit[error="true"], QComboBox[error="true"] {{ border: 3px solid {ERROR}; }
 #residentRoot QWidget {{ font-size: {px(26)}; }}
 #residentRoot QLabel[role="title"] {{ font-size: {px(40)}; font-weight: bold; }}
 #residentRoot QLabel[role="subtitle"] {{ font-size: {px(24)}; color: #333333; }}
-#residentRoot QLabel[role="fieldLabel"] {{ font-size: {px(28)}; font-weight: bold; }}
-#residentRoot QLabel[role="help"] {{ font-size: {px(22)}; color: #333333; }}
+#residentRoot QLabel[role="fieldLabel"] {{ font-size: {px(26)}; font-weight: bold; }}
+#residentRoot QLabel[role="help"] {{ font-size: {px(21)}; color: #333333; }}
 #residentRoot QLabel[role="error"] {{ font-size: {px(24)}; color: {ERROR}; font-weight: bold; }}
 #residentRoot QLabel[role="ok"] {{ font-size: {px(26)}; color: {OK}; font-weight: bold; }}
-#residentRoot QLabel[role="big"] {{ font-size: {px(64)}; font-weight: bold; color: {ACTION}; }}
+#residentRoot QLabel[role="big"] {{ font-size: {px(96)}; font-weight: bold; color: {ACTION}; }}
 #residentRoot QLabel[role="value"] {{ font-size: {px(26)}; }}
 #residentRoot QLabel[role="tileTitle"] {{ font-size: {px(32)}; font-weight: bold; }}
 #residentRoot QLabel[role="tileText"] {{ font-size: {px(22)}; }}
-#residentRoot QPushButton {{ min-height: {px(64)}; font-size: {px(28)}; padding: 6px 22px; }}
+#residentRoot QPushButton {{ min-height: {px(60)}; font-size: {px(28)}; padding: 2px 22px; }}
 #residentRoot QPushButton[role="primary"] {{ background: {ACTION}; color: {PAPER}; }}
 #residentRoot QPushButton[role="primary"]:pressed {{ background: {ACTION_DOWN}; }}
-#residentRoot QPushButton[role="key"] {{ min-width: {px(84)}; font-size: {px(32)}; }}
+#residentRoot QPushButton[role="key"] {{
+    min-width: {px(60)}; font-size: {px(32)}; padding: 0;
+}}
 #residentRoot QPushButton[role="tile"] {{ background: {SOFT}; text-align: left; }}
 #residentRoot QPushButton[role="tile"]:pressed {{ background: {TILE_DOWN}; }}
 #residentRoot QPushButton[role="choice"] {{ text-align: left; padding-left: 24px; }}
 #residentRoot QLineEdit, #residentRoot QComboBox {{
-    min-height: {px(64)}; font-size: {px(30)}; padding: 4px 12px;
+    min-height: {px(60)}; font-size: {px(30)}; padding: 0 12px;
 }}
 #residentRoot QComboBox QAbstractItemView::item {{ min-height: {px(56)}; }}
-#residentRoot QScrollBar:vertical {{ width: {px(36)}; }}
+#residentRoot QScrollBar:vertical {{
+    width: {px(28)}; background: {SOFT}; border: none; border-radius: 8px; margin: 0;
+}}
+#residentRoot QScrollBar::handle:vertical {{
+    background: #555555; min-height: {px(90)}; border-radius: 8px;
+}}
+#residentRoot QScrollBar::add-line:vertical, #residentRoot QScrollBar::sub-line:vertical {{
+    height: 0; border: none;
+}}
+#residentRoot QScrollBar::add-page:vertical, #residentRoot QScrollBar::sub-page:vertical {{
+    background: none;
+}}
 
 #idleOverlay {{ background: rgba(0, 0, 0, 170); }}
 #idleOverlay QFrame#idleCard {{
@@ -127,3 +140,12 @@ def make_app(argv: Sequence[str] | None = None, *, large_text: bool = False) -> 
     app.setFont(font)
     apply_style(app, large_text)
     return app
+
+
+def show_fullscreen(window: QWidget) -> None:
+    """Full screen, also on an X session without a window manager (a bare kiosk session or
+    Xvfb), where the full-screen request alone leaves the window at its default size."""
+    screen = window.screen() or QApplication.primaryScreen()
+    if screen is not None:
+        window.setGeometry(screen.geometry())
+    window.showFullScreen()

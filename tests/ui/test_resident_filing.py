@@ -76,7 +76,7 @@ def test_resident_files_temp_relief_to_a_printed_receipt(
     tracking_no = window.done.tracking_label.text()
     assert tracking_no.startswith("LX03-")
     assert printed.args[0].ok
-    assert tracking_no in window.done.print_label.text() or "回执" in window.done.print_label.text()
+    assert "回执已保存在电脑里" in window.done.print_label.text()  # no printer: no file path shown
 
     pdf = receipts_dir / f"{tracking_no}.pdf"
     assert pdf.exists()

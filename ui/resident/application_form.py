@@ -133,7 +133,7 @@ class _Page(QWidget):
         touch_scroll(area)
         inner = QWidget()
         column = QVBoxLayout(inner)
-        column.setSpacing(28)
+        column.setSpacing(18)
         column.setContentsMargins(0, 0, 8, 0)
         column.addWidget(self.intro)
         for editor in editors:
@@ -201,8 +201,8 @@ class ApplicationForm(Screen):
         self.review_note.setProperty("role", "error")
         review_inner = QWidget()
         review_column = QVBoxLayout(review_inner)
+        review_column.addWidget(self.review_note)  # first: what happens next must be seen
         review_column.addLayout(self.review_grid)
-        review_column.addWidget(self.review_note)
         review_column.addStretch(1)
         review_area = QScrollArea()
         touch_scroll(review_area)

@@ -46,6 +46,11 @@ add(
             "The receipt could not be made. Your application is saved; ask the operator to "
             "reprint the receipt.",
         ),
+        "done.saved_no_printer": Text(
+            "本机没有连接打印机，回执已保存在电脑里。请工作人员打印给您。",
+            "No printer is connected; the receipt is saved on this computer. Ask the operator "
+            "to print it for you.",
+        ),
         "done.handoff_title": Text("已保存，请找工作人员", "Saved: please see the operator"),
         "done.handoff_text": Text(
             "您填写的内容已经保存。请把需要的材料交给工作人员扫描，工作人员确认后会为您打印回执。",
@@ -79,6 +84,7 @@ class DoneScreen(Screen):
         self.result: PrintResult | None = None
         self._receipt_failed = False
         self.tracking_caption = _wrapping_label("subtitle", "done_caption")
+        self.tracking_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.tracking_label = QLabel()
         self.tracking_label.setProperty("role", "big")
         self.tracking_label.setObjectName("done_tracking")
@@ -86,6 +92,8 @@ class DoneScreen(Screen):
         self.tracking_label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         self.keep_label = _wrapping_label("value", "done_keep")
         self.print_label = _wrapping_label("value", "done_print")
+        for label in (self.keep_label, self.print_label):
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.body.addStretch(1)
         self.body.addWidget(self.tracking_caption)
         self.body.addWidget(self.tracking_label)
@@ -143,6 +151,9 @@ class DoneScreen(Screen):
             status = t("done.receipt_failed")
         elif self.result is None:
             status = t("done.printing")
+        elif self.result.ok and self.result.pdf_path is not None:
+            # no printer: the file path means nothing to a resident (the operator sees it)
+            status = t("done.saved_no_printer")
         elif self.result.ok:
             status = self.i18n.text(self.result.message)
         else:

@@ -45,6 +45,11 @@ add(
             "请填写受理编号和身份证号后4位",
             "Enter the tracking number and the last 4 ID characters",
         ),
+        "reprint.saved_no_printer": Text(
+            "本机没有连接打印机，回执已保存在电脑里。请工作人员打印给您。",
+            "No printer is connected; the receipt is saved on this computer. Ask the operator "
+            "to print it for you.",
+        ),
         "reprint.printing": Text("正在打印……", "Printing…"),
         "reprint.failed": Text("回执没有打印出来：{reason}", "The receipt did not print: {reason}"),
     }
@@ -138,7 +143,9 @@ class ReprintScreen(Screen):
 
     def _printed(self, result: PrintResult) -> None:
         self.print_button.setEnabled(True)
-        if result.ok:
+        if result.ok and result.pdf_path is not None:
+            self._set_status(STRINGS["reprint.saved_no_printer"])
+        elif result.ok:
             self._set_status(result.message)
         else:
             self._set_status(

@@ -45,12 +45,16 @@ class Tile(QPushButton):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 14, 24, 14)
         layout.setSpacing(6)
+        layout.addStretch(1)  # the text sits in the middle of a tall tile
         self.title_label = QLabel(title)
         self.title_label.setProperty("role", "tileTitle")
         self.text_label = QLabel(text)
         self.text_label.setProperty("role", "tileText")
         for label in (self.title_label, self.text_label):
             label.setWordWrap(True)
+            # wrap to the tile's width instead of widening the tile (and its scroll area)
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            label.setMinimumWidth(1)
             label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
             layout.addWidget(label)
         layout.addStretch(1)

@@ -94,7 +94,7 @@ class FieldEditor(QWidget):
         self.setObjectName(f"field_{name}")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(6)
+        layout.setSpacing(4)
         self.label_widget = QLabel()
         self.label_widget.setProperty("role", "fieldLabel")
         self.label_widget.setWordWrap(True)

@@ -11,7 +11,14 @@ Signals:
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QApplication, QGridLayout, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QGridLayout,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QWidget,
+)
 
 from kiosk.text import Text
 from ui.strings import add
@@ -41,15 +48,19 @@ class _Pad(QWidget):
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._grid.setSpacing(8)
 
-    def _key(self, key: str, label: str, row: int, col: int, colspan: int = 1) -> QPushButton:
+    def _key(
+        self, key: str, label: str, row: int, col: int, colspan: int = 1, *, rowspan: int = 1
+    ) -> QPushButton:
         button = QPushButton(label)
         button.setProperty("role", "key")
         button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         button.setMinimumHeight(MIN_TOUCH_PX)
         button.setMinimumWidth(MIN_TOUCH_PX)
+        tall = QSizePolicy.Policy.Expanding if rowspan > 1 else QSizePolicy.Policy.Preferred
+        button.setSizePolicy(QSizePolicy.Policy.Expanding, tall)
         button.setObjectName(f"key_{key}")
         button.clicked.connect(lambda: self.press(key))
-        self._grid.addWidget(button, row, col, 1, colspan)
+        self._grid.addWidget(button, row, col, rowspan, colspan)
         self.buttons[key] = button
         return button
 
@@ -86,8 +97,9 @@ class NumericKeypad(_Pad):
         if extra:
             self._key(extra, extra, 3, 0)
         self._key("0", "0", 3, 1)
-        self._key(BACKSPACE, "⌫", 3, 2)
-        self._clear = self._key(CLEAR, "", 4, 0, 3)
+        # delete and clear down the right side: four rows fit a 800-pixel-high screen
+        self._key(BACKSPACE, "⌫", 0, 3, rowspan=2)
+        self._clear = self._key(CLEAR, "", 2, 3, rowspan=2)
 
     def retranslate(self, i18n) -> None:
         self._clear.setText(i18n.t("keypad.clear"))

@@ -1,0 +1,374 @@
+"""Screenshots of the kiosk's main screens, taken of a real X window under Xvfb.
+
+    .venv/bin/python scripts/screenshots.py [--only NAME ...] [--sizes 1920x1080,1280x800]
+
+For each screen size it starts ``Xvfb`` at that size, runs this script again inside it
+(``--inner``, QT_QPA_PLATFORM=xcb) on a demo station, drives the full-screen window to each
+entry of `SCREENS` in Chinese and in English and grabs the X screen into
+docs/screenshots/<screen>-<lang>-<W>x<H>.png.
+
+To add a screen, append ``(name, navigate)`` to `SCREENS`; ``navigate(shot)`` gets a `Shot`
+(window, context, demo data) and leaves the window showing the screen. The main window is
+sent home (everything wiped) before each entry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screenshots"
+SIZES = ((1920, 1080), (1280, 800))
+LANGS = ("zh", "en")
+ADMIN_PIN = "1234"
+
+sys.path.insert(0, str(ROOT))
+
+
+# ----------------------------------------------------------------------------- demo data
+
+
+def make_demo_station(data_dir: Path) -> dict[str, Any]:
+    """A station with an operator and a few applications, one of them decided by the county."""
+    import random
+
+    from kiosk.samples import SAMPLE_FIELDS, make_id_number
+    from kiosk.station import Station
+    from offline.store import open_store
+
+    station = Station(open_store(data_dir))
+    station.init("LX03", "柳溪村便民服务站")
+    station.update_settings({"station_phone": "0731-8888 1234"})
+    station.store.add_operator("admin", "李站长", ADMIN_PIN, role="admin")
+    station.store.add_operator("op2", "王晓梅", "5678")
+    resident = {
+        "id_number": make_id_number("430124", "19520716", "023"),
+        "name": "张桂兰",
+        "phone": "13912345678",
+        "address": "柳溪村3组12号",
+    }
+    filed = []
+    for code in ("temp_relief", "employment_reg"):
+        filed.append(station.file(code, resident, SAMPLE_FIELDS[code]))
+    rng = random.Random(7)
+    from kiosk.samples import sample_resident
+
+    for code in ("temp_relief", "employment_reg", "temp_relief"):
+        station.file(code, sample_resident(rng), SAMPLE_FIELDS[code])
+    station.store.mark_uploaded([filed[0].uuid])
+    station.store.apply_decisions(
+        [
+            {
+                "seq": 1,
+                "uuid": filed[0].uuid,
+                "tracking_no": filed[0].tracking_no,
+                "status": "approved",
+                "note": "救助金 2000 元将于 5 个工作日内发放到账",
+                "decided_at": datetime.now(UTC).isoformat(),
+            }
+        ]
+    )
+    info = {"resident": resident, "tracking_nos": [a.tracking_no for a in filed]}
+    station.store.close()
+    return info
+
+
+# ----------------------------------------------------------------------------- navigation
+
+
+@dataclass
+class Shot:
+    window: Any
+    context: Any
+    i18n: Any
+    demo: dict[str, Any]
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def wait(self, ms: int = 250) -> None:
+        from PySide6.QtTest import QTest
+
+        QTest.qWait(ms)
+
+    def click(self, widget: Any) -> None:
+        from PySide6.QtCore import Qt
+        from PySide6.QtTest import QTest
+
+        QTest.mouseClick(widget, Qt.MouseButton.LeftButton)
+        self.wait(60)
+
+
+def _form(shot: Shot, service: str) -> Any:
+    w = shot.window
+    w.open_picker()
+    w.open_form(service)
+    return w.form
+
+
+def nav_home(shot: Shot) -> None:
+    pass
+
+
+def nav_picker(shot: Shot) -> None:
+    shot.click(shot.window.home.start_tile)
+
+
+def nav_form_identity(shot: Shot) -> None:
+    form = _form(shot, "temp_relief")
+    form.editors["id_number"].edit.setText(shot.demo["resident"]["id_number"])
+
+
+def nav_form_choice(shot: Shot) -> None:
+    form = _form(shot, "dibao")
+    form.editors["id_number"].edit.setText(shot.demo["resident"]["id_number"])
+    form.go_next()  # numbers page
+    form.editors["household_size"].edit.setText("3")
+    form.editors["monthly_income"].edit.setText("800")
+    form.go_next()
+    form.editors["hardship_reason"].set_value("illness")
+
+
+def nav_form_date(shot: Shot) -> None:
+    form = _form(shot, "temp_relief")
+    form.editors["id_number"].edit.setText(shot.demo["resident"]["id_number"])
+    form.go_next()
+    form.editors["hardship_type"].set_value("fire")
+    form.go_next()
+    form.editors["event_date"].set_value((date.today() - timedelta(days=3)).isoformat())
+    form.editors["expenses"].edit.setText("1200")
+    form.editors["expenses"].edit.setFocus()
+
+
+def nav_form_error(shot: Shot) -> None:
+    form = _form(shot, "temp_relief")
+    bad = shot.demo["resident"]["id_number"][:-1] + "5"
+    form.editors["id_number"].edit.setText(bad)
+    form.editors["name"].edit.setText("张桂兰")
+    form.go_next()
+
+
+def nav_review(shot: Shot) -> None:
+    form = _form(shot, "dibao")
+    form.editors["id_number"].edit.setText(shot.demo["resident"]["id_number"])
+    form.go_next()
+    form.editors["household_size"].edit.setText("3")
+    form.editors["monthly_income"].edit.setText("800")
+    form.go_next()
+    form.editors["hardship_reason"].set_value("illness")
+    form.go_next()
+    form.editors["situation"].edit.setText("老伴去年中风，常年吃药")
+    form.editors["bank_account"].edit.setText("6217000012345678")
+    form.go_next()
+    form.go_next()
+    form.go_next()
+
+
+def nav_done(shot: Shot) -> None:
+    from kiosk.samples import SAMPLE_FIELDS
+
+    w = shot.window
+    form = _form(shot, "employment_reg")
+    resident = shot.demo["resident"]
+    form.editors["id_number"].edit.setText(resident["id_number"])
+    for name, value in SAMPLE_FIELDS["employment_reg"].items():
+        editor = form.editors[name]
+        if hasattr(editor, "edit"):
+            editor.edit.setText(str(value))
+        else:
+            editor.set_value(value)
+    form.show_page(form.page_count - 1)
+    done: list[Any] = []
+    w.done.print_finished.connect(done.append)
+    form.submit()
+    deadline = time.monotonic() + 10
+    while not done and time.monotonic() < deadline:
+        shot.wait(50)
+
+
+def nav_lookup(shot: Shot) -> None:
+    shot.click(shot.window.home.lookup_tile)
+    shot.window.lookup.input.edit.setText(shot.demo["tracking_nos"][0])
+
+
+def nav_lookup_results(shot: Shot) -> None:
+    w = shot.window
+    shot.click(w.home.lookup_tile)
+    w.lookup.set_mode("id")
+    w.lookup.input.edit.setText(shot.demo["resident"]["id_number"])
+    w.lookup.search()
+
+
+def nav_reprint(shot: Shot) -> None:
+    shot.click(shot.window.home.reprint_tile)
+    shot.window.reprint.input.edit.setText(shot.demo["tracking_nos"][1])
+
+
+def nav_idle(shot: Shot) -> None:
+    nav_form_identity(shot)
+    shot.window.idle.set_enabled(False)  # the real timer must not fire while we look
+    shot.window.idle_overlay.show_countdown(15)
+
+
+def nav_gate(shot: Shot) -> None:
+    shot.window.open_gate()
+
+
+def nav_large_text(shot: Shot) -> None:
+    shot.i18n.set_large_text(True)
+    shot.extras["undo"] = lambda: shot.i18n.set_large_text(False)
+
+
+def nav_large_text_form(shot: Shot) -> None:
+    shot.i18n.set_large_text(True)
+    shot.extras["undo"] = lambda: shot.i18n.set_large_text(False)
+    nav_form_choice(shot)
+
+
+# (name, navigate): the operator console's screens are appended here too
+SCREENS: list[tuple[str, Callable[[Shot], None]]] = [
+    ("home", nav_home),
+    ("services", nav_picker),
+    ("form-identity", nav_form_identity),
+    ("form-choice", nav_form_choice),
+    ("form-date", nav_form_date),
+    ("form-error", nav_form_error),
+    ("form-review", nav_review),
+    ("done", nav_done),
+    ("lookup", nav_lookup),
+    ("lookup-results", nav_lookup_results),
+    ("reprint", nav_reprint),
+    ("idle-warning", nav_idle),
+    ("operator-gate", nav_gate),
+    ("home-large-text", nav_large_text),
+    ("form-large-text", nav_large_text_form),
+]
+
+
+# ----------------------------------------------------------------------------- inside Xvfb
+
+
+def inner(args: argparse.Namespace) -> int:
+    from PySide6.QtGui import QGuiApplication
+
+    from kiosk.gui_cli import build_context
+    from ui.app import make_app, show_fullscreen
+    from ui.i18n import I18n
+    from ui.main_window import MainWindow
+
+    width, height = (int(x) for x in args.size.split("x"))
+    _app = make_app()  # kept alive for the whole run
+    data_dir = Path(args.data)
+    context = build_context(data_dir, with_sync=False)
+    from kiosk.printing import SaveToFolderPrinter
+
+    context.printer = SaveToFolderPrinter(data_dir / "receipts")
+    i18n = I18n("zh")
+    window = MainWindow(context, i18n, idle_timeout_ms=3_600_000)
+    show_fullscreen(window)
+    demo = {"resident": _demo_resident(args), "tracking_nos": args.tracking.split(",")}
+    shot = Shot(window, context, i18n, demo)
+    shot.wait(800)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    wanted = set(args.only or [])
+    for lang in LANGS:
+        i18n.set_lang(lang)
+        for name, navigate in SCREENS:
+            if wanted and name not in wanted:
+                continue
+            window.go_home()
+            shot.wait(100)
+            navigate(shot)
+            shot.wait(400)
+            image = QGuiApplication.primaryScreen().grabWindow(0)
+            path = out / f"{name}-{lang}-{width}x{height}.png"
+            image.save(str(path))
+            print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+            undo = shot.extras.pop("undo", None)
+            if undo:
+                undo()
+    window.close()
+    return 0
+
+
+def _demo_resident(args: argparse.Namespace) -> dict[str, str]:
+    import json
+
+    return json.loads(args.resident)
+
+
+# ----------------------------------------------------------------------------- outside
+
+
+def outer(args: argparse.Namespace) -> int:
+    import json
+
+    if shutil.which("Xvfb") is None:
+        sys.stderr.write("Xvfb is missing: apt-get install xvfb libxcb-icccm4 libxcb-keysyms1\n")
+        return 1
+    sizes = [tuple(int(x) for x in s.split("x")) for s in args.sizes.split(",")]
+    with tempfile.TemporaryDirectory(prefix="kiosk-shots-") as tmp:
+        data = Path(tmp) / "station"
+        demo = make_demo_station(data)
+        for n, (width, height) in enumerate(sizes):
+            display = f":{99 - n}"
+            xvfb = subprocess.Popen(
+                ["Xvfb", display, "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                time.sleep(1.0)  # let the X server come up (a script, not a test)
+                env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
+                cmd = [
+                    sys.executable,
+                    __file__,
+                    "--inner",
+                    "--size",
+                    f"{width}x{height}",
+                    "--data",
+                    str(data),
+                    "--out",
+                    str(args.out),
+                    "--resident",
+                    json.dumps(demo["resident"], ensure_ascii=False),
+                    "--tracking",
+                    ",".join(demo["tracking_nos"]),
+                ]
+                for name in args.only or []:
+                    cmd += ["--only", name]
+                proc = subprocess.run(cmd, env=env, timeout=600)
+                if proc.returncode != 0:
+                    return proc.returncode
+            finally:
+                xvfb.terminate()
+                xvfb.wait(timeout=10)
+    return 0
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--size", help=argparse.SUPPRESS)
+    p.add_argument("--data", help=argparse.SUPPRESS)
+    p.add_argument("--resident", help=argparse.SUPPRESS)
+    p.add_argument("--tracking", help=argparse.SUPPRESS)
+    p.add_argument("--out", default=str(OUT))
+    p.add_argument("--only", action="append", help="only this screen (repeatable)")
+    p.add_argument("--sizes", default=",".join(f"{w}x{h}" for w, h in SIZES))
+    args = p.parse_args()
+    return inner(args) if args.inner else outer(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
