@@ -57,7 +57,7 @@ from ui.widgets.field_editor import (
     make_editor,
 )
 from ui.widgets.keypad import NumericKeypad
-from ui.widgets.screen import Screen
+from ui.widgets.screen import Screen, clear_layout
 
 log = logging.getLogger(__name__)
 
@@ -412,10 +412,7 @@ class ApplicationForm(Screen):
     # -- review ------------------------------------------------------------------------------
 
     def _fill_review(self) -> None:
-        while self.review_grid.count():
-            item = self.review_grid.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+        clear_layout(self.review_grid)
         rows: list[tuple[str, str]] = [
             (self.i18n.t("form.service"), self.i18n.text(self.service.name))
         ]

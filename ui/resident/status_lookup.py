@@ -35,7 +35,7 @@ from ui.resident.lookup_input import KeypadInput
 from ui.resident.service_picker import touch_scroll
 from ui.strings import add
 from ui.widgets.buttons import BigButton
-from ui.widgets.screen import Screen
+from ui.widgets.screen import Screen, clear_layout
 
 add(
     {
@@ -235,10 +235,7 @@ class StatusLookupScreen(Screen):
     # -- display -----------------------------------------------------------------------------
 
     def _clear_results(self) -> None:
-        while self.results_layout.count():
-            item = self.results_layout.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+        clear_layout(self.results_layout)
 
     def _show_results(self) -> None:
         self._clear_results()

@@ -6,7 +6,7 @@ a hover. Sizes come from the stylesheet (ui/app.py); the minimum height here is 
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 MIN_TOUCH_PX = 64
@@ -66,7 +66,8 @@ class Tile(QPushButton):
         self.text_label.setVisible(bool(text))
         self.setAccessibleName(title)
 
-    def sizeHint(self):
-        hint = self.layout().sizeHint()
+    def sizeHint(self) -> QSize:
+        layout = self.layout()
+        hint = layout.sizeHint() if layout is not None else super().sizeHint()
         hint.setHeight(max(hint.height(), self.minimumHeight()))
         return hint

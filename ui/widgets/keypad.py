@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.text import Text
+from ui.i18n import I18n
 from ui.strings import add
 from ui.widgets.buttons import MIN_TOUCH_PX
 
@@ -101,7 +102,7 @@ class NumericKeypad(_Pad):
         self._key(BACKSPACE, "⌫", 0, 3, rowspan=2)
         self._clear = self._key(CLEAR, "", 2, 3, rowspan=2)
 
-    def retranslate(self, i18n) -> None:
+    def retranslate(self, i18n: I18n) -> None:
         self._clear.setText(i18n.t("keypad.clear"))
         self.buttons[BACKSPACE].setToolTip(i18n.t("keypad.backspace"))
         self.buttons[BACKSPACE].setAccessibleName(i18n.t("keypad.backspace"))

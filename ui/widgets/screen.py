@@ -6,7 +6,7 @@ Each screen re-labels itself in `retranslate()`, which runs at construction and 
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLayout, QVBoxLayout, QWidget
 
 from kiosk.text import Text
 from ui.i18n import I18n
@@ -48,3 +48,12 @@ class Screen(QWidget):
 
     def retranslate(self) -> None:
         """Set every visible text from `self.i18n`; subclasses extend it."""
+
+
+def clear_layout(layout: QLayout) -> None:
+    """Remove and delete every widget in a layout (results and review rows are rebuilt)."""
+    while layout.count():
+        item = layout.takeAt(0)
+        widget = item.widget() if item is not None else None
+        if widget is not None:
+            widget.deleteLater()
