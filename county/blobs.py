@@ -12,6 +12,8 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from county.store import HubError
@@ -117,3 +119,48 @@ class BlobStore:
             return length, True
         finally:
             os.close(fd)  # closing releases the lock
+
+    def put_complete(self, sha256: str, size: int, chunks: Iterable[bytes]) -> bool:
+        """Store a whole blob (an offline bundle's) unless it is already here.
+
+        The bytes go to a temporary file, are checked against ``sha256`` and ``size``, fsynced
+        and moved into place; a mismatch raises 422 ``hash_mismatch`` and leaves nothing
+        behind.  Holds the partial upload's lock meanwhile, so a network upload of the same
+        hash sees a finished blob.  Returns False when the blob was already complete.
+        """
+        final = self.path(sha256)
+        if final.is_file():
+            return False
+        part = self.partial_path(sha256)
+        lock_fd = os.open(part, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            fcntl.flock(lock_fd, fcntl.LOCK_EX)
+            if final.is_file():
+                return False
+            fd, tmp = tempfile.mkstemp(dir=self.root / "partial", prefix=".bundle-")
+            try:
+                digest = hashlib.sha256()
+                written = 0
+                with os.fdopen(fd, "wb") as fh:
+                    for chunk in chunks:
+                        written += len(chunk)
+                        if written > size:
+                            break
+                        digest.update(chunk)
+                        fh.write(chunk)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                if written != size or digest.hexdigest() != sha256:
+                    raise HubError(
+                        422, "hash_mismatch", f"attachment {sha256[:12]} does not match its SHA-256"
+                    )
+                final.parent.mkdir(exist_ok=True)
+                os.replace(tmp, final)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            _fsync_dir(final.parent)
+            part.unlink(missing_ok=True)  # any half network upload is superseded
+            return True
+        finally:
+            os.close(lock_fd)

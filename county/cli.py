@@ -9,14 +9,37 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+import uuid as uuidlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from county import db
+from county.blobs import BlobStore
 from county.clock import parse_since
 from county.export import render
-from county.store import DECISION_STATUSES, HubError, HubStore
+from county.store import (
+    DECISION_STATUSES,
+    Device,
+    HubError,
+    HubStore,
+    blob_dir_for,
+    check_station,
+)
+from sync.bundle import (
+    DEFAULT_LIMITS,
+    BundleError,
+    BundleLimits,
+    BundleWriter,
+    PullManifest,
+    PushManifest,
+    open_bundle,
+)
+from sync.bundle import FORMAT as BUNDLE_FORMAT
+from sync.bundle import VERSION as BUNDLE_VERSION
+from sync.protocol import MAX_BATCH, PROTOCOL_VERSION, PushRequest
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -68,6 +91,20 @@ def _parser() -> argparse.ArgumentParser:
     c_sub = c.add_subparsers(dest="catalog_command", required=True)
     cp = with_db(c_sub.add_parser("publish", help="publish a new catalog version from JSON"))
     cp.add_argument("file")
+
+    ib = with_db(sub.add_parser("import-bundle", help="import a kiosk's offline (USB) bundle"))
+    ib.add_argument("file")
+    ib.add_argument("--blob-dir", default=None, help="attachment directory (default: beside db)")
+    ib.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    eb = with_db(
+        sub.add_parser("export-bundle", help="write decisions for a station to an offline bundle")
+    )
+    eb.add_argument("--station", required=True)
+    eb.add_argument("--out", required=True, help="bundle file to write (e.g. on the USB stick)")
+    eb.add_argument(
+        "--since", type=int, default=0, help="only decisions after this hub sequence (default 0)"
+    )
     return p
 
 
@@ -169,6 +206,234 @@ def _run(store: HubStore, args: argparse.Namespace) -> int:
             raise HubError(422, "bad_catalog", "the catalog must be a JSON object")
         version = store.publish_catalog(body)
         print(f"published catalog version {version}")
+    elif args.command == "import-bundle":
+        return _cmd_import_bundle(store, args)
+    elif args.command == "export-bundle":
+        return _cmd_export_bundle(store, args)
+    return EXIT_OK
+
+
+# -- offline bundles (USB) --------------------------------------------------------------
+# The hub side of sync.bundle: a kiosk's push bundle goes through HubStore.push exactly like
+# POST /v1/push; a pull bundle carries what GET /v1/pull would, plus what the hub holds.
+
+EXIT_INCOMPLETE = 3
+_NO_CATALOG = 2**31 - 1
+"""import-bundle: the bundle was applied but some records were rejected or blobs are missing."""
+
+
+@dataclass
+class BundleImport:
+    """What importing one push bundle did."""
+
+    station: str
+    device_id: str
+    results: list[tuple[str, str, str, str | None]] = field(default_factory=list)
+    """(uuid, tracking number, stored|duplicate|rejected, reason) per record."""
+    blobs_stored: int = 0
+    blobs_present: int = 0
+    blobs_unreferenced: int = 0
+    missing_blobs: list[str] = field(default_factory=list)
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for r in self.results if r[2] == outcome)
+
+    @property
+    def complete(self) -> bool:
+        return self.count("rejected") == 0 and not self.missing_blobs
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "station": self.station,
+            "device_id": self.device_id,
+            "stored": self.count("stored"),
+            "duplicate": self.count("duplicate"),
+            "rejected": self.count("rejected"),
+            "records": [
+                {"uuid": u, "tracking_no": t, "result": r, "reason": why}
+                for u, t, r, why in self.results
+            ],
+            "blobs_stored": self.blobs_stored,
+            "blobs_present": self.blobs_present,
+            "blobs_unreferenced": self.blobs_unreferenced,
+            "missing_blobs": self.missing_blobs,
+            "complete": self.complete,
+        }
+
+
+def _hub_key(store: HubStore, found: dict[str, Device]) -> Callable[[str], str]:
+    """Key lookup for sync.bundle.open_bundle: only a live device of this hub signs."""
+
+    def key_for(device_id: str) -> str:
+        known = store.device_key(device_id)
+        if known is None:
+            raise BundleError(
+                "县里没有这台设备的登记记录，不能导入它的数据包。",
+                f"Device {device_id} is not enrolled with this hub: the bundle cannot be "
+                "imported (is it the right hub database?).",
+            )
+        device, key, revoked = known
+        if revoked:
+            raise BundleError(
+                "导出这个数据包的设备已被停用（或服务站已重新登记）。请在服务站用当前登记的设备"
+                "重新导出。",
+                f"Device {device_id} of station {device.station} was revoked (or the station "
+                "enrolled again): export the bundle again from the station's current device.",
+            )
+        found["device"] = device
+        return key
+
+    return key_for
+
+
+def import_push_bundle(
+    store: HubStore, blobs: BlobStore, path: Path | str, limits: BundleLimits = DEFAULT_LIMITS
+) -> BundleImport:
+    """Verify a kiosk's push bundle, then apply it as POST /v1/push and store its blobs.
+
+    Raises `BundleError` (nothing changed) when the bundle is refused."""
+    found: dict[str, Device] = {}
+    with open_bundle(path, _hub_key(store, found), kind="push", limits=limits) as bundle:
+        manifest = bundle.manifest
+        assert isinstance(manifest, PushManifest)
+        device = found["device"]
+        if manifest.station != device.station:
+            raise BundleError(
+                "数据包上的服务站与设备登记的服务站不一致，未导入。",
+                f"The bundle says station {manifest.station} but its device belongs to "
+                f"{device.station}: not imported.",
+            )
+        out = BundleImport(device.station, device.device_id)
+        numbers = {str(r.uuid): r.tracking_no for r in manifest.applications}
+        missing: list[str] = []
+        for i in range(0, len(manifest.applications), MAX_BATCH):
+            batch_id = manifest.batch_id if i == 0 else uuidlib.uuid5(manifest.batch_id, str(i))
+            answer = store.push(
+                device,
+                PushRequest(
+                    batch_id=batch_id, applications=manifest.applications[i : i + MAX_BATCH]
+                ),
+            )
+            for r in answer.results:
+                out.results.append((str(r.uuid), numbers[str(r.uuid)], r.result, r.reason))
+            missing += answer.missing_blobs
+        for entry in manifest.blobs:
+            if entry.size not in store.referenced_sizes(device.station, entry.sha256):
+                out.blobs_unreferenced += 1  # as PATCH /v1/blobs: only what the station uses
+                continue
+            row = store.blob_row(entry.sha256)
+            if row is not None and row.complete and blobs.has(entry.sha256):
+                out.blobs_present += 1
+                continue
+            if blobs.put_complete(entry.sha256, entry.size, bundle.blob_chunks(entry.sha256)):
+                out.blobs_stored += 1
+            else:
+                out.blobs_present += 1
+            store.blob_stored(entry.sha256, entry.size)
+        done = {b.sha256 for b in manifest.blobs}
+        out.missing_blobs = [h for h in dict.fromkeys(missing) if h not in done]
+    return out
+
+
+def export_pull_bundle(
+    store: HubStore, station: str, path: Path | str, since: int = 0
+) -> PullManifest:
+    """Write a pull bundle for ``station``: decisions after ``since``, the latest catalog,
+    and what the hub holds of the station's applications and attachments."""
+    active = store.active_device(station)
+    if active is None:
+        raise HubError(
+            404,
+            "no_device",
+            f"station {station} has no enrolled device: enroll it first "
+            "(county-hub enroll-code, then kiosk enroll)",
+        )
+    device, key = active
+    decisions: list[Any] = []
+    cursor = since
+    catalog = None
+    first = True
+    while True:  # page through exactly as GET /v1/pull does; the catalog comes with page one
+        page = store.pull(device, cursor, 0 if first else _NO_CATALOG)
+        if first:
+            catalog, first = page.catalog, False
+        decisions += [d.model_dump(mode="json") for d in page.decisions]
+        cursor = page.cursor
+        if not page.more or not page.decisions:
+            break
+    manifest = {
+        "format": BUNDLE_FORMAT,
+        "version": BUNDLE_VERSION,
+        "protocol": PROTOCOL_VERSION,
+        "kind": "pull",
+        "station": station,
+        "device_id": device.device_id,
+        "created_at": store.now(),
+        "since": since,
+        "cursor": cursor,
+        "decisions": decisions,
+        "catalog": catalog,
+        "received": [{"uuid": u, "amendments": n} for u, n in store.station_received(station)],
+        "blobs_complete": store.station_complete_blobs(station),
+    }
+    with BundleWriter(path) as writer:
+        result = writer.finish(manifest, key)
+    assert isinstance(result, PullManifest)
+    return result
+
+
+def _cmd_import_bundle(store: HubStore, args: argparse.Namespace) -> int:
+    blobs = BlobStore(blob_dir_for(args.db or db.default_db_url(), args.blob_dir))
+    try:
+        result = import_push_bundle(store, blobs, args.file)
+    except BundleError as exc:
+        print(f"county-hub: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:
+        print(
+            f"county-hub: cannot store attachments in {blobs.root}: {exc}. Fix the disk and "
+            "import the bundle again (records already stored are not stored twice)",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False))
+    else:
+        print(f"bundle from station {result.station}, device {result.device_id}:")
+        for uid, number, outcome, reason in result.results:
+            print(f"  {number}  {uid}  {outcome}" + (f" ({reason})" if reason else ""))
+        print(
+            f"applications: {result.count('stored')} stored, {result.count('duplicate')} "
+            f"duplicate, {result.count('rejected')} rejected; attachments: "
+            f"{result.blobs_stored} stored, {result.blobs_present} already on the hub, "
+            f"{result.blobs_unreferenced} not referenced (ignored); "
+            f"{len(result.missing_blobs)} still missing"
+        )
+    if result.missing_blobs:
+        print(
+            f"county-hub: {len(result.missing_blobs)} attachment(s) are still missing: "
+            "the station sends them with its next sync or bundle",
+            file=sys.stderr,
+        )
+    return EXIT_OK if result.complete else EXIT_INCOMPLETE
+
+
+def _cmd_export_bundle(store: HubStore, args: argparse.Namespace) -> int:
+    check_station(args.station)
+    try:
+        m = export_pull_bundle(store, args.station, args.out, args.since)
+    except BundleError as exc:
+        print(f"county-hub: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:
+        print(f"county-hub: cannot write {args.out}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    print(
+        f"wrote {args.out} for station {m.station} (device {m.device_id}): "
+        f"{len(m.decisions)} decisions (cursor {m.cursor}), "
+        f"{len(m.received)} applications and {len(m.blobs_complete)} attachments held, "
+        f"catalog {'version ' + str(m.catalog.get('version')) if m.catalog else 'unchanged'}"
+    )
     return EXIT_OK
 
 

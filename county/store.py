@@ -601,6 +601,71 @@ class HubStore:
             v = conn.execute(select(func.max(db.catalogs.c.version))).scalar()
         return int(v or 0)
 
+    # -- offline bundles (sync.bundle): the same data without a link ----------------------
+
+    def device_key(self, device_id: str) -> tuple[Device, str, bool] | None:
+        """(device, token hash, revoked) of any device ever enrolled, or None.
+
+        The token hash is the HMAC key of that device's offline bundles."""
+        with db.read_tx(self.engine) as conn:
+            row = conn.execute(
+                select(db.devices).where(db.devices.c.device_id == device_id)
+            ).first()
+        if row is None:
+            return None
+        device = Device(row.device_id, row.station, row.name)
+        return device, row.token_hash, row.revoked_at is not None
+
+    def active_device(self, station: str) -> tuple[Device, str] | None:
+        """The station's live device and its token hash (None if none is enrolled)."""
+        d = db.devices
+        with db.read_tx(self.engine) as conn:
+            row = conn.execute(
+                select(d)
+                .where(and_(d.c.station == station, d.c.revoked_at.is_(None)))
+                .order_by(d.c.enrolled_at.desc())
+                .limit(1)
+            ).first()
+        if row is None:
+            return None
+        return Device(row.device_id, row.station, row.name), row.token_hash
+
+    def station_received(self, station: str) -> list[tuple[str, int]]:
+        """(uuid, amendments held) of every application of ``station``, in hub order."""
+        a = db.applications
+        with db.read_tx(self.engine) as conn:
+            rows = conn.execute(
+                select(a.c.uuid, a.c.record).where(a.c.station == station).order_by(a.c.seq)
+            ).all()
+        return [(r.uuid, len(json.loads(r.record).get("amendments") or [])) for r in rows]
+
+    def station_complete_blobs(self, station: str) -> list[str]:
+        """Hashes referenced by the station's applications that the hub holds complete."""
+        t, b = db.attachments, db.blobs
+        with db.read_tx(self.engine) as conn:
+            return sorted(
+                set(
+                    conn.execute(
+                        select(t.c.sha256)
+                        .join(b, b.c.sha256 == t.c.sha256)
+                        .where(and_(t.c.station == station, b.c.complete.is_(True)))
+                    ).scalars()
+                )
+            )
+
+    def blob_stored(self, sha256: str, size: int) -> None:
+        """Record a blob written whole and verified (an offline bundle): complete at once."""
+        now = self.now()
+        with db.write_tx(self.engine) as conn:
+            conn.execute(
+                self._insert(conn)(db.blobs)
+                .values(sha256=sha256, size=size, complete=True, started_at=now, completed_at=now)
+                .on_conflict_do_update(
+                    index_elements=[db.blobs.c.sha256],
+                    set_={"size": size, "complete": True, "completed_at": now},
+                )
+            )
+
 
 AMENDMENT_POSITION = 1000
 """Attachment positions from here on belong to amendments (documents added after filing)."""

@@ -1,4 +1,4 @@
-"""`kiosk enroll` and `kiosk sync`: the sync sub-commands (registered by kiosk.cli).
+"""`kiosk enroll`, `kiosk sync` and `kiosk bundle`: the sync sub-commands (kiosk.cli registers).
 
 ``kiosk sync`` exits 0 only when every finalized application and every attachment is on the
 hub; otherwise 3 (`EXIT_NOT_SYNCED`) with the reason in both languages on stderr.
@@ -167,3 +167,71 @@ def register(sub: Any) -> None:
     s.add_argument("--max-passes", type=int, default=0, help=argparse.SUPPRESS)
     s.add_argument("--json", action="store_true", help="print each pass as one JSON line")
     s.set_defaults(func=cmd_sync)
+
+    register_bundle(sub)
+
+
+# ------------------------------------------------------------------ offline bundles (USB)
+
+
+def cmd_bundle_export(args: argparse.Namespace) -> int:
+    """Write everything the hub has not acknowledged to one signed file (marks nothing)."""
+    from kiosk.cli import _station
+    from kiosk.sync_service import SyncFailed, export_bundle
+
+    station = _station(args)
+    try:
+        result = export_bundle(station, args.out)
+    except SyncFailed as exc:
+        _err(exc.message)
+        return EXIT_ERROR
+    for note in result.skipped:
+        _err(note)
+    if args.json:
+        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+    else:
+        print(
+            f"wrote {result.path}: {result.applications} applications, {result.amended} with "
+            f"new amendments, {result.blobs} attachments ({result.blob_bytes} bytes)"
+        )
+        print("已导出 / exported; take the file to the county (county-hub import-bundle)")
+    return EXIT_OK
+
+
+def cmd_bundle_import(args: argparse.Namespace) -> int:
+    """Apply a pull bundle from the county: decisions, catalog, acknowledgements."""
+    from kiosk.cli import _station
+    from kiosk.sync_service import SyncFailed, import_bundle
+
+    station = _station(args)
+    try:
+        result = import_bundle(station, args.file)
+    except SyncFailed as exc:
+        _err(exc.message)
+        return EXIT_ERROR
+    for note in result.notes:
+        _err(note)
+    if args.json:
+        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+    else:
+        print(
+            f"decisions received {result.decisions} (cursor {result.cursor}); acknowledged by "
+            f"the county: {result.applications_acknowledged} applications, "
+            f"{result.amendments_acknowledged} amendments, {result.blobs_acknowledged} "
+            "attachments" + ("; catalog updated" if result.catalog_updated else "")
+        )
+    return EXIT_OK
+
+
+def register_bundle(sub: Any) -> None:
+    """Add `bundle export` and `bundle import` (no link for days: a USB stick instead)."""
+    b = sub.add_parser("bundle", help="offline bundles on a USB stick when there is no link")
+    b_sub = b.add_subparsers(dest="bundle_command", required=True)
+    s = b_sub.add_parser("export", help="write queued applications and attachments to a file")
+    s.add_argument("--out", required=True, help="bundle file to write, e.g. on the USB stick")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_bundle_export)
+    s = b_sub.add_parser("import", help="apply a bundle of decisions from the county")
+    s.add_argument("file")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_bundle_import)

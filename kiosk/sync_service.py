@@ -7,35 +7,52 @@ Blocking: run `run_sync` off the GUI thread.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import uuid as uuidlib
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import requests
+from pydantic import ValidationError
 
 from kiosk import credentials
 from kiosk.catalog import CatalogError
 from kiosk.station import Station
 from kiosk.text import Text
+from offline.store import QueueFilter
+from sync import bundle
 from sync.client import (
     CURSOR_KEY,
+    LocalBlobCorrupt,
     SyncClient,
     SyncError,
     SyncProgress,
     SyncReport,
+    application_record,
 )
 from sync.client import enroll as _enroll
+from sync.protocol import PROTOCOL_VERSION
 
 __all__ = [
     "LAST_ERROR_KEY",
     "LAST_SUCCESS_KEY",
+    "BundleExport",
+    "BundleImportResult",
     "SyncFailed",
     "SyncProgress",
     "SyncReport",
     "enroll_station",
+    "export_bundle",
+    "import_bundle",
     "is_enrolled",
     "run_sync",
 ]
+
+_FAR_FUTURE = datetime(9000, 1, 1, tzinfo=UTC)
 
 log = logging.getLogger(__name__)
 
@@ -204,3 +221,243 @@ def run_sync(
     if report.stopped_by is not None:
         raise SyncFailed.from_error(report.stopped_by, report)
     return report
+
+
+# --------------------------------------------------------------------------- offline bundles
+# No link for days: the same push and pull on a USB stick (see sync.bundle for the format).
+
+
+@dataclass(slots=True)
+class BundleExport:
+    """What `export_bundle` wrote. Nothing is marked uploaded: the hub has not answered."""
+
+    path: Path
+    applications: int = 0
+    """Queued applications in the bundle."""
+    amended: int = 0
+    """Uploaded applications re-sent because they gained amendments."""
+    blobs: int = 0
+    blob_bytes: int = 0
+    skipped: list[Text] = field(default_factory=list)
+    """Records or attachments left out (invalid record, damaged attachment), and why."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "applications": self.applications,
+            "amended": self.amended,
+            "blobs": self.blobs,
+            "blob_bytes": self.blob_bytes,
+            "skipped": [t.to_json() for t in self.skipped],
+        }
+
+
+@dataclass(slots=True)
+class BundleImportResult:
+    """What `import_bundle` changed on the kiosk."""
+
+    decisions: int = 0
+    """Decisions that were new here."""
+    cursor: int = 0
+    cursor_moved: bool = False
+    catalog_updated: bool = False
+    applications_acknowledged: int = 0
+    amendments_acknowledged: int = 0
+    blobs_acknowledged: int = 0
+    notes: list[Text] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "decisions": self.decisions,
+            "cursor": self.cursor,
+            "cursor_moved": self.cursor_moved,
+            "catalog_updated": self.catalog_updated,
+            "applications_acknowledged": self.applications_acknowledged,
+            "amendments_acknowledged": self.amendments_acknowledged,
+            "blobs_acknowledged": self.blobs_acknowledged,
+            "notes": [t.to_json() for t in self.notes],
+        }
+
+
+def _device_key(station: Station) -> tuple[str, str]:
+    """(device id, token hash) of this kiosk, the bundle signing key; raises `SyncFailed`."""
+    device_id = station.settings.device_id
+    if not device_id:
+        raise SyncFailed(NOT_ENROLLED)
+    try:
+        token = credentials.load_token(device_id)
+    except credentials.KeychainUnavailable as exc:
+        raise SyncFailed(exc.message, error=exc) from exc
+    if not token:
+        raise SyncFailed(TOKEN_MISSING)
+    return device_id, bundle.token_hash(token)
+
+
+def _bundle_failed(exc: bundle.BundleError) -> SyncFailed:
+    return SyncFailed(Text(exc.zh, exc.en), error=exc)
+
+
+def export_bundle(station: Station, out: Path | str) -> BundleExport:
+    """Write a signed push bundle of everything the hub has not acknowledged to ``out``.
+
+    Marks nothing as uploaded, so exporting again is always safe; the hub stores each record
+    once however often it is imported.  Raises `SyncFailed` (not enrolled, no keychain,
+    cannot write the file)."""
+    device_id, key = _device_key(station)
+    store = station.store
+    result = BundleExport(Path(out))
+    queued = store.pending_push(limit=max(1, store.pending_count()), now=_FAR_FUTURE)
+    amended = store.amendments_to_push(limit=max(1, store.pending_amendments_count()))
+    records: list[dict[str, Any]] = []
+    wanted: dict[str, None] = {}
+    for app in [*queued, *amended]:
+        amendments = store.amendments(app.uuid)
+        try:
+            record = application_record(app, amendments)
+        except ValidationError as exc:
+            reason = str(exc.errors()[0].get("msg", exc))
+            result.skipped.append(
+                Text(
+                    f"申请 {app.tracking_no} 数据不完整，未放入数据包（{reason}）。",
+                    f"Application {app.tracking_no} is not valid and was left out ({reason}).",
+                )
+            )
+            continue
+        records.append(record.model_dump(mode="json", exclude_none=True))
+        if app.state == "queued":
+            result.applications += 1
+        else:
+            result.amended += 1
+        for sha in [a.sha256 for a in app.attachments] + [
+            d["sha256"] for a in amendments for d in a["attachments"]
+        ]:
+            wanted[sha] = None
+    if len(records) > bundle.MAX_BUNDLE_APPLICATIONS:
+        raise SyncFailed(
+            Text(
+                f"待上传的申请超过 {bundle.MAX_BUNDLE_APPLICATIONS} 件，一个数据包放不下。"
+                "请联系县里技术支持。",
+                f"More than {bundle.MAX_BUNDLE_APPLICATIONS} applications wait: too many for "
+                "one bundle. Contact county support.",
+            )
+        )
+    try:
+        with bundle.BundleWriter(out) as writer:
+            for sha in wanted:
+                info = store.blob_info(sha)
+                if info is None or info.get("uploaded_at"):
+                    continue  # the hub confirmed it: never carried again
+                try:
+                    data = store.read_blob(sha)
+                except Exception:  # NotFound or an OS error: reported like a damaged file
+                    data = b""
+                if hashlib.sha256(data).hexdigest() != sha:
+                    damaged = LocalBlobCorrupt(sha)  # the network client's words for it
+                    result.skipped.append(Text(damaged.zh, damaged.en))
+                    continue
+                writer.add_blob(sha, data)
+                result.blobs += 1
+                result.blob_bytes += len(data)
+            writer.finish(
+                {
+                    "format": bundle.FORMAT,
+                    "version": bundle.VERSION,
+                    "protocol": PROTOCOL_VERSION,
+                    "kind": "push",
+                    "station": station.code,
+                    "device_id": device_id,
+                    "created_at": store.now(),
+                    "batch_id": str(uuidlib.uuid4()),
+                    "applications": records,
+                },
+                key,
+            )
+    except bundle.BundleError as exc:
+        raise _bundle_failed(exc) from exc
+    except OSError as exc:
+        raise SyncFailed(
+            Text(
+                f"无法写入数据包 {out}：{exc.strerror or exc}。请检查U盘是否插好、是否已满或只读。",
+                f"Cannot write the bundle {out}: {exc.strerror or exc}. Check that the USB "
+                "stick is plugged in, not full and not write-protected.",
+            ),
+            error=exc,
+        ) from exc
+    store.audit("sync.bundle_export", target=str(out), detail=result.to_json())
+    return result
+
+
+def import_bundle(station: Station, path: Path | str) -> BundleImportResult:
+    """Apply a pull bundle from the hub: decisions, catalog, and what the hub acknowledged.
+
+    Everything is idempotent: importing the same bundle twice changes nothing more.  Raises
+    `SyncFailed` when the bundle is refused (then nothing changed)."""
+    device_id, key = _device_key(station)
+
+    def key_for(signer: str) -> str:
+        if signer != device_id:
+            raise bundle.BundleError(
+                "这个数据包是为另一台设备（或本机以前的登记）导出的。请县里为本站重新导出。",
+                f"This bundle was made for device {signer}, not this kiosk ({device_id}), "
+                "perhaps before the station enrolled again. Ask the county to export it again.",
+            )
+        return key
+
+    store = station.store
+    result = BundleImportResult()
+    try:
+        with bundle.open_bundle(path, key_for, kind="pull") as opened:
+            manifest = opened.manifest
+    except bundle.BundleError as exc:
+        raise _bundle_failed(exc) from exc
+    assert isinstance(manifest, bundle.PullManifest)
+    if manifest.station != station.code:
+        raise SyncFailed(
+            Text(
+                f"这个数据包属于服务站 {manifest.station}，不是本站 {station.code}。",
+                f"This bundle is for station {manifest.station}, not this station {station.code}.",
+            )
+        )
+    if manifest.decisions:
+        result.decisions = store.apply_decisions(
+            [d.model_dump(mode="json") for d in manifest.decisions]
+        )
+    cursor = int(store.get_setting(CURSOR_KEY, 0) or 0)
+    if manifest.since <= cursor < manifest.cursor:
+        store.set_setting(CURSOR_KEY, manifest.cursor)  # after applying: forward only
+        cursor, result.cursor_moved = manifest.cursor, True
+    elif manifest.since > cursor:
+        result.notes.append(
+            Text(
+                f"数据包只含第 {manifest.since} 号以后的决定，本机还缺更早的；联网同步时会补上。",
+                f"The bundle holds decisions after {manifest.since} only and this kiosk lacks "
+                "earlier ones; the next network sync (or a bundle exported with --since "
+                f"{cursor}) fetches them.",
+            )
+        )
+    result.cursor = cursor
+    if manifest.catalog is not None:
+        result.catalog_updated = _catalog_taker(station)(manifest.catalog)
+
+    held = {str(r.uuid): r.amendments for r in manifest.received}
+    queued = {
+        row.uuid
+        for row in store.queue(QueueFilter(state="queued"), limit=max(1, store.pending_count()))
+    }
+    acked = [u for u in queued if u in held]
+    store.mark_uploaded(acked)
+    result.applications_acknowledged = len(acked)
+    for app in store.amendments_to_push(limit=max(1, store.pending_amendments_count())):
+        n = held.get(app.uuid, 0)
+        amendments = store.amendments(app.uuid)[:n]
+        if not amendments:
+            continue
+        result.amendments_acknowledged += sum(1 for a in amendments if not a["uploaded_at"])
+        store.mark_amendments_uploaded(app.uuid, int(amendments[-1]["id"]))
+    for sha in manifest.blobs_complete:
+        info = store.blob_info(sha)
+        if info is not None and not info.get("uploaded_at"):
+            store.mark_blob_uploaded(sha)
+            result.blobs_acknowledged += 1
+    store.audit("sync.bundle_import", target=str(path), detail=result.to_json())
+    return result
