@@ -746,7 +746,11 @@ class SyncClient:
             )
         if response.status_code != 200:
             raise _unexpected(response)
-        return int(response.headers.get(OFFSET_HEADER, "0"))
+        if OFFSET_HEADER not in response.headers or LENGTH_HEADER not in response.headers:
+            # http.client accepts a head cut short by a broken link (no blank line); trusting
+            # a missing or cut Upload-Offset would re-send bytes the hub already has
+            raise HubUnreachable("the hub's answer was cut short")
+        return int(response.headers[OFFSET_HEADER])
 
     def _upload_blob(self, sha: str, size: int, report: SyncReport) -> None:
         try:
@@ -786,7 +790,15 @@ class SyncClient:
                 continue
             status = response.status_code
             if status == 200:
-                status_body = BlobStatus.model_validate_json(response.content)
+                try:
+                    status_body = BlobStatus.model_validate_json(response.content)
+                except ValidationError as exc:
+                    # a 200 whose head was cut short by the link (no body): ask where we are
+                    breaks += 1
+                    if breaks > 3:
+                        raise HubUnreachable("the hub's answers were cut short") from exc
+                    offset = self._head(url)
+                    continue
                 report.bytes_sent += len(chunk)
                 offset = status_body.offset
                 breaks = 0
