@@ -20,11 +20,17 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, quote, urlencode
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -57,6 +63,7 @@ from sync.protocol import (
     PushRequest,
     dumps,
     error_body,
+    is_sha256,
 )
 
 STAFF_COOKIE = "hub_staff"
@@ -368,7 +375,39 @@ def create_app(config: HubConfig) -> FastAPI:
     def staff_application(tracking_no: str, _staff: StaffDep) -> JSONResponse:
         return JSONResponse(store.application(tracking_no))
 
+    @app.get("/v1/staff/blobs/{sha256}")
+    def staff_blob(sha256: str, _staff: StaffDep) -> Response:
+        """An attachment's bytes, so staff can see the documents they decide on."""
+        if not is_sha256(sha256):
+            raise HubError(400, "bad_hash", "a blob is named by 64 lowercase hex digits")
+        mime = store.blob_mime(sha256)
+        if mime is None or not blobs.has(sha256):
+            raise HubError(404, "not_found", "no complete attachment with that hash")
+        inline = mime in SAFE_INLINE_TYPES
+        return FileResponse(
+            blobs.path(sha256),
+            media_type=mime if inline else "application/octet-stream",
+            headers={
+                "Content-Disposition": "inline" if inline else f'attachment; filename="{sha256}"',
+                "X-Content-Type-Options": "nosniff",
+                "Content-Security-Policy": "default-src 'none'; sandbox",
+                "Cache-Control": "private, max-age=86400, immutable",
+            },
+        )
+
     # -- dashboard ----------------------------------------------------------------------
+
+    @app.get("/app/{tracking_no}", response_class=HTMLResponse)
+    def dashboard_application(request: Request, tracking_no: str) -> HTMLResponse:
+        """One application in full for staff: fields, documents, amendments, history."""
+        member = store.staff_for_key(request.cookies.get(STAFF_COOKIE, ""))
+        if member is None:
+            return HTMLResponse(_page("登录 Log in", _LOGIN_FORM))
+        try:
+            app_row = store.application(tracking_no)
+        except HubError as exc:
+            return HTMLResponse(_page("未找到 Not found", "", exc.message), exc.status)
+        return HTMLResponse(_page(f"申请 Application {tracking_no}", _application_html(app_row)))
 
     @app.get("/", response_class=HTMLResponse)
     def dashboard(
@@ -423,6 +462,67 @@ def create_app(config: HubConfig) -> FastAPI:
         return RedirectResponse("/" + (back if back.startswith("?") else ""), 303)
 
     return app
+
+
+SAFE_INLINE_TYPES = frozenset({"image/jpeg", "image/png", "application/pdf"})
+"""Attachment types a browser may show inline; anything else downloads as bytes."""
+
+
+def _application_html(row: dict[str, Any]) -> str:
+    e = html.escape
+    record = row["record"]
+    resident = record.get("resident", {})
+    tn = e(row["tracking_no"])
+
+    def docs(attachments: list[dict[str, Any]]) -> str:
+        out = []
+        for a in attachments:
+            url = f"/v1/staff/blobs/{e(a['sha256'])}"
+            label = f"{e(a['field'])} · {e(a.get('filename') or '')} · {int(a['size']) // 1024} KB"
+            if a.get("mime") in ("image/jpeg", "image/png"):
+                out.append(
+                    f'<figure><a href="{url}" target="_blank">'
+                    f'<img src="{url}" alt="{e(a["field"])}"'
+                    f' style="max-width:320px;max-height:320px;border:1px solid #ccc"></a>'
+                    f"<figcaption>{label}</figcaption></figure>"
+                )
+            else:
+                out.append(f'<p><a href="{url}" target="_blank">{label}</a></p>')
+        return "".join(out) or "<p>无 none</p>"
+
+    fields = "".join(
+        f"<tr><th>{e(str(k))}</th><td>{e(str(v))}</td></tr>"
+        for k, v in sorted(record.get("fields", {}).items())
+    )
+    amendments = "".join(
+        f"<li>{e(a.get('created_at', ''))} {e(a.get('operator') or '')}: {e(a.get('note', ''))}"
+        f"{docs(a.get('attachments', [])) if a.get('attachments') else ''}</li>"
+        for a in record.get("amendments", [])
+    )
+    history = "".join(
+        f"<li>#{d['seq']} {_STATUS_ZH.get(d['status'], e(d['status']))} "
+        f"{e(d['note'] or '')} — {e(d['staff'] or '')} {e(d['decided_at'][:19])}</li>"
+        for d in row["decisions"]
+    )
+    buttons = "".join(
+        f'<button name="status" value="{s}">{_STATUS_ZH[s]}</button>' for s in DECISION_STATUSES
+    )
+    return f"""<p><a href="/">← 返回待办 Back to the queue</a></p>
+<table><tr><th>站点 Station</th><td>{e(row["station"])}</td></tr>
+<tr><th>事项 Service</th><td>{e(row["service_code"])}
+ (catalog v{int(row["catalog_version"])})</td></tr>
+<tr><th>申请人 Resident</th><td>{e(resident.get("name", ""))} {e(resident.get("id_number", ""))}
+ {e(resident.get("phone") or "")} {e(resident.get("address") or "")}</td></tr>
+<tr><th>提交 Filed (station clock)</th><td>{e(record.get("finalized_at", ""))}</td></tr>
+<tr><th>接收 Received (hub)</th><td>{e(row["received_at"][:19])}</td></tr>
+<tr><th>状态 Status</th><td>{_STATUS_ZH.get(row["status"], e(row["status"]))}</td></tr>
+{fields}</table>
+<h2>材料 Documents</h2>{docs(record.get("attachments", []))}
+<h2>补充 Amendments</h2><ol>{amendments or "<p>无 none</p>"}</ol>
+<h2>决定记录 Decisions</h2><ol>{history or "<p>无 none</p>"}</ol>
+<form method="post" action="/decide"><input type="hidden" name="tracking_no" value="{tn}">
+<input type="hidden" name="back" value="">
+<input name="note" placeholder="备注 note" size="30">{buttons}</form>"""
 
 
 _LOGIN_FORM = """<form method="post" action="/login">
@@ -480,7 +580,8 @@ def _queue_html(
         )
         note = f"<br><small>{e(r['status_note'])}</small>" if r.get("status_note") else ""
         lines.append(
-            f"<tr><td>{e(r['tracking_no'])}</td><td>{e(r['station'])}</td>"
+            f'<tr><td><a href="/app/{quote(r["tracking_no"])}">{e(r["tracking_no"])}</a></td>'
+            f"<td>{e(r['station'])}</td>"
             f"<td>{e(r['service_code'])}</td>"
             f"<td>{e(r['resident_name'] or '')}<br><small>{e(r['resident_id'] or '')}</small></td>"
             f"<td>{e(r['received_at'][:19])}</td><td>{len(r['attachments'])}</td>"

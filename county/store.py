@@ -386,6 +386,14 @@ class HubStore:
                 ).scalars()
             }
 
+    def blob_mime(self, sha256: str) -> str | None:
+        """The type an application declared for ``sha256`` (None: no application has it)."""
+        with db.read_tx(self.engine) as conn:
+            mime = conn.execute(
+                select(db.attachments.c.mime).where(db.attachments.c.sha256 == sha256).limit(1)
+            ).scalar_one_or_none()
+        return None if mime is None else str(mime)
+
     def blob_row(self, sha256: str) -> Any:
         with db.read_tx(self.engine) as conn:
             return conn.execute(select(db.blobs).where(db.blobs.c.sha256 == sha256)).first()
