@@ -394,12 +394,15 @@ class _Connection:
                     self.abort()
                 return
             assert isinstance(item, bytes)
+            # counted before sending, so a reader of the figures who has seen the bytes
+            # arrive also sees them counted
+            self.proxy._delivered(self, direction, len(item))
             try:
                 dst.sendall(item)
             except OSError:
+                self.proxy._delivered(self, direction, -len(item))
                 self.abort()
                 return
-            self.proxy._delivered(self, direction, item)
 
 
 class FaultProxy:
@@ -660,9 +663,9 @@ class FaultProxy:
                 link.free_at = start
             return link.free_at + self.delays[direction]
 
-    def _delivered(self, conn: _Connection, direction: Direction, data: bytes) -> None:
+    def _delivered(self, conn: _Connection, direction: Direction, n: int) -> None:
         with self.lock:
-            self.stats.bytes[direction] += len(data)
+            self.stats.bytes[direction] += n
 
     def _observe(self, conn: _Connection, direction: Direction, data: bytes) -> None:
         with self.lock:

@@ -222,6 +222,7 @@ def proxy(hub: Hub) -> Iterator[FaultProxy]:
         yield p
 
 
+@pytest.mark.slow
 def test_cut_at_every_step_then_finish(
     hub: Hub, proxy: FaultProxy, new_kiosk: Callable[[], Kiosk]
 ) -> None:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -201,4 +202,4 @@ class SyncHistory(RuleBasedStateMachine):
 SyncHistory.TestCase.settings = settings(
     max_examples=25, stateful_step_count=10, deadline=None, print_blob=True
 )
-TestSyncHistory = SyncHistory.TestCase
+TestSyncHistory = pytest.mark.slow(SyncHistory.TestCase)

@@ -1,0 +1,243 @@
+"""Hub ingest: applications per second pushed in batches of 100 over loopback HTTP, on SQLite
+and on PostgreSQL, against the real hub process (`county-hub serve`).
+
+    .venv/bin/python -m bench.hub_ingest [--batches 60] [--pg URL]
+
+PostgreSQL uses ``--pg`` or ``KIOSK_TEST_PG_URL`` (else a server on 127.0.0.1:5432 if one
+answers) and a fresh schema that is dropped afterwards, the way tests/county isolate theirs.
+`bench.sync_link` calls `measure_all` and puts the figures into docs/bench-sync.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import requests
+
+from county.store import HubStore
+from kiosk.samples import SAMPLE_FIELDS, sample_resident
+from kiosk.tracking import make_tracking_no
+from sync.client import enroll
+from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION, PushRequest, encode_push
+
+LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/test"
+TEXT_SERVICE = "employment_reg"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def hub_process(db_url: str, blob_dir: Path, workers: int = 1) -> Iterator[str]:
+    """The production server (`county-hub serve`) in its own process; yields its URL."""
+    port = free_port()
+    exe = Path(sys.executable).with_name("county-hub")
+    cmd = [str(exe), "serve", "--db", db_url, "--host", "127.0.0.1", "--port", str(port)]
+    cmd += ["--blob-dir", str(blob_dir), "--workers", str(workers)]
+    HubStore.open(db_url).close()  # create the schema before the workers race to
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(
+                    f"county-hub serve exited: {proc.stderr.read().decode()[-2000:]}"
+                )  # type: ignore[union-attr]
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextlib.contextmanager
+def pg_schema(base_url: str) -> Iterator[str]:
+    """A private schema on the server, dropped afterwards."""
+    schema = "benchhub_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(base_url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in base_url else "?"
+    try:
+        yield f"{base_url}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(base_url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def pg_url(explicit: str | None = None) -> str | None:
+    """The PostgreSQL server to use, or None when none answers."""
+    for url in (explicit, os.environ.get("KIOSK_TEST_PG_URL"), LOCAL_PG):
+        if not url:
+            continue
+        try:
+            with psycopg.connect(url, connect_timeout=3) as conn:
+                conn.execute("SELECT 1")
+            return url
+        except psycopg.Error:
+            continue
+    return None
+
+
+def text_records(
+    station: str, n: int, rng: random.Random, start_seq: int = 1
+) -> list[dict[str, Any]]:
+    """``n`` text-only applications as a kiosk would push them (realistic field values)."""
+    day = date(2026, 11, 23)
+    out = []
+    for i in range(n):
+        resident = sample_resident(rng)
+        out.append(
+            {
+                "uuid": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                "tracking_no": make_tracking_no(station, day, start_seq + i),
+                "service_code": TEXT_SERVICE,
+                "catalog_version": 1,
+                "resident": resident,
+                "fields": dict(SAMPLE_FIELDS[TEXT_SERVICE]),
+                "created_at": f"2026-11-23T09:{i % 60:02d}:00+08:00",
+                "finalized_at": f"2026-11-23T09:{i % 60:02d}:30+08:00",
+                "operator": "op1",
+            }
+        )
+    return out
+
+
+def _device(db_url: str, hub_url: str, station: str) -> str:
+    store = HubStore.open(db_url)
+    try:
+        code = store.issue_enroll_code(station, station)
+    finally:
+        store.close()
+    return enroll(hub_url, code, "bench").token
+
+
+def _push_all(hub_url: str, token: str, bodies: list[bytes], errors: list[str]) -> None:
+    with requests.Session() as http:
+        headers = {
+            PROTOCOL_HEADER: str(PROTOCOL_VERSION),
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            "Content-Encoding": "gzip",
+        }
+        for body in bodies:
+            r = http.post(hub_url + "/v1/push", data=body, headers=headers, timeout=60)
+            if r.status_code != 200 or any(x["result"] != "stored" for x in r.json()["results"]):
+                errors.append(f"HTTP {r.status_code}: {r.text[:200]}")
+
+
+def measure_ingest(
+    db_url: str, *, batches: int = 60, clients: int = 1, workers: int = 1
+) -> dict[str, Any]:
+    """Applications/s for ``clients`` stations each pushing ``batches`` batches of 100."""
+    rng = random.Random(7)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        hub_process(db_url, Path(tmp) / "blobs", workers) as url,
+    ):
+        stations = [f"B{c:03d}" for c in range(clients)]
+        tokens = [_device(db_url, url, s) for s in stations]
+        work: list[list[bytes]] = []
+        for s in stations:
+            bodies = []
+            for b in range(batches):
+                recs = text_records(s, 100, rng, start_seq=1 + b * 100)
+                req = PushRequest.model_validate({"batch_id": uuid.uuid4(), "applications": recs})
+                bodies.append(encode_push(req))
+            work.append(bodies)
+        # warm-up: one batch of a separate station (imports, connection pools, caches)
+        warm = text_records("W001", 100, rng)
+        _push_all(
+            url,
+            _device(db_url, url, "W001"),
+            [
+                encode_push(
+                    PushRequest.model_validate({"batch_id": uuid.uuid4(), "applications": warm})
+                )
+            ],
+            [],
+        )
+        errors: list[str] = []
+        threads = [
+            threading.Thread(target=_push_all, args=(url, t, w, errors))
+            for t, w in zip(tokens, work, strict=True)
+        ]
+        t0 = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - t0
+    if errors:
+        raise RuntimeError(f"ingest errors: {errors[:3]}")
+    n = clients * batches * 100
+    return {
+        "applications": n,
+        "seconds": round(elapsed, 2),
+        "apps_per_s": round(n / elapsed),
+        "clients": clients,
+        "workers": workers,
+    }
+
+
+def measure_all(batches: int = 60, pg: str | None = None) -> dict[str, Any]:
+    """SQLite and (when a server answers) PostgreSQL, one client and four concurrent ones."""
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for clients in (1, 4):
+            db = f"sqlite:///{Path(tmp) / f'hub{clients}.db'}"
+            results[f"sqlite/{clients}"] = measure_ingest(
+                db, batches=batches // clients, clients=clients
+            )
+    base = pg_url(pg)
+    if base is None:
+        results["postgresql"] = "not measured: no PostgreSQL server (set KIOSK_TEST_PG_URL)"
+        return results
+    for clients, workers in ((1, 1), (4, 1), (4, 2)):
+        with pg_schema(base) as db:
+            results[f"postgresql/{clients}/{workers}"] = measure_ingest(
+                db, batches=batches // clients, clients=clients, workers=workers
+            )
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--batches", type=int, default=60)
+    ap.add_argument("--pg", default=None, help="PostgreSQL URL (default: KIOSK_TEST_PG_URL)")
+    args = ap.parse_args(argv)
+    print(json.dumps(measure_all(args.batches, args.pg), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
