@@ -5,5 +5,5 @@ test:  ## install and run the whole test suite headless
 	bash scripts/test.sh
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
-bench:
-	.venv/bin/python -m bench.run_all
+bench:  ## every benchmark; each writes its figures to docs/
+	for b in kiosk_core sync_link gui_bench; do .venv/bin/python -m bench.$$b || exit 1; done

@@ -35,6 +35,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import ClientDisconnect
 
 from county.blobs import BlobStore
 from county.clock import Clock, parse_since, system_clock
@@ -129,11 +130,15 @@ async def _read_limited(request: Request, limit: int) -> bytes:
             raise HubError(413, "too_large", f"body larger than {limit} bytes: send less")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise HubError(413, "too_large", f"body larger than {limit} bytes: send less")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise HubError(413, "too_large", f"body larger than {limit} bytes: send less")
+            chunks.append(chunk)
+    except ClientDisconnect as exc:
+        # the link dropped mid-body (routine on 2G): nothing was stored, nobody to answer
+        raise HubError(400, "disconnected", "the request body was cut short") from exc
     return b"".join(chunks)
 
 

@@ -28,7 +28,9 @@ def run_hub(
     """Serve a hub on 127.0.0.1 (a free port) in a thread; yields its base URL."""
     cfg = config or HubConfig(db_url=db_url, blob_dir=Path(blob_dir) if blob_dir else None)
     app = create_app(cfg)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto is TCP;
+    # with proto 0 every keep-alive answer waits ~40 ms for a delayed ACK
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]

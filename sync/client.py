@@ -205,6 +205,10 @@ class SyncProgress:
     bytes_sent: int = 0
 
 
+MIN_CHUNK_BYTES = 16 * 1024
+"""Smallest attachment chunk after repeated breaks."""
+
+
 @dataclass(slots=True)
 class SyncReport:
     """What one pass did. ``errors`` holds every problem; the pass may still have moved data."""
@@ -497,6 +501,7 @@ class SyncClient:
         self.max_batch_size = max(1, min(max_batch_size, MAX_BATCH))
         self.batch_size = max(1, min(batch_size, self.max_batch_size))
         self.chunk_size = chunk_size
+        self.max_chunk_size = chunk_size
         self.timeouts = timeouts
         self.rng = rng or random.Random()
         self._missing: set[str] = set()
@@ -752,6 +757,11 @@ class SyncClient:
             raise HubUnreachable("the hub's answer was cut short")
         return int(response.headers[OFFSET_HEADER])
 
+    def _shrink_chunks(self) -> None:
+        """After a break, smaller chunks: a link that drops every few hundred KB then loses
+        less per drop; each acknowledged chunk doubles the size again (like push batches)."""
+        self.chunk_size = max(min(MIN_CHUNK_BYTES, self.max_chunk_size), self.chunk_size // 2)
+
     def _upload_blob(self, sha: str, size: int, report: SyncReport) -> None:
         try:
             data = self.store.read_blob(sha)
@@ -784,6 +794,7 @@ class SyncClient:
                 if not _link_error(exc):
                     raise
                 breaks += 1
+                self._shrink_chunks()
                 if breaks > 3:
                     raise HubUnreachable(str(exc)) from exc
                 offset = self._head(url)  # resume from what the hub acknowledged
@@ -795,6 +806,7 @@ class SyncClient:
                 except ValidationError as exc:
                     # a 200 whose head was cut short by the link (no body): ask where we are
                     breaks += 1
+                    self._shrink_chunks()
                     if breaks > 3:
                         raise HubUnreachable("the hub's answers were cut short") from exc
                     offset = self._head(url)
@@ -802,6 +814,7 @@ class SyncClient:
                 report.bytes_sent += len(chunk)
                 offset = status_body.offset
                 breaks = 0
+                self.chunk_size = min(self.max_chunk_size, self.chunk_size * 2)
                 self._emit("blobs", self._blob_done, self._blob_total, report.bytes_sent)
                 if status_body.complete:
                     break
