@@ -97,6 +97,9 @@ QLineEdit[error="true"], QComboBox[error="true"] {{ border: 3px solid {ERROR}; }
 #residentRoot QLineEdit, #residentRoot QComboBox {{
     min-height: {px(60)}; font-size: {px(30)}; padding: 0 12px;
 }}
+#residentRoot QFrame#profileCard {{
+    background: {SOFT}; border: 3px solid {ACTION}; border-radius: 12px;
+}}
 #residentRoot QComboBox QAbstractItemView::item {{ min-height: {px(56)}; }}
 #residentRoot QScrollBar:vertical {{
     width: {px(28)}; background: {SOFT}; border: none; border-radius: 8px; margin: 0;

@@ -128,14 +128,94 @@ def test_errors_jump_to_the_page_of_the_first_one(qtbot: Any, window: Any, conte
     assert context.station.store.count() == 0
 
 
-def test_known_resident_is_prefilled(
+def _every_text(widget: Any) -> str:
+    """Every text a resident could see or a screen reader could read: labels, buttons, line
+    edits (also hidden ones), window titles."""
+    from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit
+
+    texts = [w.text() for w in widget.findChildren(QLabel)]
+    texts += [w.text() for w in widget.findChildren(QAbstractButton)]
+    texts += [w.text() for w in widget.findChildren(QLineEdit)]
+    texts += [w.accessibleName() for w in widget.findChildren(QAbstractButton)]
+    return "\n".join([*texts, widget.windowTitle()])
+
+
+def test_known_id_shows_the_stored_details_masked_only(
+    qtbot: Any, window: Any, known_resident: dict[str, str]
+) -> None:
+    from kiosk.privacy import mask_name, mask_phone
+
+    form = _start(qtbot, window, "household_cert")
+    tap_keys(qtbot, form.pages.currentWidget(), known_resident["id_number"])
+    card = form.profile_card
+    assert card.isVisible()
+    assert mask_name(known_resident["name"]) in card.label.text()  # 王*英
+    assert mask_phone(known_resident["phone"]) in card.label.text()  # 138****5678
+    text = _every_text(window)
+    assert known_resident["name"] not in text and known_resident["phone"] not in text
+    assert form.editors["name"].value() is None and form.editors["phone"].value() is None
+    assert not form.editors["name"].isVisible()
+
+    # "Next" without choosing asks for the choice
+    tap(qtbot, form.next_button)
+    assert form.page == 0 and form.message.isVisible()
+
+    # "Use these details": still masked everywhere, also on the review page
+    tap(qtbot, button(form, "button_use_profile"))
+    assert form.using_profile and not form.message.isVisible()
+    tap(qtbot, form.next_button)
+    assert form.page == 1
+    form.show_page(form.page_count - 1)
+    text = _every_text(window)
+    assert known_resident["name"] not in text and known_resident["phone"] not in text
+    assert known_resident["address"] not in text
+    assert mask_name(known_resident["name"]) in form.review_text()
+    assert form.resident()["name"] == known_resident["name"]
+
+
+def test_enter_new_details_gives_empty_fields(
     qtbot: Any, window: Any, known_resident: dict[str, str]
 ) -> None:
     form = _start(qtbot, window, "household_cert")
+    page = form.pages.currentWidget()
+    tap_keys(qtbot, page, known_resident["id_number"])
+    tap(qtbot, button(form, "button_new_details"))
+    assert not form.profile_card.isVisible()
+    assert form.editors["name"].isVisible() and form.editors["name"].value() is None
+    assert form.editors["phone"].value() is None
+    assert known_resident["name"] not in _every_text(window)
+    type_text(qtbot, form.editors["name"].edit, "王秀珍")
+    assert form.resident() == {
+        "id_number": known_resident["id_number"],
+        "name": "王秀珍",
+        "phone": None,
+    }
+    # an edited ID number forgets the choice; the known one typed again asks again
+    form.editors["id_number"].edit.setFocus()
+    tap(qtbot, button(page, "key_BACKSPACE"))
+    assert not form.profile_card.isVisible() and form.resident()["name"] == "王秀珍"
+    tap_keys(qtbot, page, known_resident["id_number"][-1])
+    assert form.profile_card.isVisible() and form.profile_pending
+    assert form.editors["name"].value() is None
+
+
+def test_use_these_details_files_with_the_stored_values(
+    qtbot: Any, window: Any, context: Any, known_resident: dict[str, str]
+) -> None:
+    from kiosk.samples import SAMPLE_FIELDS
+
+    form = _start(qtbot, window, "employment_reg")
     tap_keys(qtbot, form.pages.currentWidget(), known_resident["id_number"])
-    assert form.editors["name"].value() == known_resident["name"]
-    assert form.editors["phone"].value() == known_resident["phone"]
-    assert form.pages.currentWidget().intro.isVisible()
+    tap(qtbot, button(form, "button_use_profile"))
+    for name, value in SAMPLE_FIELDS["employment_reg"].items():
+        form.editors[name].set_value(value)
+    form.show_page(form.page_count - 1)
+    assert known_resident["phone"] not in _every_text(window)
+    with qtbot.waitSignal(window.done.print_finished, timeout=10_000):
+        tap(qtbot, form.submit_button)
+    tracking_no = window.done.tracking_label.text()
+    app = context.station.application(tracking_no)
+    assert app.resident == known_resident  # name, phone and address as stored
 
 
 def test_missing_document_hands_the_form_to_the_operator(

@@ -1,7 +1,10 @@
 """A resident fills one application: short pages, one idea each, then a review page.
 
-Page 1 asks who the resident is (ID number with the keypad, name, phone) and prefills from
-the stored profile when the ID is known; the next pages hold the service's fields a few at a
+Page 1 asks who the resident is (ID number with the keypad, name, phone). When the ID is
+known, the stored name and phone are shown MASKED only ("已登记：王*英，138****5678") with a
+choice: use them (they go into the application without ever being displayed whole) or enter
+new ones. Anyone who knows a neighbour's ID number learns nothing from this screen. The
+next pages hold the service's fields a few at a
 time; the last page lists everything (the ID masked) above "Submit". "Next" checks the form
 with `Station.check`: a mistake on this page or an earlier one is shown next to its field in
 the current language and the form jumps to the first one.
@@ -25,6 +28,7 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -36,6 +40,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.attachments import PreparedAttachment
 from kiosk.catalog import Field, Service
+from kiosk.privacy import mask_name, mask_phone
 from kiosk.station import Station
 from kiosk.text import Text
 from kiosk.validation import (
@@ -67,10 +72,17 @@ add(
         "form.identity": Text("您是谁？", "Who are you?"),
         "form.details": Text("请填写以下内容", "Please fill in"),
         "form.review": Text("请核对，确认无误后提交", "Please check, then submit"),
-        "form.profile_found": Text(
-            "已找到您上次留下的信息，请核对。",
-            "We found your details from last time; please check them.",
+        "form.profile_on_file": Text("已登记：{details}", "On file: {details}"),
+        "form.profile_using": Text(
+            "将使用已登记信息：{details}", "Using the details on file: {details}"
         ),
+        "form.profile_use": Text("使用已登记信息", "Use these details"),
+        "form.profile_new": Text("重新填写", "Enter new details"),
+        "form.profile_choose": Text(
+            "请先选择：使用已登记信息，或重新填写。",
+            "Please choose first: use the details on file, or enter new ones.",
+        ),
+        "form.on_file": Text("（已登记）", "(on file)"),
         "form.cancel": Text("不办了", "Cancel"),
         "form.back": Text("上一步", "Back"),
         "form.next": Text("下一步", "Next"),
@@ -116,16 +128,68 @@ def chunk_fields(fields: tuple[Field, ...]) -> list[list[Field]]:
     return pages
 
 
-class _Page(QWidget):
-    """A page of editors, with a keypad on the right when one of them wants it."""
+class ProfileCard(QFrame):
+    """The stored details of a known ID number, masked, with "use these" / "enter new".
 
-    def __init__(self, editors: list[FieldEditor], i18n: I18n) -> None:
+    Signals:
+        use_requested(): use the stored name and phone as they are.
+        new_requested(): the resident types new details.
+    """
+
+    use_requested = Signal()
+    new_requested = Signal()
+
+    def __init__(self, i18n: I18n) -> None:
+        super().__init__()
+        self.i18n = i18n
+        self.setObjectName("profileCard")
+        self.details = ""  # masked: "王*英，138****5678"
+        self.using = False
+        self.label = QLabel()
+        self.label.setObjectName("profile_details")
+        self.label.setProperty("role", "ok")
+        self.label.setWordWrap(True)
+        self.use_button = BigButton(primary=True)
+        self.use_button.setObjectName("button_use_profile")
+        self.new_button = BigButton()
+        self.new_button.setObjectName("button_new_details")
+        self.use_button.clicked.connect(self.use_requested)
+        self.new_button.clicked.connect(self.new_requested)
+        buttons = QHBoxLayout()
+        buttons.setSpacing(20)
+        buttons.addWidget(self.use_button)
+        buttons.addWidget(self.new_button)
+        buttons.addStretch(1)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(20, 16, 20, 16)
+        column.setSpacing(14)
+        column.addWidget(self.label)
+        column.addLayout(buttons)
+        self.hide()
+
+    def show_details(self, masked: str, *, using: bool) -> None:
+        self.details, self.using = masked, using
+        self.retranslate()
+        self.show()
+
+    def retranslate(self) -> None:
+        t = self.i18n.t
+        key = "form.profile_using" if self.using else "form.profile_on_file"
+        self.label.setText(t(key, details=self.details))
+        self.use_button.setText(t("form.profile_use"))
+        self.new_button.setText(t("form.profile_new"))
+        self.use_button.setVisible(not self.using)
+
+
+class _Page(QWidget):
+    """A page of editors, with a keypad on the right when one of them wants it; `extra` (the
+    identity page's profile card) goes right under the first editor."""
+
+    def __init__(
+        self, editors: list[FieldEditor], i18n: I18n, extra: QWidget | None = None
+    ) -> None:
         super().__init__()
         self.editors = editors
-        self.intro = QLabel()
-        self.intro.setProperty("role", "ok")
-        self.intro.setWordWrap(True)
-        self.intro.hide()
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(32)
@@ -135,9 +199,10 @@ class _Page(QWidget):
         column = QVBoxLayout(inner)
         column.setSpacing(18)
         column.setContentsMargins(0, 0, 8, 0)
-        column.addWidget(self.intro)
-        for editor in editors:
+        for i, editor in enumerate(editors):
             column.addWidget(editor)
+            if i == 0 and extra is not None:
+                column.addWidget(extra)
         column.addStretch(1)
         area.setWidget(inner)
         row.addWidget(area, 3)
@@ -155,7 +220,7 @@ class _Page(QWidget):
     def focus_first(self) -> None:
         for editor in self.editors:
             edit = editor.line_edit()
-            if edit is not None:
+            if edit is not None and editor.isVisibleTo(self):
                 edit.setFocus()
                 return
 
@@ -177,7 +242,10 @@ class ApplicationForm(Screen):
         self.service = service
         self.setObjectName(f"form_{service.code}")
         self._address: str | None = None
-        self._profile_found = False
+        # the stored profile of a known ID number: shown masked only, used if chosen
+        self._profile: dict[str, Any] | None = None
+        self._use_profile = False
+        self._profile_card_open = False
         self._message: Text | None = None
 
         self.editors: dict[str, FieldEditor] = {}
@@ -185,7 +253,10 @@ class ApplicationForm(Screen):
             self.editors[name] = identity_editor(name, i18n)
         self.pages = QStackedWidget()
         self._page_of: dict[str, int] = {}
-        identity = _Page([self.editors[n] for n in IDENTITY_FIELDS], i18n)
+        self.profile_card = ProfileCard(i18n)
+        self.profile_card.use_requested.connect(self.use_profile)
+        self.profile_card.new_requested.connect(self.enter_new_details)
+        identity = _Page([self.editors[n] for n in IDENTITY_FIELDS], i18n, self.profile_card)
         self._add_page(identity, IDENTITY_FIELDS)
         for group in chunk_fields(service.fields):
             editors = [make_editor(f, i18n) for f in group]
@@ -253,9 +324,21 @@ class ApplicationForm(Screen):
 
     def resident(self) -> dict[str, Any]:
         out = {n: self.editors[n].value() for n in IDENTITY_FIELDS}
-        if self._address:
-            out["address"] = self._address
+        if self._use_profile and self._profile is not None:
+            for name in ("name", "phone"):
+                out[name] = self._profile.get(name) or None
+            if self._address:
+                out["address"] = self._address
         return out
+
+    @property
+    def profile_pending(self) -> bool:
+        """A known ID was typed and the resident has not chosen "use" or "new" yet."""
+        return self._profile is not None and self._profile_card_open and not self._use_profile
+
+    @property
+    def using_profile(self) -> bool:
+        return self._use_profile
 
     def field_values(self) -> dict[str, Any]:
         return {
@@ -275,8 +358,7 @@ class ApplicationForm(Screen):
         """Forget everything typed (the idle timeout and "cancel" call this)."""
         for editor in self.editors.values():
             editor.clear()
-        self._address = None
-        self._profile_found = False
+        self._forget_profile()
         self._show_message(None)
         self.show_page(0)
 
@@ -307,6 +389,9 @@ class ApplicationForm(Screen):
             self.show_page(self.page - 1)
 
     def go_next(self) -> None:
+        if self.page == 0 and self.profile_pending:
+            self._show_message(STRINGS["form.profile_choose"])
+            return
         errors = self._check()
         shown = [
             e
@@ -396,18 +481,63 @@ class ApplicationForm(Screen):
     # -- prefill -----------------------------------------------------------------------------
 
     def _maybe_prefill(self) -> None:
+        """A known, complete ID number: offer the stored details (masked); another ID
+        forgets them again."""
         raw = self.editors["id_number"].value() or ""
-        if len(raw) != 18 or check_id_number(raw) is not None:
+        id_number = normalize_id_number(raw) if len(raw) == 18 else ""
+        if not id_number or check_id_number(id_number) is not None:
+            if self._profile is not None:
+                self._forget_profile()
             return
-        profile = self.station.resident_profile(normalize_id_number(raw))
-        if not profile:
+        if self._profile is not None and self._profile.get("id_number") == id_number:
             return
+        self._forget_profile()
+        profile = self.station.resident_profile(id_number)
+        if not profile or not profile.get("name"):
+            return
+        self._profile = profile
+        self._profile_card_open = True
         for name in ("name", "phone"):
-            if profile.get(name) and not self.editors[name].value():
-                self.editors[name].set_value(profile[name])
-        self._address = profile.get("address") or None
-        self._profile_found = True
-        self.retranslate()
+            self.editors[name].clear()
+            self.editors[name].hide()
+        self.profile_card.show_details(self._masked_profile(), using=False)
+
+    def _masked_profile(self) -> str:
+        assert self._profile is not None
+        parts = [mask_name(str(self._profile.get("name") or ""))]
+        if self._profile.get("phone"):
+            parts.append(mask_phone(str(self._profile["phone"])))
+        return ("，" if self.i18n.lang == "zh" else ", ").join(parts)
+
+    def use_profile(self) -> None:
+        """Use the stored name and phone; they are never put into a widget."""
+        if self._profile is None:
+            return
+        self._use_profile = True
+        self._address = self._profile.get("address") or None
+        self._show_message(None)
+        self.profile_card.show_details(self._masked_profile(), using=True)
+
+    def enter_new_details(self) -> None:
+        """The resident types a new name and phone (empty fields; nothing stored is shown)."""
+        self._use_profile = False
+        self._address = None
+        self._profile_card_open = False
+        self.profile_card.hide()
+        self._show_message(None)
+        for name in ("name", "phone"):
+            self.editors[name].clear()
+            self.editors[name].show()
+        self.editors["name"].edit.setFocus()  # type: ignore[attr-defined]
+
+    def _forget_profile(self) -> None:
+        self._profile = None
+        self._use_profile = False
+        self._profile_card_open = False
+        self._address = None
+        self.profile_card.hide()
+        for name in ("name", "phone"):
+            self.editors[name].show()
 
     # -- review ------------------------------------------------------------------------------
 
@@ -418,9 +548,14 @@ class ApplicationForm(Screen):
         ]
         for name in IDENTITY_FIELDS:
             e = self.editors[name]
-            rows.append((self.i18n.text(e.label), e.display_value()))
-        if self._address:
-            rows.append((self.i18n.t("form.address"), self._address))
+            value = e.display_value()
+            if name != "id_number" and self._use_profile and self._profile is not None:
+                stored = str(self._profile.get(name) or "")
+                masked = mask_name(stored) if name == "name" else mask_phone(stored)
+                value = masked or self.i18n.t("field.empty_value")
+            rows.append((self.i18n.text(e.label), value))
+        if self._address:  # only ever the stored one: not shown, just acknowledged
+            rows.append((self.i18n.t("form.address"), self.i18n.t("form.on_file")))
         for f in self.service.fields:
             e = self.editors[f.name]
             rows.append((self.i18n.text(e.label), e.display_value()))
@@ -467,13 +602,9 @@ class ApplicationForm(Screen):
         self.set_subtitle(f"{t('form.step', n=self.page + 1, total=self.page_count)} · {heading}")
         for editor in self.editors.values():
             editor.retranslate()
-        identity = self.pages.widget(0)
-        if isinstance(identity, _Page):
-            identity.intro.setText(t("form.profile_found"))
-            identity.intro.setVisible(self._profile_found)
-            if identity.keypad is not None:
-                identity.keypad.retranslate(self.i18n)
-        for i in range(1, self.page_count - 1):
+        if self._profile is not None and self.profile_card.isVisibleTo(self):
+            self.profile_card.show_details(self._masked_profile(), using=self._use_profile)
+        for i in range(self.page_count - 1):
             page = self.pages.widget(i)
             if isinstance(page, _Page) and page.keypad is not None:
                 page.keypad.retranslate(self.i18n)
