@@ -109,6 +109,7 @@ class OperatorConsole(QWidget):
 
         self.queue.open_requested.connect(self.open_detail)
         self.detail.back_requested.connect(self.back_to_queue)
+        self.detail.continue_requested.connect(self.continue_draft)
         self.filing.filed.connect(lambda _app: self.queue.refresh())
         if context.sync is not None:
             context.sync.pass_finished.connect(lambda _r: self._after_sync())
@@ -133,6 +134,13 @@ class OperatorConsole(QWidget):
         self.show_page("queue")
         self.detail.show_application(uuid)
         self.queue_stack.setCurrentWidget(self.detail)
+
+    def continue_draft(self, uuid: str) -> None:
+        """A resident's draft goes to assisted filing, to be finished under the same uuid."""
+        self.filing.load_draft(uuid)
+        self.queue_stack.setCurrentWidget(self.queue)
+        self.show_page("filing")
+        self.filing.focus_missing()
 
     def back_to_queue(self) -> None:
         self.queue_stack.setCurrentWidget(self.queue)

@@ -2,8 +2,12 @@
 
 The resident's ID number is masked until the operator asks to see it (and that is audited).
 
+A draft (a resident's form waiting for the documents the operator scans) has "Continue",
+which hands it to the filing view to finish under the same uuid.
+
 Signals:
     back_requested(): return to the queue.
+    continue_requested(str): the uuid of a draft to finish in the filing view.
     print_done(object): the `PrintResult` of a reprint.
 """
 
@@ -33,12 +37,12 @@ from PySide6.QtWidgets import (
 
 from kiosk.printing import PrintResult
 from kiosk.privacy import mask_id_number, mask_name, mask_phone
-from kiosk.summary import STATE_LABELS, STATUS_LABELS
+from kiosk.summary import STATUS_LABELS
 from kiosk.text import Text
 from ui import strings
 from ui.i18n import I18n
 from ui.operator.common import heading, message_label, service_name, set_error
-from ui.operator.queue_model import format_time
+from ui.operator.queue_model import format_time, state_label
 from ui.operator.tasks import run_in_background
 
 strings.add(
@@ -65,6 +69,12 @@ strings.add(
         "op.detail.col.note": Text("说明", "Note"),
         "op.detail.printing": Text("正在打印……", "Printing…"),
         "op.detail.draft_no_receipt": Text("草稿没有回执。", "A draft has no receipt."),
+        "op.detail.continue": Text("继续办理", "Continue"),
+        "op.detail.draft_note": Text(
+            "居民已在触摸屏上填好，等待补材料：请点“继续办理”，扫描材料后提交并打印回执。",
+            "The resident filled this in on the touch screen; it waits for documents. Press "
+            "Continue, scan them, then file it and print the receipt.",
+        ),
     }
 )
 
@@ -86,6 +96,7 @@ def _thumbnail(data: bytes, mime: str) -> QPixmap | None:
 
 class DetailView(QWidget):
     back_requested = Signal()
+    continue_requested = Signal(str)
     print_done = Signal(object)
 
     def __init__(
@@ -106,6 +117,11 @@ class DetailView(QWidget):
         self.reprint_button.clicked.connect(self.reprint)
         self.reveal_button = QPushButton()
         self.reveal_button.clicked.connect(self.reveal)
+        self.continue_button = QPushButton()
+        self.continue_button.setObjectName("detail_continue")
+        self.continue_button.setMinimumHeight(44)
+        self.continue_button.clicked.connect(self._continue)
+        self.continue_button.hide()
         self.title = heading()
         self.title.setWordWrap(True)
         self.title.setMinimumWidth(200)
@@ -139,6 +155,7 @@ class DetailView(QWidget):
         top.addWidget(self.back_button)
         top.addWidget(self.title, 1)
         top.addWidget(self.reveal_button)
+        top.addWidget(self.continue_button)
         top.addWidget(self.reprint_button)
         body = QWidget()
         grid = QVBoxLayout(body)
@@ -167,7 +184,9 @@ class DetailView(QWidget):
         self._revealed = False
         set_error(self.message, None)
         self._render()
-        self.reprint_button.setFocus()
+        (
+            self.continue_button if self.continue_button.isVisibleTo(self) else self.reprint_button
+        ).setFocus()
 
     def reveal(self) -> None:
         if self._uuid is None:
@@ -198,6 +217,10 @@ class DetailView(QWidget):
 
     # ------------------------------------------------------------------ internals
 
+    def _continue(self) -> None:
+        if self._uuid is not None:
+            self.continue_requested.emit(self._uuid)
+
     def _printed(self, result: PrintResult) -> None:
         self.reprint_button.setEnabled(True)
         set_error(self.message, self._i18n.text(result.message), ok=result.ok)
@@ -208,6 +231,7 @@ class DetailView(QWidget):
         self.back_button.setText(t("op.detail.back"))
         self.reprint_button.setText(t("op.detail.reprint"))
         self.reveal_button.setText(t("op.detail.reveal"))
+        self.continue_button.setText(t("op.detail.continue"))
         self.resident_box.setTitle(t("op.detail.resident"))
         self.fields_box.setTitle(t("op.detail.fields"))
         self.attachments_box.setTitle(t("op.detail.attachments"))
@@ -224,6 +248,7 @@ class DetailView(QWidget):
         if self._uuid is None:
             self.title.setText("")
             self.amendments.setText("")
+            self.continue_button.hide()
             return
         store = self._station.store
         app = store.get_application(self._uuid)
@@ -248,9 +273,8 @@ class DetailView(QWidget):
             self.resident_form.addRow(
                 t("op.detail.address"), QLabel(res["address"] if show else "***")
             )
-        state = STATE_LABELS.get(app.state)
         status = STATUS_LABELS.get(app.status or "")
-        state_text = state.get(lang) if state else app.state
+        state_text = state_label(app.state).get(lang)
         if status:
             state_text += f" · {status.get(lang)}"
         self.resident_form.addRow(t("op.detail.state"), QLabel(state_text))
@@ -264,7 +288,12 @@ class DetailView(QWidget):
             err.setWordWrap(True)
             self.resident_form.addRow(t("op.detail.last_error"), err)
         self.reveal_button.setVisible(not show)
+        draft = app.state == "draft"
+        self.reprint_button.setVisible(not draft)
         self.reprint_button.setEnabled(app.tracking_no is not None)
+        self.continue_button.setVisible(draft)
+        if draft:
+            set_error(self.message, t("op.detail.draft_note"), ok=True)
 
         try:
             service = self._station.service(app.service_code)

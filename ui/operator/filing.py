@@ -6,6 +6,10 @@ photos downscaled by kiosk.attachments before they are queued) → the resident 
 summary on screen and may sign with a finger → `Station.file` → the receipt prints off the GUI
 thread. The application is on disk before printing starts, whatever the printer does.
 
+A draft (a resident's form saved on the touch screen for the operator to add scans) is
+continued with `load_draft(uuid)`: service, resident, field values and any attachments are
+filled in, and filing finalizes that same draft (same uuid) instead of making a new record.
+
 Signals:
     filed(object): the stored `Application`.
     print_done(object): the `PrintResult` of its receipt.
@@ -112,6 +116,11 @@ strings.add(
         "op.filing.store_error": Text("无法保存：{error}", "Could not save: {error}"),
         "op.filing.signature": Text("签名", "Signature"),
         "op.filing.attachments_none": Text("无", "None"),
+        "op.filing.draft_loaded": Text(
+            "继续办理居民在触摸屏上保存的申请：请扫描或导入所缺材料，再请申请人确认。",
+            "Continuing the application the resident saved on the touch screen: scan or import "
+            "the missing documents, then let the resident confirm.",
+        ),
     }
 )
 
@@ -233,6 +242,7 @@ class FilingView(QWidget):
         self.attachment_fields: dict[str, AttachmentField] = {}
         self.error_labels: dict[str, QLabel] = {}
         self.last_application: Any = None
+        self.draft_uuid: str | None = None  # finalize this draft instead of a new record
         self._photo_no = 0
 
         self.stack = QStackedWidget()
@@ -270,6 +280,9 @@ class FilingView(QWidget):
         page = QWidget()
         self.form_message = message_label()
         set_error(self.form_message, None)
+        self.draft_note = message_label()
+        self.draft_note.setObjectName("filing_draft_note")
+        set_error(self.draft_note, None)
         self.service_label = QLabel()
         self.service_box = QComboBox()
         self.resident_box = QGroupBox()
@@ -315,6 +328,7 @@ class FilingView(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.review_button)
         layout = QVBoxLayout(page)
+        layout.addWidget(self.draft_note)
         layout.addWidget(self.form_message)
         layout.addWidget(scroll, 1)
         layout.addLayout(buttons)
@@ -473,9 +487,12 @@ class FilingView(QWidget):
         return out
 
     def set_values(self, resident: dict[str, Any], fields: dict[str, Any]) -> None:
-        """Fill the form (tests and drafts); choice fields take their stored value."""
+        """Fill the form (tests and drafts); choice fields take their stored value. A name
+        the form does not have (a field an older catalog had) is skipped."""
         for name, value in {**resident, **fields}.items():
-            w = self.value_widgets[name]
+            w = self.value_widgets.get(name)
+            if w is None or value is None:
+                continue
             if isinstance(w, QComboBox):
                 w.setCurrentIndex(max(0, w.findData(value)))
             else:
@@ -567,6 +584,36 @@ class FilingView(QWidget):
             chosen = [files[lst.row(i)] for i in lst.selectedItems()]
             self.import_scanner_files(field, chosen)
 
+    # ================================================================== drafts
+
+    def load_draft(self, uuid: str) -> None:
+        """Continue a stored draft: its service, resident, values and attachments fill the
+        form; `confirm` then finalizes the same record (same uuid)."""
+        app = self.station.store.get_application(uuid)
+        if app.state != "draft":
+            raise ValueError(f"{app.tracking_no or uuid} is already filed; open it in the queue")
+        self.new_application()
+        self.set_service(app.service_code)
+        self.set_values(app.resident, app.fields)
+        for att in app.attachments:
+            target = self.attachment_fields.get(att.field)
+            if target is None:  # the signature: the resident signs again on confirming
+                continue
+            data = self.station.store.read_blob(att.sha256)
+            target.add(PreparedAttachment(att.field, att.filename, att.mime, data))
+        self.draft_uuid = app.uuid
+        set_error(self.draft_note, self.i18n.t("op.filing.draft_loaded"), ok=True)
+        self.stack.setCurrentIndex(0)
+        self.focus_missing()
+
+    def focus_missing(self) -> None:
+        """Focus what is left to do: the first required document still missing."""
+        first_missing = next(
+            (af for af in self.attachment_fields.values() if af.field.required and not af.items),
+            None,
+        )
+        (first_missing.import_button if first_missing else self.review_button).setFocus()
+
     # ================================================================== profile
 
     def prefill_from_profile(self) -> bool:
@@ -637,6 +684,7 @@ class FilingView(QWidget):
                 self.values(),
                 self.attachments(),
                 operator=self.operator.get("id"),
+                draft_uuid=self.draft_uuid,
             )
         except ValidationFailed as exc:
             self._show_errors(exc)
@@ -648,6 +696,8 @@ class FilingView(QWidget):
             set_error(self.confirm_message, self.i18n.t("op.filing.store_error", error=text))
             return None
         self.last_application = app
+        self.draft_uuid = None
+        set_error(self.draft_note, None)
         self.done_tracking.setText(app.tracking_no)
         set_error(self.print_message, self.i18n.t("op.filing.printing"), ok=True)
         self.stack.setCurrentIndex(2)
@@ -693,6 +743,8 @@ class FilingView(QWidget):
         self.signature.clear()
         self._show_errors(None)
         set_error(self.prefill_note, None)
+        self.draft_uuid = None
+        set_error(self.draft_note, None)
         self.stack.setCurrentIndex(0)
         self.id_edit.setFocus()
 
@@ -775,6 +827,8 @@ class FilingView(QWidget):
         self.done_title.setText(t("op.filing.done_title"))
         self.done_tracking_label.setText(t("op.filing.done_tracking"))
         self.new_button.setText(t("op.filing.new"))
+        if self.draft_uuid is not None:
+            set_error(self.draft_note, t("op.filing.draft_loaded"), ok=True)
         self._retranslate_fields()
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor, QFont
 
 from kiosk.privacy import mask_name
 from kiosk.summary import STATE_LABELS, STATUS_LABELS
@@ -31,6 +32,19 @@ strings.add(
         "op.queue.no_tracking": Text("（草稿）", "(draft)"),
     }
 )
+
+# A draft in the operator's queue is almost always a resident's form that waits for the
+# documents only the operator can scan: say so, and make the row stand out.
+WAITING_FOR_DOCUMENTS = Text("等待补材料", "Waiting for documents")
+DRAFT_BACKGROUND = QColor("#fff1c2")
+
+
+def state_label(state: str) -> Text:
+    """The operator's word for a kiosk state ("draft" reads as waiting for documents)."""
+    if state == "draft":
+        return WAITING_FOR_DOCUMENTS
+    return STATE_LABELS.get(state) or Text(state, state)
+
 
 COLUMNS = ("tracking", "service", "resident", "state", "status", "filed")
 UuidRole = Qt.ItemDataRole.UserRole + 1
@@ -124,6 +138,8 @@ class QueueModel(QAbstractTableModel):
             Qt.ItemDataRole.DisplayRole,
             UuidRole,
             Qt.ItemDataRole.ToolTipRole,
+            Qt.ItemDataRole.BackgroundRole,
+            Qt.ItemDataRole.FontRole,
         ):
             return None
         r = self.row_at(index.row())
@@ -131,6 +147,14 @@ class QueueModel(QAbstractTableModel):
             return None
         if role == UuidRole:
             return r.uuid
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return QBrush(DRAFT_BACKGROUND) if r.state == "draft" else None
+        if role == Qt.ItemDataRole.FontRole:
+            if r.state != "draft" or COLUMNS[index.column()] != "state":
+                return None
+            font = QFont()
+            font.setBold(True)
+            return font
         col = COLUMNS[index.column()]
         if role == Qt.ItemDataRole.ToolTipRole:
             return r.last_error if col == "state" and getattr(r, "last_error", None) else None
@@ -142,8 +166,7 @@ class QueueModel(QAbstractTableModel):
         if col == "resident":
             return mask_name(r.resident_name)
         if col == "state":
-            label = STATE_LABELS.get(r.state)
-            return label.get(lang) if label else r.state
+            return state_label(r.state).get(lang)
         if col == "status":
             label = STATUS_LABELS.get(r.status or "")
             return label.get(lang) if label else (r.status or "—")

@@ -28,7 +28,7 @@ from offline.store import QueueFilter
 from ui import strings
 from ui.i18n import I18n
 from ui.operator.common import service_name
-from ui.operator.queue_model import QueueModel
+from ui.operator.queue_model import QueueModel, state_label
 
 strings.add(
     {
@@ -162,7 +162,7 @@ class QueueView(QWidget):
         fill(
             self.state_box,
             [(t("op.queue.all_states"), "")]
-            + [(label.get(lang), key) for key, label in STATE_LABELS.items()],
+            + [(state_label(key).get(lang), key) for key in STATE_LABELS],
         )
         fill(
             self.service_box,

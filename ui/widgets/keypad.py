@@ -66,11 +66,15 @@ class _Pad(QWidget):
         return button
 
     def current_target(self) -> QLineEdit | None:
-        """The focused line edit inside this window, else the fallback target."""
+        """The focused line edit on screen in this window, else the fallback target.
+
+        A line edit on a screen no longer shown can keep the focus (the stack hides it, Qt
+        does not move the focus); typing into it would send a PIN to the wrong field."""
         focused = QApplication.focusWidget()
         if (
             isinstance(focused, QLineEdit)
             and not focused.isReadOnly()
+            and focused.isVisible()
             and focused.window() is self.window()
         ):
             return focused
