@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 import tempfile
+import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -46,6 +47,8 @@ def register(sub: Any) -> None:
         type=_screen_size,
         help="window size, e.g. 1280x800 (implies --windowed)",
     )
+    # benchmarks and tests: quit as soon as the first screen has been painted
+    p.add_argument("--exit-when-ready", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_gui)
 
 
@@ -126,12 +129,58 @@ def cmd_gui(args: argparse.Namespace) -> int:
         window.show()
     if context.sync is not None:
         context.sync.start()
+    if getattr(args, "exit_when_ready", False):
+        _exit_when_ready(app, window)
     try:
         return int(app.exec())
     finally:
         if context.sync is not None:
             context.sync.stop()
         context.station.store.close()
+
+
+def process_age_ms() -> float | None:
+    """Milliseconds since this process started (interpreter or bootloader start-up included),
+    from /proc/self/stat; None where there is no /proc."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as f:
+            stat = f.read()
+        start_ticks = int(stat[stat.rindex(")") + 2 :].split()[19])  # field 22: starttime
+        now = time.clock_gettime(time.CLOCK_BOOTTIME)
+        return (now - start_ticks / os.sysconf("SC_CLK_TCK")) * 1000
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
+def _exit_when_ready(app: Any, window: Any, timeout_ms: int = 60_000) -> None:
+    """Benchmark hook (`--exit-when-ready`): once the first screen has been painted and the
+    event loop has turned once more, print `ready_ms=<ms since process start>` and quit 0."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    def report() -> None:
+        age = process_age_ms()
+        shown = f"{age:.0f}" if age is not None else "unknown"
+        print(f"ready_ms={shown} screen={window.current_screen()}", flush=True)
+        app.exit(0)
+
+    class FirstPaint(QObject):
+        seen = False
+
+        def eventFilter(self, obj: Any, event: Any) -> bool:
+            if event.type() == QEvent.Type.Paint and not self.seen:
+                self.seen = True
+                QTimer.singleShot(0, report)  # after the paint is flushed to the window
+            return False
+
+    watcher = FirstPaint(window)
+    window.stack.currentWidget().installEventFilter(watcher)
+
+    def give_up() -> None:
+        if not watcher.seen:
+            print(f"not ready: no paint within {timeout_ms} ms", file=sys.stderr, flush=True)
+            app.exit(1)
+
+    QTimer.singleShot(timeout_ms, give_up)
 
 
 # ----------------------------------------------------------------------------- self-check
