@@ -7,8 +7,11 @@ Large-text mode re-applies the same stylesheet with every size scaled up.
 
 from __future__ import annotations
 
+import importlib
+import logging
 import os
 import sys
+import threading
 from collections.abc import Sequence
 
 from PySide6.QtGui import QFont, QFontDatabase
@@ -83,6 +86,9 @@ QLineEdit[error="true"], QComboBox[error="true"] {{ border: 3px solid {ERROR}; }
 #residentRoot QLabel[role="ok"] {{ font-size: {px(26)}; color: {OK}; font-weight: bold; }}
 #residentRoot QLabel[role="big"] {{ font-size: {px(96)}; font-weight: bold; color: {ACTION}; }}
 #residentRoot QLabel[role="value"] {{ font-size: {px(26)}; }}
+#residentRoot QLabel[role="card"] {{
+    font-size: {px(26)}; border: 2px solid {INK}; border-radius: 10px; padding: 14px;
+}}
 #residentRoot QLabel[role="tileTitle"] {{ font-size: {px(32)}; font-weight: bold; }}
 #residentRoot QLabel[role="tileText"] {{ font-size: {px(22)}; }}
 #residentRoot QPushButton {{ min-height: {px(60)}; font-size: {px(28)}; padding: 2px 22px; }}
@@ -143,6 +149,22 @@ def make_app(argv: Sequence[str] | None = None, *, large_text: bool = False) -> 
     app.setFont(font)
     apply_style(app, large_text)
     return app
+
+
+def preload_in_background(*modules: str) -> threading.Thread:
+    """Import slow modules on a daemon thread so the GUI thread never waits for them later
+    (Python's import lock makes a later import wait for, and then reuse, this one)."""
+
+    def run() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # the real import later reports it where it matters
+                logging.getLogger(__name__).exception("preloading %s failed", name)
+
+    thread = threading.Thread(target=run, name="preload", daemon=True)
+    thread.start()
+    return thread
 
 
 def show_fullscreen(window: QWidget) -> None:

@@ -102,7 +102,8 @@ class IdleWatcher(QObject):
             self.resumed.emit()
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        if event.type() in INPUT_EVENTS and self._enabled:
+        # every event of the application passes here: the cheap test first
+        if self._enabled and event.type() in INPUT_EVENTS:
             self.poke()
         return False
 

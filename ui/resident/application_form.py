@@ -258,11 +258,17 @@ class ApplicationForm(Screen):
         self.profile_card.new_requested.connect(self.enter_new_details)
         identity = _Page([self.editors[n] for n in IDENTITY_FIELDS], i18n, self.profile_card)
         self._add_page(identity, IDENTITY_FIELDS)
+        # Later pages are built when first shown (a page with a keypad and a scroll area costs
+        # several milliseconds to build and to style): the editors exist from the start, so
+        # values, checks and the review see every field, but until its page is built an
+        # editor has no parent and is never shown.
+        self._unbuilt: dict[int, list[FieldEditor]] = {}
         for group in chunk_fields(service.fields):
             editors = [make_editor(f, i18n) for f in group]
             for e in editors:
                 self.editors[e.name] = e
-            self._add_page(_Page(editors, i18n), [f.name for f in group])
+            index = self._add_page(QWidget(), [f.name for f in group])
+            self._unbuilt[index] = editors
         self.review = QWidget()
         self.review_grid = QGridLayout()
         self.review_grid.setHorizontalSpacing(28)
@@ -315,10 +321,24 @@ class ApplicationForm(Screen):
         self.show_page(0)
         self.retranslate()
 
-    def _add_page(self, page: _Page, names: Any) -> None:
+    def _add_page(self, page: QWidget, names: Any) -> int:
         index = self.pages.addWidget(page)
         for name in names:
             self._page_of[name] = index
+        return index
+
+    def _build_page(self, index: int) -> None:
+        """Put the real page in place of its placeholder (once)."""
+        editors = self._unbuilt.pop(index, None)
+        if editors is None:
+            return
+        page = _Page(editors, self.i18n)
+        if page.keypad is not None:
+            page.keypad.retranslate(self.i18n)
+        placeholder = self.pages.widget(index)
+        self.pages.insertWidget(index, page)
+        self.pages.removeWidget(placeholder)
+        placeholder.deleteLater()
 
     # -- values ------------------------------------------------------------------------------
 
@@ -360,6 +380,7 @@ class ApplicationForm(Screen):
             editor.clear()
         self._forget_profile()
         self._show_message(None)
+        clear_layout(self.review_grid)  # the review rows hold what was typed, too
         self.show_page(0)
 
     # -- navigation --------------------------------------------------------------------------
@@ -373,6 +394,7 @@ class ApplicationForm(Screen):
         return self.pages.count()
 
     def show_page(self, index: int) -> None:
+        self._build_page(index)
         self.pages.setCurrentIndex(index)
         last = index == self.page_count - 1
         self.back_button.setVisible(index > 0)

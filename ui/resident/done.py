@@ -1,8 +1,9 @@
 """After "Submit": the tracking number shown large and what happened to the receipt.
 
-The receipt PDF is rendered here (the store is read on the GUI thread, in milliseconds) and
-printed in the background (ui.print_job); the screen says "printing…" until the printer
-answers. If printing fails the application is queued all the same and the screen says so.
+The receipt's data is read from the store here (on the GUI thread, in milliseconds); the PDF
+is rendered and printed in the background (ui.print_job), so the tracking number shows at
+once; the screen says "printing…" until the printer answers. If printing fails the
+application is queued all the same and the screen says so.
 
 Signals:
     home_requested(): back to the home screen.
@@ -20,7 +21,7 @@ from kiosk.context import KioskContext
 from kiosk.printing import PrintResult
 from kiosk.text import Text
 from ui.i18n import I18n
-from ui.print_job import start_print
+from ui.print_job import RENDER_FAILED, start_print
 from ui.strings import add
 from ui.widgets.buttons import BigButton
 from ui.widgets.screen import Screen
@@ -112,15 +113,23 @@ class DoneScreen(Screen):
         """Show the number at once, then render and print the receipt in the background."""
         self.mode, self.tracking_no, self.result = "filed", tracking_no, None
         self._receipt_failed = False
+        station = self.context.station
         try:
-            pdf = self.context.station.receipt_pdf(tracking_no)
+            data = station.receipt_data(station.application(tracking_no))
+            layout = station.settings.receipt_layout
         except Exception:  # the application is stored; a receipt bug must not hide that
-            log.exception("could not render the receipt for %s", tracking_no)
+            log.exception("could not read the receipt for %s", tracking_no)
             self._receipt_failed = True
             self.retranslate()
             return
         self.retranslate()
-        start_print(self.context.printer, pdf, tracking_no, self._printed)
+
+        def render() -> bytes:
+            from kiosk.receipt import render_receipt
+
+            return render_receipt(data, layout)
+
+        start_print(self.context.printer, render, tracking_no, self._printed)
 
     def show_handed_off(self) -> None:
         self.mode, self.tracking_no, self.result = "handoff", "", None
@@ -133,6 +142,7 @@ class DoneScreen(Screen):
     def _printed(self, result: PrintResult) -> None:
         if self.mode == "filed":
             self.result = result
+            self._receipt_failed = result.message == RENDER_FAILED
             self.retranslate()
         self.print_finished.emit(result)
 

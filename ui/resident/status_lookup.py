@@ -256,9 +256,8 @@ class StatusLookupScreen(Screen):
                 lines.append(html.escape(t("lookup.county_note", note=a.status_note)))
             card = QLabel("<br>".join(lines))
             card.setObjectName(f"lookup_result_{i}")
-            card.setProperty("role", "value")
+            card.setProperty("role", "card")  # styled by the app stylesheet (ui/app.py)
             card.setWordWrap(True)
-            card.setStyleSheet("border: 2px solid #111111; border-radius: 10px; padding: 14px;")
             self.results_layout.addWidget(card)
         self.results_layout.addStretch(1)
 

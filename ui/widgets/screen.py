@@ -56,4 +56,6 @@ def clear_layout(layout: QLayout) -> None:
         item = layout.takeAt(0)
         widget = item.widget() if item is not None else None
         if widget is not None:
+            widget.hide()
+            widget.setParent(None)  # gone from findChildren at once (it may hold typed text)
             widget.deleteLater()
