@@ -207,6 +207,8 @@ class SyncProgress:
 
 MIN_CHUNK_BYTES = 16 * 1024
 """Smallest attachment chunk after repeated breaks."""
+CHUNK_STEP_BYTES = 32 * 1024
+"""Growth of the chunk after each acknowledged one (halved after a break: AIMD, as TCP)."""
 
 
 @dataclass(slots=True)
@@ -759,7 +761,7 @@ class SyncClient:
 
     def _shrink_chunks(self) -> None:
         """After a break, smaller chunks: a link that drops every few hundred KB then loses
-        less per drop; each acknowledged chunk doubles the size again (like push batches)."""
+        less per drop; each acknowledged chunk grows it by CHUNK_STEP_BYTES again."""
         self.chunk_size = max(min(MIN_CHUNK_BYTES, self.max_chunk_size), self.chunk_size // 2)
 
     def _upload_blob(self, sha: str, size: int, report: SyncReport) -> None:
@@ -814,7 +816,7 @@ class SyncClient:
                 report.bytes_sent += len(chunk)
                 offset = status_body.offset
                 breaks = 0
-                self.chunk_size = min(self.max_chunk_size, self.chunk_size * 2)
+                self.chunk_size = min(self.max_chunk_size, self.chunk_size + CHUNK_STEP_BYTES)
                 self._emit("blobs", self._blob_done, self._blob_total, report.bytes_sent)
                 if status_body.complete:
                     break
