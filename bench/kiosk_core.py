@@ -54,10 +54,16 @@ def bench_finalize(tmp: Path, runs: int) -> dict[str, float]:
         a = station.file("employment_reg", sample_resident(rng), SAMPLE_FIELDS["employment_reg"])
         station.receipt_pdf(a.tracking_no or "")
 
-    photo = prepare_attachment("hukou_photo", "p.jpg", sample_photo(1600, 1200))
+    # distinct photos (prepared beforehand): a repeated one would be stored only once
+    photos = iter(
+        [
+            prepare_attachment("hukou_photo", "p.jpg", sample_photo(1600, 1200, seed=i))
+            for i in range(runs // 2)
+        ]
+    )
 
     def with_photo() -> None:
-        a = station.file("dibao", sample_resident(rng), SAMPLE_FIELDS["dibao"], [photo])
+        a = station.file("dibao", sample_resident(rng), SAMPLE_FIELDS["dibao"], [next(photos)])
         station.receipt_pdf(a.tracking_no or "")
 
     def finalize_only() -> None:
@@ -175,7 +181,7 @@ def write_doc(path: Path, f: dict[str, float], q: dict[str, float]) -> None:
             f["finalize_receipt_ms"] <= 100,
         ),
         row(
-            "finalize with a 1600 px photo + receipt (median)",
+            "finalize with a new 1600 px photo (already downscaled) + receipt (median)",
             f"{f['finalize_photo_receipt_ms']:.1f} ms",
             "—",
             None,
