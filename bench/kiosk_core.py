@@ -159,6 +159,21 @@ def bench_queue(tmp: Path, rows: int, runs: int) -> dict[str, float]:
     return out
 
 
+def fsync_ms(folder: Path, runs: int = 50) -> float:
+    """What one fsync costs on this disk: finalize pays one (synchronous=FULL)."""
+    path = folder / "fsync.tmp"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT)
+    try:
+        t0 = time.perf_counter()
+        for _ in range(runs):
+            os.write(fd, b"x" * 512)
+            os.fsync(fd)
+        return (time.perf_counter() - t0) * 1000 / runs
+    finally:
+        os.close(fd)
+        path.unlink()
+
+
 def write_doc(path: Path, f: dict[str, float], q: dict[str, float]) -> None:
     def row(name: str, value: str, target: str, ok: bool | None) -> str:
         mark = "" if ok is None else ("✅" if ok else "❌ missed")
@@ -230,6 +245,10 @@ def write_doc(path: Path, f: dict[str, float], q: dict[str, float]) -> None:
         "Attachments live beside the database as content-addressed files; a downscaled photo is "
         "typically 100–300 KB and is not counted above.",
         "",
+        f"One fsync costs {f['fsync_ms']:.2f} ms on this machine's disk; a village PC's eMMC or "
+        "hard disk may take 5–20 ms, which finalize pays once (synchronous=FULL) and which still "
+        "leaves it far inside the 100 ms target.",
+        "",
     ]
     path.write_text("\n".join(lines), encoding="utf-8")
 
@@ -242,6 +261,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         f = bench_finalize(Path(tmp), args.runs)
+        f["fsync_ms"] = fsync_ms(Path(tmp))
         q = bench_queue(Path(tmp), args.rows, args.runs)
     write_doc(Path(args.out), f, q)
     print(Path(args.out).read_text(encoding="utf-8"))
