@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -106,6 +106,7 @@ add(
 )
 
 IDENTITY_FIELDS = ("id_number", "name", "phone")
+PREBUILD_DELAY_MS = 300
 MAX_PER_PAGE = 2
 
 
@@ -404,6 +405,8 @@ class ApplicationForm(Screen):
         if isinstance(page, _Page):
             page.focus_first()
         self.retranslate()
+        if index + 1 in self._unbuilt:  # build the next page while the resident reads this one
+            QTimer.singleShot(PREBUILD_DELAY_MS, self, lambda: self._build_page(index + 1))
 
     def go_back(self) -> None:
         self._show_message(None)
