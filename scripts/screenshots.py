@@ -64,19 +64,45 @@ def make_demo_station(data_dir: Path) -> dict[str, Any]:
     rng = random.Random(7)
     from kiosk.samples import sample_resident
 
-    for code in ("temp_relief", "employment_reg", "temp_relief"):
+    others = [
         station.file(code, sample_resident(rng), SAMPLE_FIELDS[code])
-    station.store.mark_uploaded([filed[0].uuid])
+        for code in ("temp_relief", "employment_reg", "temp_relief", "employment_reg")
+    ]
+    # a resident's form waiting for the operator to scan the household register
+    draft_resident = sample_resident(rng)
+    station.save_draft(
+        "household_cert",
+        draft_resident,
+        {"cert_kind": "residence", "purpose": "办理养老保险", "copies": "1"},
+    )
+    station.store.mark_uploaded([filed[0].uuid, others[0].uuid, others[1].uuid])
+    now = datetime.now(UTC)
     station.store.apply_decisions(
         [
             {
                 "seq": 1,
                 "uuid": filed[0].uuid,
                 "tracking_no": filed[0].tracking_no,
+                "status": "in_review",
+                "note": "已转民政办审核",
+                "decided_at": (now - timedelta(hours=26)).isoformat(),
+            },
+            {
+                "seq": 2,
+                "uuid": filed[0].uuid,
+                "tracking_no": filed[0].tracking_no,
                 "status": "approved",
                 "note": "救助金 2000 元将于 5 个工作日内发放到账",
-                "decided_at": datetime.now(UTC).isoformat(),
-            }
+                "decided_at": now.isoformat(),
+            },
+            {
+                "seq": 3,
+                "uuid": others[1].uuid,
+                "tracking_no": others[1].tracking_no,
+                "status": "needs_info",
+                "note": "请补交近三个月的收入证明",
+                "decided_at": now.isoformat(),
+            },
         ]
     )
     info = {"resident": resident, "tracking_nos": [a.tracking_no for a in filed]}
@@ -234,7 +260,83 @@ def nav_large_text_form(shot: Shot) -> None:
     nav_form_choice(shot)
 
 
-# (name, navigate): the operator console's screens are appended here too
+def nav_form_known(shot: Shot) -> None:
+    form = _form(shot, "temp_relief")
+    form.editors["id_number"].edit.setText(shot.demo["resident"]["id_number"])
+
+
+# ----------------------------------------------------------------------------- operator
+
+
+def _console(shot: Shot) -> Any:
+    store = shot.context.station.store
+    operator = store.verify_operator("admin", ADMIN_PIN)
+    assert operator is not None, "the demo operator's PIN changed"
+    shot.window.open_operator(operator)
+    return shot.window.console
+
+
+def _scan(name: str, seed: int) -> Path:
+    from kiosk.samples import sample_photo
+
+    path = Path(tempfile.gettempdir()) / f"kiosk-shot-{name}"
+    if not path.exists():
+        path.write_bytes(sample_photo(1600, 1200, seed=seed))
+    return path
+
+
+def nav_op_filing(shot: Shot) -> None:
+    console = _console(shot)
+    filing = console.filing
+    resident = shot.demo["resident"]
+    filing.set_service("household_cert")
+    filing.id_edit.setText(resident["id_number"])
+    filing.prefill_from_profile()
+    filing.set_values({}, {"cert_kind": "residence", "purpose": "办理养老保险", "copies": "2"})
+    filing.add_files("hukou_photo", [_scan("hukou.jpg", 3)])
+    filing.review_button.setFocus()
+
+
+def nav_op_queue(shot: Shot) -> None:
+    console = _console(shot)
+    console.show_page("queue")
+    console.queue.table.selectRow(1)  # the draft (row 0) keeps its "waiting" colour
+
+
+def _open_detail(shot: Shot, uuid: str) -> None:
+    console = _console(shot)
+    console.open_detail(uuid)
+
+
+def nav_op_detail(shot: Shot) -> None:
+    app = shot.context.station.application(shot.demo["tracking_nos"][0])
+    _open_detail(shot, app.uuid)
+
+
+def nav_op_draft(shot: Shot) -> None:
+    from offline.store import QueueFilter
+
+    [draft] = shot.context.station.store.queue(QueueFilter(state="draft"), limit=1)
+    _open_detail(shot, draft.uuid)
+
+
+def nav_op_sync(shot: Shot) -> None:
+    _console(shot).show_page("sync")
+
+
+def nav_op_summary(shot: Shot) -> None:
+    _console(shot).show_page("summary")
+
+
+def nav_op_audit(shot: Shot) -> None:
+    _console(shot).show_page("audit")
+
+
+def nav_op_settings(shot: Shot) -> None:
+    _console(shot).show_page("settings")
+
+
+# (name, navigate)
 SCREENS: list[tuple[str, Callable[[Shot], None]]] = [
     ("home", nav_home),
     ("services", nav_picker),
@@ -251,6 +353,15 @@ SCREENS: list[tuple[str, Callable[[Shot], None]]] = [
     ("operator-gate", nav_gate),
     ("home-large-text", nav_large_text),
     ("form-large-text", nav_large_text_form),
+    ("form-known-resident", nav_form_known),
+    ("operator-filing", nav_op_filing),
+    ("operator-queue", nav_op_queue),
+    ("operator-detail", nav_op_detail),
+    ("operator-draft", nav_op_draft),
+    ("operator-sync", nav_op_sync),
+    ("operator-summary", nav_op_summary),
+    ("operator-audit", nav_op_audit),
+    ("operator-settings", nav_op_settings),
 ]
 
 
@@ -292,13 +403,33 @@ def inner(args: argparse.Namespace) -> int:
             shot.wait(400)
             image = QGuiApplication.primaryScreen().grabWindow(0)
             path = out / f"{name}-{lang}-{width}x{height}.png"
-            image.save(str(path))
+            save_png(image, path)
             print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
             undo = shot.extras.pop("undo", None)
             if undo:
                 undo()
     window.close()
     return 0
+
+
+def save_png(image: Any, path: Path) -> None:
+    """Save a grab as an optimized PNG (flat UI colours compress well with a palette)."""
+    from PIL import Image
+    from PySide6.QtCore import QBuffer, QIODevice
+
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    import io
+
+    with Image.open(io.BytesIO(bytes(buffer.data()))) as im:
+        rgb = im.convert("RGB")
+        colours = rgb.getcolors(256)
+        if colours is not None:  # few colours: an exact palette, lossless
+            rgb = rgb.quantize(
+                colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+            )
+        rgb.save(path, "PNG", optimize=True)
 
 
 def _demo_resident(args: argparse.Namespace) -> dict[str, str]:

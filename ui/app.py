@@ -91,6 +91,8 @@ QLineEdit[error="true"], QComboBox[error="true"] {{ border: 3px solid {ERROR}; }
 }}
 #residentRoot QLabel[role="tileTitle"] {{ font-size: {px(32)}; font-weight: bold; }}
 #residentRoot QLabel[role="tileText"] {{ font-size: {px(22)}; }}
+#residentRoot QLabel[role="homeTileTitle"] {{ font-size: {px(48)}; font-weight: bold; }}
+#residentRoot QLabel[role="homeTileText"] {{ font-size: {px(28)}; color: #333333; }}
 #residentRoot QPushButton {{ min-height: {px(60)}; font-size: {px(28)}; padding: 2px 22px; }}
 #residentRoot QPushButton[role="primary"] {{ background: {ACTION}; color: {PAPER}; }}
 #residentRoot QPushButton[role="primary"]:pressed {{ background: {ACTION_DOWN}; }}

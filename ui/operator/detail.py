@@ -331,6 +331,10 @@ class DetailView(QWidget):
             self.attachments.addItem(item)
         if not app.attachments:
             self.attachments.addItem(t("op.detail.none"))
+        # no tall empty box when there is nothing to show
+        height = THUMB.height() + 50 if app.attachments else self.fontMetrics().height() + 24
+        self.attachments.setMinimumHeight(height)
+        self.attachments.setMaximumHeight(height if not app.attachments else 16777215)
 
         amendments = store.amendments(app.uuid)
         if amendments:
@@ -354,3 +358,9 @@ class DetailView(QWidget):
                 i, 1, QTableWidgetItem(label.get(lang) if label else d["status"])
             )
             self.decisions.setItem(i, 2, QTableWidgetItem(d.get("note") or ""))
+        self.decisions.resizeColumnsToContents()  # the full date and time, never "2026-11-…"
+        self.decisions.setMinimumHeight(
+            self.decisions.horizontalHeader().height()
+            + max(1, len(decisions)) * self.decisions.verticalHeader().defaultSectionSize()
+            + 8
+        )

@@ -79,7 +79,7 @@ class QueueView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in enumerate((210, 260, 110, 110, 130)):
+        for col, width in enumerate((200, 250, 100, 190, 150)):  # state fits "等待补材料"
             self.table.setColumnWidth(col, width)
         self.table.activated.connect(self._activated)
         self.table.doubleClicked.connect(self._activated)
@@ -95,6 +95,13 @@ class QueueView(QWidget):
         self.refresh_button.clicked.connect(self.refresh)
         self.open_button.clicked.connect(lambda: self._activated(self.table.currentIndex()))
 
+        # the combo boxes may shrink below their longest entry; the search box never vanishes
+        self.search.setMinimumWidth(280)
+        for box in (self.state_box, self.service_box, self.status_box):
+            box.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            box.setMinimumContentsLength(8)
         filters = QHBoxLayout()
         filters.addWidget(self.search, 3)
         filters.addWidget(self.state_box, 1)

@@ -1,4 +1,5 @@
-"""Touch buttons: `BigButton` (one line, ≥ 64 px tall) and `Tile` (a title and a line of text).
+"""Touch buttons: `BigButton` (one line, ≥ 64 px tall) and `Tile` (a title and a line of text,
+optionally centred under a simple drawn `TileIcon`, as on the home screen).
 
 Both are plain QPushButtons so a tap is a click; nothing needs a double-click, a right-click or
 a hover. Sizes come from the stylesheet (ui/app.py); the minimum height here is a floor.
@@ -6,7 +7,8 @@ a hover. Sizes come from the stylesheet (ui/app.py); the minimum height here is 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 MIN_TOUCH_PX = 64
@@ -33,10 +35,74 @@ class BigButton(QPushButton):
         self.setCursor(Qt.CursorShape.PointingHandCursor)
 
 
-class Tile(QPushButton):
-    """A large button with a bold title and a wrapped line of plain-language text under it."""
+ICON_INK = QColor("#0b4fa8")  # the stylesheet's ACTION blue
 
-    def __init__(self, title: str = "", text: str = "", parent: QWidget | None = None) -> None:
+
+class TileIcon(QWidget):
+    """A plain line drawing for a home tile — "form" (a sheet and a pen), "search" (a
+    magnifier) or "print" (a printer and its paper) — drawn with QPainter, so it needs no
+    image files and scales with the tile."""
+
+    KINDS = ("form", "search", "print")
+
+    def __init__(self, kind: str, size: int = 112, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        if kind not in self.KINDS:
+            raise ValueError(f"unknown icon {kind!r}; use one of {self.KINDS}")
+        self.kind = kind
+        self.setFixedSize(size, size)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        s = self.width() / 100.0  # draw on a 100 x 100 grid
+        pen = QPen(ICON_INK, 6 * s)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+        p.setPen(pen)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+
+        def r(x: float, y: float, w: float, h: float) -> QRectF:
+            return QRectF(x * s, y * s, w * s, h * s)
+
+        def line(x1: float, y1: float, x2: float, y2: float) -> None:
+            p.drawLine(QPointF(x1 * s, y1 * s), QPointF(x2 * s, y2 * s))
+
+        if self.kind == "form":
+            p.drawRoundedRect(r(14, 8, 56, 78), 6 * s, 6 * s)
+            for y in (28, 44, 60):
+                line(26, y, 58, y)
+            pen.setWidthF(9 * s)
+            p.setPen(pen)
+            line(58, 88, 88, 52)  # the pen, across the sheet's corner
+        elif self.kind == "search":
+            p.drawEllipse(r(10, 10, 56, 56))
+            pen.setWidthF(11 * s)
+            p.setPen(pen)
+            line(60, 60, 88, 88)
+        else:  # print
+            p.drawRect(r(28, 8, 44, 26))  # paper in
+            p.drawRoundedRect(r(8, 34, 84, 38), 8 * s, 8 * s)
+            p.setBrush(QColor("#ffffff"))
+            p.drawRect(r(26, 58, 48, 34))  # the receipt coming out
+            for y in (70, 81):
+                line(36, y, 64, y)
+        p.end()
+
+
+class Tile(QPushButton):
+    """A large button with a bold title and a wrapped line of plain-language text under it;
+    ``icon`` ("form", "search", "print") centres everything under a drawn icon."""
+
+    def __init__(
+        self,
+        title: str = "",
+        text: str = "",
+        parent: QWidget | None = None,
+        *,
+        icon: str | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setProperty("role", "tile")
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -44,18 +110,24 @@ class Tile(QPushButton):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 14, 24, 14)
-        layout.setSpacing(6)
+        layout.setSpacing(10 if icon else 6)
         layout.addStretch(1)  # the text sits in the middle of a tall tile
+        self.icon: TileIcon | None = None
+        if icon is not None:
+            self.icon = TileIcon(icon)
+            layout.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignHCenter)
         self.title_label = QLabel(title)
-        self.title_label.setProperty("role", "tileTitle")
+        self.title_label.setProperty("role", "homeTileTitle" if icon else "tileTitle")
         self.text_label = QLabel(text)
-        self.text_label.setProperty("role", "tileText")
+        self.text_label.setProperty("role", "homeTileText" if icon else "tileText")
         for label in (self.title_label, self.text_label):
             label.setWordWrap(True)
             # wrap to the tile's width instead of widening the tile (and its scroll area)
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             label.setMinimumWidth(1)
             label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+            if icon is not None:
+                label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             layout.addWidget(label)
         layout.addStretch(1)
         self.text_label.setVisible(bool(text))
