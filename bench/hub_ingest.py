@@ -30,6 +30,7 @@ from typing import Any
 import psycopg
 import requests
 
+from county import testing
 from county.store import HubStore
 from kiosk.samples import SAMPLE_FIELDS, sample_resident
 from kiosk.tracking import make_tracking_no
@@ -80,18 +81,9 @@ def hub_process(db_url: str, blob_dir: Path, workers: int = 1) -> Iterator[str]:
             proc.wait()
 
 
-@contextlib.contextmanager
-def pg_schema(base_url: str) -> Iterator[str]:
+def pg_schema(base_url: str) -> contextlib.AbstractContextManager[str]:
     """A private schema on the server, dropped afterwards."""
-    schema = "benchhub_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(base_url, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    sep = "&" if "?" in base_url else "?"
-    try:
-        yield f"{base_url}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(base_url, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    return testing.pg_schema(base_url, "benchhub")
 
 
 def pg_url(explicit: str | None = None) -> str | None:

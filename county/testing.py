@@ -17,6 +17,25 @@ import uvicorn
 from county.app import HubConfig, create_app
 
 
+@contextmanager
+def pg_schema(base_url: str, prefix: str = "hubtest") -> Iterator[str]:
+    """A private, empty schema on a PostgreSQL server (dropped afterwards); yields a URL
+    whose connections use it, so tests and benchmarks never see each other's tables."""
+    import uuid
+
+    import psycopg
+
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base_url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in base_url else "?"
+    try:
+        yield f"{base_url}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(base_url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
 class HubStartError(RuntimeError):
     """The test hub did not start; the server's own log says why."""
 

@@ -75,8 +75,25 @@ def _has_env_store() -> bool:
     return bool(os.environ.get("KIOSK_DATA_DIR"))
 
 
-def cmd_new(args: argparse.Namespace) -> int:
+def _read_attachments(specs: list[str] | None) -> list[Any] | None:
+    """`--attach FIELD=PATH` options read, sniffed and downscaled; None after an error."""
     from kiosk.attachments import AttachmentRejected, read_attachment
+
+    attachments = []
+    for spec in specs or []:
+        name, sep, path = spec.partition("=")
+        if not sep or not name or not path:
+            _err(f"--attach 格式应为 字段=路径 / --attach must be FIELD=PATH, got {spec!r}")
+            return None
+        try:
+            attachments.append(read_attachment(name, path))
+        except AttachmentRejected as exc:
+            _err(f"{name}: {exc.message.zh} / {exc.message.en}")
+            return None
+    return attachments
+
+
+def cmd_new(args: argparse.Namespace) -> int:
     from kiosk.validation import ValidationFailed
 
     station = _station(args)
@@ -92,17 +109,9 @@ def cmd_new(args: argparse.Namespace) -> int:
     if not isinstance(fields, dict):
         _err('"fields" 须为对象 / "fields" must be an object')
         return EXIT_INVALID
-    attachments = []
-    for spec in args.attach or []:
-        name, sep, path = spec.partition("=")
-        if not sep or not name or not path:
-            _err(f"--attach 格式应为 字段=路径 / --attach must be FIELD=PATH, got {spec!r}")
-            return EXIT_INVALID
-        try:
-            attachments.append(read_attachment(name, path))
-        except AttachmentRejected as exc:
-            _err(f"{name}: {exc.message.zh} / {exc.message.en}")
-            return EXIT_INVALID
+    attachments = _read_attachments(args.attach)
+    if attachments is None:
+        return EXIT_INVALID
     try:
         app = station.file(
             args.service, data["resident"], fields, attachments, operator=args.operator
@@ -191,21 +200,12 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_amend(args: argparse.Namespace) -> int:
-    from kiosk.attachments import AttachmentRejected, read_attachment
     from kiosk.validation import ValidationFailed
 
     station = _station(args)
-    attachments = []
-    for spec in args.attach or []:
-        name, sep, path = spec.partition("=")
-        if not sep or not name or not path:
-            _err(f"--attach 格式应为 字段=路径 / --attach must be FIELD=PATH, got {spec!r}")
-            return EXIT_INVALID
-        try:
-            attachments.append(read_attachment(name, path))
-        except AttachmentRejected as exc:
-            _err(f"{name}: {exc.message.zh} / {exc.message.en}")
-            return EXIT_INVALID
+    attachments = _read_attachments(args.attach)
+    if attachments is None:
+        return EXIT_INVALID
     try:
         station.add_documents(
             args.tracking_no, args.note or "", attachments, operator=args.operator

@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 import requests
 
 from county.store import HubStore
-from county.testing import run_hub
+from county.testing import pg_schema, run_hub
 from sync.protocol import PROTOCOL_HEADER
 
 PG_URL = os.environ.get("KIOSK_TEST_PG_URL", "")
@@ -32,15 +31,8 @@ def hub_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     if not PG_URL:
         pytest.skip(PG_SKIP)
-    schema = "hubtest_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with pg_schema(PG_URL) as url:
+        yield url
 
 
 @dataclass

@@ -5,18 +5,16 @@ when KIOSK_TEST_PG_URL is set), a station enrolled with it, and helpers to file 
 from __future__ import annotations
 
 import socket
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
 from county.blobs import BlobStore
 from county.store import HubStore
-from county.testing import run_hub
+from county.testing import pg_schema, run_hub
 from kiosk.attachments import PreparedAttachment, prepare_attachment
 from kiosk.samples import SAMPLE_FIELDS, make_id_number, sample_photo
 from kiosk.station import Station
@@ -31,15 +29,8 @@ RESIDENT = {"id_number": make_id_number(), "name": "王秀英", "phone": "138001
 
 def _pg_schema_url() -> Iterator[str]:
     """A private schema on the configured server (same isolation as tests/county)."""
-    schema = "kiosksync_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with pg_schema(PG_URL, "kiosksync") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
