@@ -9,6 +9,9 @@ Leaving a screen for home — by a button, by the idle timeout or from operator 
 the application form and clears the lookup and reprint screens, so nothing a resident typed
 stays in memory.
 
+Closing: with ``lock_close`` (set by ``kiosk gui``) the window refuses to close unless an
+operator asks from the console (``quit_kiosk``): leaving kiosk mode needs the PIN.
+
 Signals:
     screen_changed(str): the name of the screen now shown ("home", "form", "operator", ...).
 """
@@ -129,6 +132,10 @@ class MainWindow(QWidget):
         super().__init__(parent)
         self.context = context
         self.i18n = i18n
+        # In kiosk mode (kiosk gui, full screen) closing the window is refused unless an
+        # operator, logged in with the PIN, asks for it from the console.
+        self.lock_close = False
+        self._quitting = False
         station = context.station
         self.setWindowTitle(i18n.t("app.title"))
         self.resident_idle_ms = idle_timeout_ms or station.settings.idle_timeout_s * 1000
@@ -312,6 +319,8 @@ class MainWindow(QWidget):
         console_class = _console_class()
         console = console_class(self.context, self.i18n, operator)
         console.exit_requested.connect(self.go_home)
+        if hasattr(console, "quit_requested"):
+            console.quit_requested.connect(self.quit_kiosk)
         self.console, self.operator = console, operator
         self.modes.addWidget(console)
         self.modes.setCurrentWidget(console)
@@ -345,7 +354,17 @@ class MainWindow(QWidget):
             self.idle_overlay.setGeometry(self.rect())
         self.hotspot.raise_()
 
+    def quit_kiosk(self) -> None:
+        """Close the program: only reachable from the operator console (behind the PIN)."""
+        if self.operator is not None:
+            self.context.station.store.audit("kiosk.quit", operator=str(self.operator.get("id")))
+        self._quitting = True
+        self.close()
+
     def closeEvent(self, event: QEvent) -> None:
+        if self.lock_close and not self._quitting:
+            event.ignore()  # a resident cannot close the kiosk (Alt+F4 and the like)
+            return
         self.idle.stop()
         self._discard_form()
         self._close_operator()

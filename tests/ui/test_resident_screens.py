@@ -281,3 +281,17 @@ def test_kiosk_gui_self_check_exits_0(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "self-check passed" in proc.stdout
     assert proc.stdout.count("ok   ") == 3
+
+
+def test_only_an_operator_can_close_the_kiosk(qtbot: Any, window: Any, context: Any) -> None:
+    window.lock_close = True
+    window.close()  # what Alt+F4 or a stray close does
+    assert window.isVisible(), "a resident must not be able to close the kiosk"
+    window.open_gate()
+    tap_keys(qtbot, window.gate, ADMIN_PIN)
+    with qtbot.waitSignal(window.gate.accepted):
+        tap(qtbot, button(window.gate, "gate_enter"))
+    tap(qtbot, button(window.console, "op_quit"))
+    assert not window.isVisible()
+    actions = [a["action"] for a in context.station.store.audit_log()]
+    assert "kiosk.quit" in actions

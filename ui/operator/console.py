@@ -6,6 +6,7 @@ settings, leave. Leaving goes back to resident mode; quitting the app needs the 
 
 Signals:
     exit_requested(): the operator left operator mode.
+    quit_requested(): the operator asked to close the kiosk program.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ strings.add(
         "op.nav.leave": Text("退出操作员模式", "Leave operator mode"),
         "op.console.operator": Text("操作员：{name}", "Operator: {name}"),
         "op.console.language": Text("English", "中文"),
+        "op.console.quit": Text("关闭程序", "Close the program"),
     }
 )
 
@@ -55,6 +57,7 @@ PAGES = ("filing", "queue", "sync", "summary", "audit", "settings", "leave")
 
 class OperatorConsole(QWidget):
     exit_requested = Signal()
+    quit_requested = Signal()
 
     def __init__(
         self, context: Any, i18n: I18n, operator: dict[str, Any], parent: QWidget | None = None
@@ -97,9 +100,13 @@ class OperatorConsole(QWidget):
         self.who = QLabel()
         self.lang_button = QPushButton()
         self.lang_button.clicked.connect(i18n.toggle)
+        self.quit_button = QPushButton()
+        self.quit_button.setObjectName("op_quit")
+        self.quit_button.clicked.connect(self.quit_requested)
         header = QHBoxLayout()
         header.addWidget(self.who, 1)
         header.addWidget(self.lang_button)
+        header.addWidget(self.quit_button)
         body = QHBoxLayout()
         body.addWidget(self.nav)
         body.addWidget(self.pages, 1)
@@ -181,4 +188,5 @@ class OperatorConsole(QWidget):
             item.setToolTip(f"Ctrl+{i + 1}")
         self.who.setText(t("op.console.operator", name=self.operator.get("name", "")))
         self.lang_button.setText(t("op.console.language"))
+        self.quit_button.setText(t("op.console.quit"))
         self.nav.item(PAGES.index("leave")).setForeground(Qt.GlobalColor.darkRed)
