@@ -522,10 +522,11 @@ Reading the figures:
 
 * Chunks start at 256 KiB (few round trips on a good link); after a break the client halves
   its chunk (down to 16 KiB) and grows it by 32 KiB with each acknowledged chunk (additive
-  increase, multiplicative decrease, as TCP does). A downscaled photo (~185 kB) still fits one first chunk, so the first
-  break on a photo costs about what re-sending it costs the baselines; later breaks cost
-  less. Resumable chunks pay off most for attachments larger than a chunk (scanned PDFs),
-  at about one extra round trip per chunk (600 ms ≈ 4.8 kB of link time).
+  increase, multiplicative decrease, as TCP does). A downscaled photo (~185 kB) still fits
+  one first chunk, so the first break on a photo costs about what re-sending it costs the
+  baselines; later breaks cost less. Resumable chunks pay off most for attachments larger
+  than a chunk (scanned PDFs), at about one extra round trip per chunk (600 ms ≈ 4.8 kB of
+  link time).
 * The JSON baseline loses a quarter of the link to base64; OpenRosa's multipart carries the
   photo raw, so on one big transfer it is as efficient as ours -- the difference is in the
   small records (bytes and one round trip per application) and after breaks.
