@@ -119,8 +119,10 @@ def cmd_gui(args: argparse.Namespace) -> int:
     app = make_app(large_text=settings.large_text)
     i18n = I18n(args.lang or settings.language, settings.large_text)
     window = MainWindow(context, i18n)
-    # a real kiosk run: only an operator (PIN) may close it; scripted runs stay closable
-    window.lock_close = not getattr(args, "exit_when_ready", False)
+    # the full-screen kiosk closes only for an operator (PIN); a window or a script may close
+    window.lock_close = bool(
+        args.fullscreen and not args.screen and not getattr(args, "exit_when_ready", False)
+    )
     if args.screen:
         window.resize(*args.screen)
         window.show()

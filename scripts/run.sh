@@ -4,10 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-if .venv/bin/kiosk --help 2>/dev/null | grep -q " gui "; then
-  if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
-    exec .venv/bin/kiosk gui "$@"
-  fi
-  echo "No display found: showing the station status (run 'kiosk gui' on the kiosk's screen)."
+if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+  # a window to try it out; a station's kiosk runs `kiosk gui` (full screen, PIN to close)
+  exec .venv/bin/kiosk gui --windowed "$@"
 fi
+echo "No display found: showing the station status (run 'kiosk gui' on the kiosk's screen)."
 exec .venv/bin/kiosk status "$@"
