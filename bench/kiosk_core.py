@@ -45,7 +45,6 @@ def bench_finalize(tmp: Path, runs: int) -> dict[str, float]:
     station = Station(Store(tmp / "finalize"))
     station.init("LX03", "柳溪村便民服务站")
     rng = random.Random(1)
-    station.receipt_pdf  # noqa: B018 - attribute access only
     # warm-up: font registration and imports happen once per process
     app = station.file("employment_reg", sample_resident(rng), SAMPLE_FIELDS["employment_reg"])
     station.receipt_pdf(app.tracking_no or "")

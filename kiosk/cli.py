@@ -16,7 +16,6 @@ from typing import Any
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_INVALID = 2
-EXIT_NOT_SYNCED = 3
 
 
 def _print_json(data: Any) -> None:
@@ -52,9 +51,11 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_services(args: argparse.Namespace) -> int:
     from kiosk.catalog import service_summary_json
+    from kiosk.settings import resolve_data_dir
+    from offline.store import DB_NAME
 
-    if args.data_dir or _has_env_store():
-        catalog = _station(args, need_setup=False).catalog
+    if (resolve_data_dir(args.data_dir) / DB_NAME).exists():
+        catalog = _station(args, need_setup=False).catalog  # may hold a newer one from the hub
     else:
         from kiosk.catalog import load_default_catalog
 
@@ -67,12 +68,6 @@ def cmd_services(args: argparse.Namespace) -> int:
     for s in catalog.services:
         print(f"{s.code:20} {s.name.get(lang)}  ({s.department.get(lang)}, {s.processing_days}d)")
     return EXIT_OK
-
-
-def _has_env_store() -> bool:
-    import os
-
-    return bool(os.environ.get("KIOSK_DATA_DIR"))
 
 
 def _read_attachments(specs: list[str] | None) -> list[Any] | None:
@@ -139,14 +134,7 @@ def cmd_queue(args: argparse.Namespace) -> int:
     )
     rows = station.store.queue(flt, limit=args.limit, offset=args.offset)
     if args.json:
-        out = []
-        for r in rows:
-            item = r.to_json()
-            item["status_note"] = None
-            if r.status is not None:
-                item["status_note"] = station.store.get_application(r.uuid).status_note
-            out.append(item)
-        _print_json(out)
+        _print_json([r.to_json() for r in rows])
         return EXIT_OK
     total = station.store.count(flt)
     pending = station.store.pending_count()

@@ -33,7 +33,7 @@ import sqlite3
 import tempfile
 import uuid as uuidlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -309,6 +309,7 @@ class QueueRow:
     created_at: str
     resident_id: str
     resident_name: str
+    status_note: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -317,6 +318,7 @@ class QueueRow:
             "service_code": self.service_code,
             "state": self.state,
             "status": self.status,
+            "status_note": self.status_note,
             "created_at": self.created_at,
         }
 
@@ -337,7 +339,6 @@ class QueueFilter:
     status: str | None = None
     search: str | None = None
     day: str | None = None  # YYYY-MM-DD prefix of created_at (kiosk local date)
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- store
@@ -844,7 +845,7 @@ class Store:
         where, params = self._where(flt)
         rows = self._query(
             "SELECT a.uuid, a.tracking_no, a.service_code, a.state, a.status, a.created_at, "
-            "a.resident_id, r.name AS resident_name FROM applications a "
+            "a.resident_id, r.name AS resident_name, a.status_note FROM applications a "
             "JOIN residents r ON r.id_number = a.resident_id"
             f"{where} ORDER BY a.created_at DESC, a.rowid DESC LIMIT ? OFFSET ?",
             [*params, limit, offset],

@@ -164,3 +164,18 @@ def test_data_dir_from_environment_in_a_real_process(tmp_path: Path) -> None:
     )
     assert json.loads(r.stdout) == []
     assert (tmp_path / "envdata" / "kiosk.db").exists()
+
+
+def test_services_shows_the_newer_catalog_the_station_holds(kiosk, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from kiosk.catalog import load_default_catalog
+    from kiosk.station import Station
+    from offline.store import Store
+
+    data = load_default_catalog().to_json()
+    data["version"] = 2
+    data["services"][0]["processing_days"] = 7
+    store = Store(tmp_path / "data")
+    assert Station(store).update_catalog(data)
+    store.close()
+    services = json.loads(kiosk("services", "--json")[1])
+    assert services[0]["processing_days"] == 7
