@@ -11,7 +11,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk.text import Text
+from vocab.text import Text
 
 MAX_EDGE = 1600
 JPEG_QUALITY = 80

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, TypeGuard
 
-from kiosk.text import Text
+from vocab.text import Text
 
 FIELD_TYPES: tuple[str, ...] = (
     "text",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import keyring
 from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
 
-from kiosk.text import Text
+from vocab.text import Text
 
 SERVICE = "village-kiosk"
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from kiosk.text import Text
+from vocab.text import Text
 
 PDF_CHOICE = "pdf"
 CUPS_PREFIX = "cups:"

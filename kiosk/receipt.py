@@ -24,7 +24,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from kiosk.fonts import register_cjk_font
 from kiosk.privacy import mask_id_number, mask_name
-from kiosk.text import Text
+from vocab.text import Text
 
 LAYOUTS = ("roll80", "a4")
 

@@ -16,7 +16,7 @@ from kiosk import tracking
 from kiosk.attachments import PreparedAttachment
 from kiosk.catalog import Catalog, Service, load_default_catalog
 from kiosk.settings import SETTING_NAMES, Settings
-from kiosk.text import Text
+from vocab.text import Text
 from kiosk.validation import (
     AttachmentInfo,
     FieldError,

@@ -16,7 +16,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from kiosk.fonts import register_cjk_font
-from kiosk.text import Text
+from vocab.text import Text
 
 STATE_LABELS: dict[str, Text] = {
     "draft": Text("草稿", "Draft"),

@@ -13,7 +13,7 @@ import sys
 import threading
 from typing import Any
 
-from kiosk.text import Text
+from vocab.text import Text
 
 EXIT_OK = 0
 EXIT_ERROR = 1

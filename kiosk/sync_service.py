@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from kiosk import credentials
 from kiosk.catalog import CatalogError
 from kiosk.station import Station
-from kiosk.text import Text
+from vocab.text import Text
 from offline.store import QueueFilter
 from sync import bundle
 from sync.client import (

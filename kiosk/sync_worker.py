@@ -21,7 +21,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from kiosk.text import Text
+from vocab.text import Text
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from kiosk.text import Text
+from vocab.text import Text
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRSTWXYZ"
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}

@@ -20,7 +20,7 @@ from datetime import date
 from typing import Any, Literal
 
 from kiosk.catalog import Field, Service
-from kiosk.text import Text
+from vocab.text import Text
 
 # -- errors ----------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from kiosk.text import Text
+from vocab.text import Text
 
 
 class I18n(QObject):

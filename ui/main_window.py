@@ -26,7 +26,7 @@ from PySide6.QtGui import QKeySequence, QMouseEvent, QShortcut
 from PySide6.QtWidgets import QApplication, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from kiosk.context import KioskContext
-from kiosk.text import Text
+from vocab.text import Text
 from ui.app import apply_style, preload_in_background
 from ui.i18n import I18n
 from ui.idle import DEFAULT_WARNING_MS, IdleOverlay, IdleWatcher

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from kiosk.printing import PrintResult, ReceiptPrinter
-from kiosk.text import Text
+from vocab.text import Text
 
 log = logging.getLogger(__name__)
 _RUNNING: set[PrintJob] = set()  # keep jobs alive until they report

@@ -13,7 +13,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QWidget
 
 from kiosk.station import Station
-from kiosk.text import Text
+from vocab.text import Text
 from kiosk.tracking import InvalidStationCode, check_station_code
 from ui.i18n import I18n
 from ui.strings import add

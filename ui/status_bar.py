@@ -15,7 +15,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QWidget
 
 from kiosk.context import KioskContext
-from kiosk.text import Text
+from vocab.text import Text
 from ui.i18n import I18n
 from ui.strings import add
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk.text import Text
+from vocab.text import Text
 
 STRINGS: dict[str, Text] = {
     "app.title": Text("便民服务站", "Village Service Station"),

@@ -22,7 +22,7 @@ from kiosk.catalog import (
     load_default_catalog,
     service_summary_json,
 )
-from kiosk.text import Text
+from vocab.text import Text
 
 
 def test_default_catalog_has_real_services_in_both_languages() -> None:

@@ -18,7 +18,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from kiosk import fonts
 from kiosk.fonts import FontMissing, cjk_font_path, register_cjk_font
 from kiosk.receipt import LAYOUTS, ReceiptData, render_receipt, wrap
-from kiosk.text import Text
+from vocab.text import Text
 
 FULL_ID = "110105194912310023"
 MASKED_ID = "110105********0023"

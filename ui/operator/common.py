@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QWidget
 
-from kiosk.text import Text
+from vocab.text import Text
 
 
 def service_name(station: Any, code: str) -> Text:

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.text import Text
+from vocab.text import Text
 from ui import strings
 from ui.i18n import I18n
 from ui.operator.audit_view import AuditView

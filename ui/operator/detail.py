@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 from kiosk.printing import PrintResult
 from kiosk.privacy import mask_id_number, mask_name, mask_phone
 from kiosk.summary import STATUS_LABELS
-from kiosk.text import Text
+from vocab.text import Text
 from ui import strings
 from ui.i18n import I18n
 from ui.operator.common import heading, message_label, service_name, set_error

@@ -51,7 +51,7 @@ from kiosk.catalog import Field, Service
 from kiosk.printing import PrintResult
 from kiosk.privacy import mask_id_number
 from kiosk.station import SIGNATURE_FIELD
-from kiosk.text import Text
+from vocab.text import Text
 from kiosk.validation import ValidationFailed, check_id_number, normalize_id_number
 from ui import strings
 from ui.i18n import I18n

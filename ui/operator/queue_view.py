@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.summary import STATE_LABELS, STATUS_LABELS
-from kiosk.text import Text
+from vocab.text import Text
 from offline.store import QueueFilter
 from ui import strings
 from ui.i18n import I18n

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.text import Text
+from vocab.text import Text
 from ui import strings
 from ui.i18n import I18n
 from ui.operator.common import heading, message_label, set_error

@@ -42,7 +42,7 @@ from kiosk.attachments import PreparedAttachment
 from kiosk.catalog import Field, Service
 from kiosk.privacy import mask_name, mask_phone
 from kiosk.station import Station
-from kiosk.text import Text
+from vocab.text import Text
 from kiosk.validation import (
     FieldError,
     ValidationFailed,

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from kiosk.context import KioskContext
 from kiosk.printing import PrintResult
-from kiosk.text import Text
+from vocab.text import Text
 from ui.i18n import I18n
 from ui.print_job import RENDER_FAILED, start_print
 from ui.strings import add

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.text import Text
+from vocab.text import Text
 from offline.store import Store
 from ui.i18n import I18n
 from ui.strings import add

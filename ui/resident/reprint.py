@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidg
 
 from kiosk.context import KioskContext
 from kiosk.printing import PrintResult
-from kiosk.text import Text
+from vocab.text import Text
 from kiosk.tracking import InvalidTrackingNo, parse_tracking_no
 from offline.errors import NotFound
 from ui.i18n import I18n

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QScrollArea, QScroller, QWidget
 
 from kiosk.catalog import Catalog
-from kiosk.text import Text
+from vocab.text import Text
 from ui.i18n import I18n
 from ui.strings import add
 from ui.widgets.buttons import BigButton, Tile

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from kiosk.context import KioskContext
 from kiosk.privacy import mask_id_number
 from kiosk.station import StatusAnswer
-from kiosk.text import Text
+from vocab.text import Text
 from kiosk.tracking import InvalidTrackingNo, parse_tracking_no
 from kiosk.validation import check_id_number, message, normalize_id_number
 from ui.i18n import I18n

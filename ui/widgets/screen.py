@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLayout, QVBoxLayout, QWidget
 
-from kiosk.text import Text
+from vocab.text import Text
 from ui.i18n import I18n
 from ui.strings import add
 

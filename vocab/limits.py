@@ -1,0 +1,43 @@
+"""Every bound on what a station may file or send, defined once.
+
+The kiosk's validation, the wire models (sync.protocol) and the hub all import these, so the
+kiosk never accepts what the hub will refuse: a filed record is immutable, and a record the
+hub rejects would stay queued forever.
+"""
+
+from __future__ import annotations
+
+# Resident
+ID_NUMBER_MAX = 32
+NAME_MAX = 100
+PHONE_MAX = 32
+ADDRESS_MAX = 300
+
+# Application
+FIELD_NAME_MAX = 64
+FIELD_TEXT_MAX = 4000  # one text value
+FIELD_LIST_MAX = 100  # items in a multi-choice value
+FIELDS_MAX = 100  # fields in one application
+OPERATOR_MAX = 64
+SERVICE_CODE_MAX = 64
+TIMESTAMP_MAX = 40
+
+# Attachments
+ATTACHMENTS_MAX = 20  # per application or amendment
+FILENAME_MAX = 200
+MIME_MAX = 100
+BLOB_MAX_BYTES = 20 * 1024 * 1024
+CHUNK_MAX_BYTES = 1024 * 1024
+
+# Amendments
+AMEND_NOTE_MAX = 2000
+AMENDMENTS_MAX = 50
+
+# Wire
+BATCH_MAX = 500
+PUSH_MAX_BYTES = 4 * 1024 * 1024
+PUSH_JSON_MAX_BYTES = 16 * 1024 * 1024
+PULL_MAX = 500
+
+# County
+DECISION_NOTE_MAX = 2000
