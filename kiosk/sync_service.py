@@ -22,7 +22,6 @@ from pydantic import ValidationError
 from kiosk import credentials
 from kiosk.catalog import CatalogError
 from kiosk.station import Station
-from vocab.text import Text
 from offline.store import QueueFilter
 from sync import bundle
 from sync.client import (
@@ -36,6 +35,7 @@ from sync.client import (
 )
 from sync.client import enroll as _enroll
 from sync.protocol import PROTOCOL_VERSION
+from vocab.text import Text
 
 __all__ = [
     "LAST_ERROR_KEY",
