@@ -146,10 +146,15 @@ def cmd_queue(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from kiosk.privacy import show_resident
+
     station = _station(args)
     app = station.application(args.tracking_no)
     data = app.to_json()
-    data["resident"] = app.resident
+    # JSON carries the full record (for scripts), so it is a reveal and audited like one
+    full = args.json or args.reveal
+    resident = station.reveal_resident(app.uuid, operator=args.operator) if full else None
+    data["resident"] = resident or app.resident
     data["fields"] = app.fields
     data["attachments"] = [
         {
@@ -167,15 +172,13 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(data)
         return EXIT_OK
-    from kiosk.privacy import mask_id_number, mask_name
-
     try:
         service_name = station.service(app.service_code).name.zh
     except KeyError:
         service_name = ""
     print(f"{app.tracking_no}  {app.service_code}  {service_name}")
-    name, id_number = app.resident.get("name", ""), app.resident.get("id_number", "")
-    print(f"  resident: {mask_name(name)} {mask_id_number(id_number)}")
+    shown = show_resident(resident or app.resident, revealed=resident is not None)
+    print(f"  resident: {shown.name} {shown.id_number}")
     print(f"  state: {app.state}   county status: {app.status or '-'} {app.status_note or ''}")
     print(f"  filed: {app.finalized_at or app.created_at}   operator: {app.operator or '-'}")
     for k, v in app.fields.items():
@@ -207,10 +210,26 @@ def cmd_amend(args: argparse.Namespace) -> int:
 
 
 def cmd_receipt(args: argparse.Namespace) -> int:
+    from kiosk.station import ReprintRefused
+
     station = _station(args)
-    pdf = station.receipt_pdf(
-        args.tracking_no, layout=args.layout, reprint=args.reprint, operator=args.operator
-    )
+    if args.reprint or args.last4:
+        # the same rule as the screens: an operator's reprint or the resident's last four
+        try:
+            if args.last4:
+                reprint = station.reprint_for_resident(
+                    args.tracking_no, args.last4, layout=args.layout
+                )
+            else:
+                reprint = station.reprint_for_operator(
+                    args.tracking_no, operator=args.operator or "", layout=args.layout
+                )
+        except ReprintRefused as exc:
+            _err(str(exc))
+            return EXIT_INVALID
+        pdf = reprint.pdf
+    else:
+        pdf = station.receipt_pdf(args.tracking_no, layout=args.layout)
     Path(args.out).write_bytes(pdf)
     print(args.out)
     return EXIT_OK
@@ -296,7 +315,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("show", help="one application")
     s.add_argument("tracking_no")
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--json", action="store_true", help="full record (audited as a reveal)")
+    s.add_argument("--reveal", action="store_true", help="unmasked identity (audited)")
     s.set_defaults(func=cmd_show)
 
     s = sub.add_parser("amend", help="add a note or documents to a filed application")
@@ -309,7 +329,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("tracking_no")
     s.add_argument("--out", required=True)
     s.add_argument("--layout", choices=["roll80", "a4"])
-    s.add_argument("--reprint", action="store_true", help="mark as a reprint (补打)")
+    s.add_argument(
+        "--reprint", action="store_true", help="an operator's reprint (补打; needs --operator)"
+    )
+    s.add_argument("--last4", help="a resident's reprint: the ID number's last 4 characters")
     s.set_defaults(func=cmd_receipt)
 
     s = sub.add_parser(

@@ -1,4 +1,4 @@
-"""Masking of personal data (ID numbers, names, phones) for screens and printed receipts.
+"""Masking of personal data (ID numbers, names, phones, bank accounts) for screens and receipts.
 
 Every function fails closed: input it does not recognise is masked entirely rather than
 shown, so a typo or an odd format never leaks the middle of an ID number.
@@ -6,8 +6,11 @@ shown, so a typo or an odd format never leaks the middle of an ID number.
 
 from __future__ import annotations
 
+import hmac
 import re
 import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 MASK = "*"
 
@@ -75,3 +78,61 @@ def mask_phone(s: str) -> str:
     if n >= 7:
         return MASK * (n - 4) + digits[-4:]
     return MASK * n
+
+
+def mask_bank_account(s: str) -> str:
+    """Mask a bank account or card number: only the last 4 digits stay.
+
+    "6217000012345678" -> "************5678". Fewer than 8 digits are starred entirely.
+    """
+    digits = "".join(ch for ch in s if ch.isdigit())
+    if len(digits) < 8:
+        return MASK * len(digits)
+    return MASK * (len(digits) - 4) + digits[-4:]
+
+
+def mask_address(s: str) -> str:
+    """An address is never shown in part: it is starred as a whole (empty stays empty)."""
+    return MASK * 3 if s.strip() else ""
+
+
+def last4_matches(id_number: str, last4: str) -> bool:
+    """Whether `last4` is the last four characters of `id_number` (X in either case).
+
+    Compared in constant time; anything but exactly four characters never matches.
+    """
+    given = "".join(last4.split()).upper()
+    stored = "".join(id_number.split()).upper()
+    if len(given) != 4 or len(stored) < 4:
+        return False
+    return hmac.compare_digest(given.encode(), stored[-4:].encode())
+
+
+@dataclass(frozen=True, slots=True)
+class ResidentShown:
+    """A resident record as a screen may show it: masked unless revealed on purpose."""
+
+    name: str
+    id_number: str
+    phone: str
+    address: str
+    revealed: bool
+
+
+def show_resident(resident: Mapping[str, object], *, revealed: bool = False) -> ResidentShown:
+    """The resident's name, ID, phone and address for display; masked unless `revealed`.
+
+    `revealed=True` is only for a caller that went through `Station.reveal_resident`, which
+    writes the audit entry.
+    """
+
+    def get(key: str) -> str:
+        value = resident.get(key)
+        return "" if value is None else str(value)
+
+    name, id_number, phone, address = get("name"), get("id_number"), get("phone"), get("address")
+    if revealed:
+        return ResidentShown(name, id_number, phone, address, True)
+    return ResidentShown(
+        mask_name(name), mask_id_number(id_number), mask_phone(phone), mask_address(address), False
+    )

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 from kiosk import tracking
 from kiosk.attachments import PreparedAttachment
 from kiosk.catalog import Catalog, Service, load_default_catalog
+from kiosk.privacy import last4_matches
+from kiosk.scanner import ScannerFolder
 from kiosk.settings import SETTING_NAMES, Settings
-from vocab.text import Text
 from kiosk.validation import (
     AttachmentInfo,
     FieldError,
@@ -26,6 +27,8 @@ from kiosk.validation import (
 )
 from offline.errors import NotFound
 from offline.store import Application, NewAttachment, Store
+from vocab.errors import UserError
+from vocab.text import Text
 
 if TYPE_CHECKING:
     from kiosk.receipt import ReceiptData
@@ -51,6 +54,37 @@ class StationNotSetUp(RuntimeError):
 
     def __init__(self) -> None:
         super().__init__(str(self.message))
+
+
+class ReprintRefused(UserError):
+    """A reprint the rules do not allow; `message` says what the person can do.
+
+    A resident's wrong tracking number / ID pair gets one answer (`NO_MATCH`) whether the
+    number exists or not, so the screen cannot be used to probe for filed numbers.
+    """
+
+    NEED_BOTH = Text(
+        "请填写受理编号和身份证号后4位",
+        "Enter the tracking number and the last 4 ID characters",
+    )
+    NO_MATCH = Text(
+        "受理编号和身份证后4位对不上，请核对后再试，或问问工作人员。",
+        "The tracking number and the last 4 ID characters do not match. Check them, or "
+        "ask the operator.",
+    )
+    DRAFT = Text("草稿没有回执。", "A draft has no receipt.")
+    NO_ONE = Text(
+        "补打回执须写明经办人（--operator）或身份证号后4位（--last4）",
+        "A reprint needs the operator (--operator) or the last 4 ID characters (--last4)",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Reprint:
+    """A reprinted receipt: the application it belongs to and the PDF marked 补打."""
+
+    application: Application
+    pdf: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,6 +397,71 @@ class Station:
         if reprint:
             self.store.audit("receipt.reprint", operator=operator, target=app.tracking_no)
         return pdf
+
+    def reprint_for_resident(self, ref: str, last4: str, *, layout: str | None = None) -> Reprint:
+        """A resident's own reprint: the tracking number plus the ID number's last four.
+
+        Raises `ReprintRefused`; a wrong pair (or an unknown or draft number) is audited as
+        `receipt.reprint_refused` and answered with the same `NO_MATCH` either way. The
+        reprint itself is audited as `receipt.reprint` with no operator.
+        """
+        ref, last4 = ref.strip(), "".join(last4.split()).upper()
+        if len(last4) != 4 or len(ref) < 6:
+            raise ReprintRefused(ReprintRefused.NEED_BOTH)
+        try:
+            tracking.parse_tracking_no(ref)
+        except tracking.InvalidTrackingNo as exc:
+            raise ReprintRefused(exc.message, detail=exc.code) from None
+        try:
+            app: Application | None = self.application(ref)
+        except NotFound:
+            app = None
+        if (
+            app is None
+            or app.tracking_no is None
+            or not last4_matches(str(app.resident.get("id_number", "")), last4)
+        ):
+            self.store.audit("receipt.reprint_refused", target=tracking.normalize_tracking_no(ref))
+            raise ReprintRefused(ReprintRefused.NO_MATCH)
+        return self._reprint(app, layout=layout, operator=None)
+
+    def reprint_for_operator(
+        self, ref: str, *, operator: str, layout: str | None = None
+    ) -> Reprint:
+        """An operator's reprint of any filed application, audited under the operator's id.
+
+        Raises `ReprintRefused` for a draft (it has no receipt) or without an operator.
+        """
+        if not operator:
+            raise ReprintRefused(ReprintRefused.NO_ONE)
+        app = self.application(ref)
+        if app.tracking_no is None:
+            raise ReprintRefused(ReprintRefused.DRAFT)
+        return self._reprint(app, layout=layout, operator=operator)
+
+    def _reprint(self, app: Application, *, layout: str | None, operator: str | None) -> Reprint:
+        assert app.tracking_no is not None
+        pdf = self.receipt_pdf(app.tracking_no, layout=layout, reprint=True, operator=operator)
+        return Reprint(app, pdf)
+
+    # ----------------------------------------------------------------- privacy
+
+    def reveal_resident(self, ref: str, *, operator: str | None) -> dict[str, Any]:
+        """The resident's full, unmasked record, for an operator who asked on purpose.
+
+        Every call writes `resident.reveal` to the audit log (who, which application); screens
+        and the CLI show the masked record otherwise (`kiosk.privacy.show_resident`).
+        """
+        app = self.application(ref)
+        self.store.audit("resident.reveal", operator=operator, target=app.tracking_no or app.uuid)
+        return dict(app.resident)
+
+    # ----------------------------------------------------------------- scanner
+
+    @property
+    def scanner(self) -> ScannerFolder:
+        """The scanner folder's files and which of them were imported already."""
+        return ScannerFolder(self.store)
 
     def today(self) -> date:
         return self.store.clock().astimezone().date()

@@ -36,14 +36,15 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.printing import PrintResult
-from kiosk.privacy import mask_id_number, mask_name, mask_phone
+from kiosk.privacy import show_resident
+from kiosk.station import ReprintRefused
 from kiosk.summary import STATUS_LABELS
-from vocab.text import Text
 from ui import strings
 from ui.i18n import I18n
 from ui.operator.common import heading, message_label, service_name, set_error
 from ui.operator.queue_model import format_time, state_label
 from ui.operator.tasks import run_in_background
+from vocab.text import Text
 
 strings.add(
     {
@@ -68,7 +69,6 @@ strings.add(
         "op.detail.col.status": Text("结果", "Status"),
         "op.detail.col.note": Text("说明", "Note"),
         "op.detail.printing": Text("正在打印……", "Printing…"),
-        "op.detail.draft_no_receipt": Text("草稿没有回执。", "A draft has no receipt."),
         "op.detail.continue": Text("继续办理", "Continue"),
         "op.detail.draft_note": Text(
             "居民已在触摸屏上填好，等待补材料：请点“继续办理”，扫描材料后提交并打印回执。",
@@ -108,7 +108,8 @@ class DetailView(QWidget):
         self._i18n = i18n
         self._operator = operator
         self._uuid: str | None = None
-        self._revealed = False
+        # the full record once the operator asked for it (Station.reveal_resident audited it)
+        self._resident: dict[str, Any] | None = None
 
         self.back_button = QPushButton()
         self.back_button.setShortcut(Qt.Key.Key_Escape)
@@ -181,7 +182,7 @@ class DetailView(QWidget):
 
     def show_application(self, uuid: str) -> None:
         self._uuid = uuid
-        self._revealed = False
+        self._resident = None
         set_error(self.message, None)
         self._render()
         (
@@ -189,12 +190,11 @@ class DetailView(QWidget):
         ).setFocus()
 
     def reveal(self) -> None:
+        """Show the resident's full identity: the station's rule audits it, then we show it."""
         if self._uuid is None:
             return
-        self._revealed = True
-        app = self._station.store.get_application(self._uuid)
-        self._station.store.audit(
-            "resident.reveal", operator=self._operator.get("id"), target=app.tracking_no or app.uuid
+        self._resident = self._station.reveal_resident(
+            self._uuid, operator=self._operator.get("id")
         )
         self._render()
 
@@ -202,17 +202,18 @@ class DetailView(QWidget):
         """Render the reprint on this thread (local, quick), print it off the GUI thread."""
         if self._uuid is None:
             return
-        app = self._station.store.get_application(self._uuid)
-        if app.tracking_no is None:
-            set_error(self.message, self._i18n.t("op.detail.draft_no_receipt"))
+        try:
+            reprint = self._station.reprint_for_operator(
+                self._uuid, operator=str(self._operator.get("id") or "")
+            )
+        except ReprintRefused as exc:
+            set_error(self.message, self._i18n.text(exc.message))
             return
-        pdf = self._station.receipt_pdf(
-            app.tracking_no, reprint=True, operator=self._operator.get("id")
-        )
         printer = self._context.printer
         set_error(self.message, self._i18n.t("op.detail.printing"), ok=True)
         self.reprint_button.setEnabled(False)
-        title = app.tracking_no
+        title = reprint.application.tracking_no or ""
+        pdf = reprint.pdf
         run_in_background(lambda: printer.print_pdf(pdf, title=title), self._printed)
 
     # ------------------------------------------------------------------ internals
@@ -255,24 +256,14 @@ class DetailView(QWidget):
         name = service_name(self._station, app.service_code).get(lang)
         self.title.setText(f"{app.tracking_no or t('op.queue.no_tracking')}  ·  {name}")
 
-        res = app.resident
-        show = self._revealed
-        self.resident_form.addRow(
-            t("op.detail.name"),
-            QLabel(res.get("name", "") if show else mask_name(res.get("name", ""))),
-        )
-        id_no = str(res.get("id_number", ""))
-        self.resident_form.addRow(
-            t("op.detail.id_number"), QLabel(id_no if show else mask_id_number(id_no))
-        )
-        if res.get("phone"):
-            self.resident_form.addRow(
-                t("op.detail.phone"), QLabel(res["phone"] if show else mask_phone(res["phone"]))
-            )
-        if res.get("address"):
-            self.resident_form.addRow(
-                t("op.detail.address"), QLabel(res["address"] if show else "***")
-            )
+        show = self._resident is not None
+        res = show_resident(self._resident or app.resident, revealed=show)
+        self.resident_form.addRow(t("op.detail.name"), QLabel(res.name))
+        self.resident_form.addRow(t("op.detail.id_number"), QLabel(res.id_number))
+        if res.phone:
+            self.resident_form.addRow(t("op.detail.phone"), QLabel(res.phone))
+        if res.address:
+            self.resident_form.addRow(t("op.detail.address"), QLabel(res.address))
         status = STATUS_LABELS.get(app.status or "")
         state_text = state_label(app.state).get(lang)
         if status:

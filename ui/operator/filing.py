@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk import scanner
 from kiosk.attachments import (
     AttachmentRejected,
     PreparedAttachment,
@@ -51,7 +52,6 @@ from kiosk.catalog import Field, Service
 from kiosk.printing import PrintResult
 from kiosk.privacy import mask_id_number
 from kiosk.station import SIGNATURE_FIELD
-from vocab.text import Text
 from kiosk.validation import ValidationFailed, check_id_number, normalize_id_number
 from ui import strings
 from ui.i18n import I18n
@@ -59,6 +59,7 @@ from ui.operator.camera import Camera, NoCamera
 from ui.operator.common import heading, message_label, set_error
 from ui.operator.signature import SignaturePad
 from ui.operator.tasks import run_in_background
+from vocab.text import Text
 
 strings.add(
     {
@@ -124,10 +125,8 @@ strings.add(
     }
 )
 
-SCANNER_FOLDER_KEY = "ui.scanner_folder"
-SCANNER_SEEN_KEY = "ui.scanner_seen"
+SCANNER_FOLDER_KEY = scanner.FOLDER_KEY  # the settings view stores the folder under it
 THUMB = QSize(96, 96)
-SCAN_SUFFIXES = {".jpg", ".jpeg", ".png", ".pdf", ".tif", ".tiff", ".bmp", ".webp"}
 
 
 def thumbnail(att: PreparedAttachment) -> QPixmap | None:
@@ -533,27 +532,15 @@ class FilingView(QWidget):
             set_error(self.form_message, self.i18n.text(exc.message))
 
     def scanner_folder(self) -> Path | None:
-        value = self.station.store.get_setting(SCANNER_FOLDER_KEY)
-        return Path(value) if value else None
+        return self.station.scanner.folder
 
     def new_scanner_files(self) -> list[Path]:
         """Files in the scanner folder not imported yet, newest first."""
-        folder = self.scanner_folder()
-        if folder is None or not folder.is_dir():
-            return []
-        seen = set(self.station.store.get_setting(SCANNER_SEEN_KEY) or [])
-        files = [
-            p
-            for p in folder.iterdir()
-            if p.is_file() and p.suffix.lower() in SCAN_SUFFIXES and p.name not in seen
-        ]
-        return sorted(files, key=lambda p: p.stat().st_mtime, reverse=True)
+        return self.station.scanner.new_files()
 
     def import_scanner_files(self, field: str, paths: list[Path]) -> list[Text]:
         problems = self.add_files(field, paths)
-        seen = list(self.station.store.get_setting(SCANNER_SEEN_KEY) or [])
-        seen += [p.name for p in paths]
-        self.station.store.set_setting(SCANNER_SEEN_KEY, seen[-2000:])
+        self.station.scanner.mark_imported(paths, operator=self.operator.get("id"))
         return problems
 
     def pick_from_scanner(self, field: str) -> None:

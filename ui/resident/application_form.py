@@ -42,7 +42,6 @@ from kiosk.attachments import PreparedAttachment
 from kiosk.catalog import Field, Service
 from kiosk.privacy import mask_name, mask_phone
 from kiosk.station import Station
-from vocab.text import Text
 from kiosk.validation import (
     FieldError,
     ValidationFailed,
@@ -63,6 +62,7 @@ from ui.widgets.field_editor import (
 )
 from ui.widgets.keypad import NumericKeypad
 from ui.widgets.screen import Screen, clear_layout
+from vocab.text import Text
 
 log = logging.getLogger(__name__)
 

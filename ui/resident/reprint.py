@@ -1,8 +1,9 @@
 """Reprint a receipt: the tracking number plus the last 4 characters of the ID number.
 
-The last four are a light check that the receipt is the resident's own; a wrong pair gets
-one answer ("does not match") whether the number exists or not. The receipt is marked
-"reprint" and the reprint goes to the audit log (Station.receipt_pdf).
+The rule lives in `Station.reprint_for_resident`: the last four are a light check that the
+receipt is the resident's own; a wrong pair gets one answer ("does not match") whether the
+number exists or not; refusals and reprints go to the audit log. This screen only asks and
+prints.
 
 Signals:
     back_requested(): back to the home screen.
@@ -18,15 +19,14 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidg
 
 from kiosk.context import KioskContext
 from kiosk.printing import PrintResult
-from vocab.text import Text
-from kiosk.tracking import InvalidTrackingNo, parse_tracking_no
-from offline.errors import NotFound
+from kiosk.station import ReprintRefused
 from ui.i18n import I18n
 from ui.print_job import start_print
 from ui.resident.lookup_input import KeypadInput
 from ui.strings import STRINGS, add
 from ui.widgets.buttons import MIN_TOUCH_PX, BigButton
 from ui.widgets.screen import Screen
+from vocab.text import Text
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +36,6 @@ add(
         "reprint.tracking": Text("受理编号", "Tracking number"),
         "reprint.last4": Text("身份证号后4位", "Last 4 characters of the ID number"),
         "reprint.print": Text("补打", "Reprint"),
-        "reprint.no_match": Text(
-            "受理编号和身份证后4位对不上，请核对后再试，或问问工作人员。",
-            "The tracking number and the last 4 ID characters do not match. Check them, or "
-            "ask the operator.",
-        ),
-        "reprint.need_both": Text(
-            "请填写受理编号和身份证号后4位",
-            "Enter the tracking number and the last 4 ID characters",
-        ),
         "reprint.saved_no_printer": Text(
             "本机没有连接打印机，回执已保存在电脑里。请工作人员打印给您。",
             "No printer is connected; the receipt is saved on this computer. Ask the operator "
@@ -111,35 +102,19 @@ class ReprintScreen(Screen):
         self.retranslate()
 
     def reprint(self) -> None:
-        station = self.context.station
-        ref = self.input.edit.text().strip()
-        last4 = self.last4.text().strip().upper()
-        if len(last4) != 4 or len(ref) < 6:
-            self._set_status(STRINGS["reprint.need_both"], error=True)
-            self.print_finished.emit(None)
-            return
+        """Ask the station for the reprint (its rule checks the pair and audits); print it."""
         try:
-            parse_tracking_no(ref)
-            app = station.application(ref)
-        except InvalidTrackingNo as exc:
+            reprint = self.context.station.reprint_for_resident(
+                self.input.edit.text(), self.last4.text()
+            )
+        except ReprintRefused as exc:
             self._set_status(exc.message, error=True)
             self.print_finished.emit(None)
             return
-        except NotFound:
-            app = None
-        if (
-            app is None
-            or app.tracking_no is None
-            or str(app.resident.get("id_number", ""))[-4:].upper() != last4
-        ):
-            station.store.audit("receipt.reprint_refused", target=ref.upper())
-            self._set_status(STRINGS["reprint.no_match"], error=True)
-            self.print_finished.emit(None)
-            return
-        pdf = station.receipt_pdf(app.tracking_no, reprint=True)
+        tracking_no = reprint.application.tracking_no
         self._set_status(STRINGS["reprint.printing"])
         self.print_button.setEnabled(False)
-        start_print(self.context.printer, pdf, f"{app.tracking_no}-reprint", self._printed)
+        start_print(self.context.printer, reprint.pdf, f"{tracking_no}-reprint", self._printed)
 
     def _printed(self, result: PrintResult) -> None:
         self.print_button.setEnabled(True)

@@ -37,10 +37,10 @@ from PySide6.QtWidgets import (
 from kiosk.attachments import AttachmentRejected, PreparedAttachment, read_attachment
 from kiosk.catalog import Field
 from kiosk.privacy import mask_id_number
-from vocab.text import Text
 from ui.i18n import I18n
 from ui.strings import add
 from ui.widgets.buttons import MIN_TOUCH_PX, BigButton
+from vocab.text import Text
 
 add(
     {

@@ -1,0 +1,204 @@
+"""Rules that once lived in widgets, checked without Qt: a resident's reprint (the last four
+of the ID number, one answer for any wrong pair, audited), an operator's reprint, revealing a
+masked identity (audited), the scanner folder's bookkeeping, and the CLI going through the
+same rules."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiosk.cli import main
+from kiosk.privacy import last4_matches, mask_bank_account, show_resident
+from kiosk.samples import SAMPLE_FIELDS, make_id_number, sample_photo
+from kiosk.station import ReprintRefused, Station
+
+RESIDENT = {
+    "id_number": make_id_number("110105", "19491231", "002"),  # ends in X: case must not matter
+    "name": "王秀英",
+    "phone": "13812345678",
+    "address": "柳溪村3组12号",
+}
+
+
+def _actions(station: Station) -> list[tuple[str, str | None, str | None]]:
+    return [(a["action"], a["operator"], a["target"]) for a in station.store.audit_log()]
+
+
+@pytest.fixture
+def filed(station: Station) -> Any:
+    return station.file("temp_relief", RESIDENT, SAMPLE_FIELDS["temp_relief"])
+
+
+# ----------------------------------------------------------------------- resident reprint
+
+
+def test_resident_reprint_with_the_right_last_four(station: Station, filed: Any) -> None:
+    last4 = RESIDENT["id_number"][-4:].lower()
+    reprint = station.reprint_for_resident(filed.tracking_no.lower(), last4)
+    assert reprint.application.uuid == filed.uuid
+    assert reprint.pdf.startswith(b"%PDF")
+    assert ("receipt.reprint", None, filed.tracking_no) in _actions(station)
+
+
+@pytest.mark.parametrize("wrong", ["wrong_last4", "unknown_number", "draft"])
+def test_resident_reprint_refusals_look_alike_and_are_audited(
+    station: Station, filed: Any, wrong: str
+) -> None:
+    from kiosk.tracking import make_tracking_no
+
+    ref, last4 = filed.tracking_no, RESIDENT["id_number"][-4:]
+    if wrong == "wrong_last4":
+        last4 = "9999"
+    elif wrong == "unknown_number":
+        ref = make_tracking_no("LX03", station.today(), 999)
+    else:
+        draft = station.save_draft("household_cert", RESIDENT, {})
+        ref = draft.uuid
+    with pytest.raises(ReprintRefused) as caught:
+        station.reprint_for_resident(ref, last4)
+    if wrong == "draft":  # a uuid is no tracking number: the format answer, nothing to probe
+        assert "受理编号格式不对" in caught.value.message.zh
+        return
+    assert caught.value.message == ReprintRefused.NO_MATCH
+    assert ("receipt.reprint_refused", None, ref.upper()) in _actions(station)
+    assert not any(a == "receipt.reprint" for a, _, _ in _actions(station))
+
+
+@pytest.mark.parametrize(("ref", "last4"), [("LX03-", "002X"), ("LX03-261123-0001B", "02X")])
+def test_resident_reprint_needs_both_parts(station: Station, ref: str, last4: str) -> None:
+    with pytest.raises(ReprintRefused) as caught:
+        station.reprint_for_resident(ref, last4)
+    assert caught.value.message == ReprintRefused.NEED_BOTH
+    assert not any(a.startswith("receipt.") for a, _, _ in _actions(station))
+
+
+def test_resident_reprint_malformed_number_says_so(station: Station) -> None:
+    with pytest.raises(ReprintRefused) as caught:
+        station.reprint_for_resident("LX03-ABCDEF-XYZ", "002X")
+    assert "受理编号格式不对" in caught.value.message.zh
+    assert caught.value.detail == "format"
+
+
+# ----------------------------------------------------------------------- operator reprint
+
+
+def test_operator_reprint_is_audited_under_the_operator(station: Station, filed: Any) -> None:
+    reprint = station.reprint_for_operator(filed.uuid, operator="op1")
+    assert reprint.pdf.startswith(b"%PDF")
+    assert ("receipt.reprint", "op1", filed.tracking_no) in _actions(station)
+
+
+def test_operator_reprint_refuses_a_draft_and_an_anonymous_caller(
+    station: Station, filed: Any
+) -> None:
+    draft = station.save_draft("household_cert", RESIDENT, {})
+    with pytest.raises(ReprintRefused) as caught:
+        station.reprint_for_operator(draft.uuid, operator="op1")
+    assert caught.value.message == ReprintRefused.DRAFT
+    with pytest.raises(ReprintRefused) as caught:
+        station.reprint_for_operator(filed.tracking_no, operator="")
+    assert caught.value.message == ReprintRefused.NO_ONE
+    assert not any(a == "receipt.reprint" for a, _, _ in _actions(station))
+
+
+# ----------------------------------------------------------------------- reveal
+
+
+def test_reveal_returns_the_full_record_and_audits(station: Station, filed: Any) -> None:
+    shown = show_resident(filed.resident)
+    assert RESIDENT["name"] not in shown.name and RESIDENT["phone"] != shown.phone
+    assert RESIDENT["address"] not in shown.address and not shown.revealed
+    assert shown.id_number == "110105********002X"
+    full = station.reveal_resident(filed.tracking_no, operator="op1")
+    assert full["name"] == RESIDENT["name"] and full["id_number"] == RESIDENT["id_number"]
+    assert ("resident.reveal", "op1", filed.tracking_no) in _actions(station)
+    assert show_resident(full, revealed=True).phone == RESIDENT["phone"]
+
+
+def test_masking_helpers() -> None:
+    assert last4_matches("11010519491231002X", "002x")
+    assert not last4_matches("11010519491231002X", "02X")
+    assert not last4_matches("", "")
+    assert mask_bank_account("6217 0000 1234 5678") == "************5678"
+    assert mask_bank_account("1234") == "****"
+    assert show_resident({"id_number": "x", "name": "张三"}).phone == ""
+
+
+# ----------------------------------------------------------------------- scanner folder
+
+
+def test_scanner_offers_each_file_once(station: Station, tmp_path: Path) -> None:
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    scanner = station.scanner
+    assert scanner.folder is None and scanner.new_files() == []
+    (folder / "old.jpg").write_bytes(sample_photo())
+    (folder / "new.PDF").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    (folder / "notes.txt").write_text("not a scan")
+    os.utime(folder / "old.jpg", (1_000_000, 1_000_000))
+    scanner.set_folder(folder, operator="op1")
+    assert [p.name for p in scanner.new_files()] == ["new.PDF", "old.jpg"]  # newest first
+    scanner.mark_imported([folder / "new.PDF"], operator="op1")
+    assert [p.name for p in station.scanner.new_files()] == ["old.jpg"]  # kept in the store
+    scanner.mark_imported([folder / "old.jpg", folder / "new.PDF"])
+    assert scanner.new_files() == [] and scanner.seen() == ["old.jpg", "new.PDF"]
+
+
+def test_scanner_forgets_the_oldest_names_past_the_limit(station: Station) -> None:
+    from kiosk import scanner as scanner_module
+
+    scanner = station.scanner
+    scanner.mark_imported(Path(f"scan{i}.jpg") for i in range(scanner_module.SEEN_LIMIT + 5))
+    seen = scanner.seen()
+    assert len(seen) == scanner_module.SEEN_LIMIT and seen[0] == "scan5.jpg"
+
+
+# ----------------------------------------------------------------------- the CLI
+
+
+@pytest.fixture
+def cli(station: Station, capsys: pytest.CaptureFixture[str]) -> Any:
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(["--data-dir", str(station.store.data_dir), *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def test_cli_reprint_goes_through_the_same_rule(
+    cli: Any, station: Station, filed: Any, tmp_path: Path
+) -> None:
+    out = tmp_path / "r.pdf"
+    code, _, err = cli("receipt", filed.tracking_no, "--out", str(out), "--reprint")
+    assert code != 0 and "--operator" in err and not out.exists()
+    code, _, err = cli("receipt", filed.tracking_no, "--out", str(out), "--last4", "9999")
+    assert code != 0 and "对不上" in err and not out.exists()
+    assert ("receipt.reprint_refused", None, filed.tracking_no) in _actions(station)
+    code, _, _ = cli(
+        "receipt", filed.tracking_no, "--out", str(out), "--reprint", "--operator", "op7"
+    )
+    assert code == 0 and out.read_bytes().startswith(b"%PDF")
+    assert ("receipt.reprint", "op7", filed.tracking_no) in _actions(station)
+    last4 = RESIDENT["id_number"][-4:]
+    code, _, _ = cli("receipt", filed.tracking_no, "--out", str(out), "--last4", last4)
+    assert code == 0
+    assert ("receipt.reprint", None, filed.tracking_no) in _actions(station)
+
+
+def test_cli_show_masks_unless_revealed_and_audits_reveals(
+    cli: Any, station: Station, filed: Any
+) -> None:
+    code, out, _ = cli("show", filed.tracking_no)
+    assert code == 0 and RESIDENT["name"] not in out and RESIDENT["id_number"] not in out
+    assert not any(a == "resident.reveal" for a, _, _ in _actions(station))
+    code, out, _ = cli("show", filed.tracking_no, "--reveal", "--operator", "op2")
+    assert code == 0 and RESIDENT["name"] in out and RESIDENT["id_number"] in out
+    assert ("resident.reveal", "op2", filed.tracking_no) in _actions(station)
+    code, out, _ = cli("show", filed.tracking_no, "--json")
+    assert code == 0 and RESIDENT["id_number"] in out
+    assert [a for a, _, _ in _actions(station)].count("resident.reveal") == 2
