@@ -205,11 +205,11 @@ def worker(qpa: str, demo_dir: Path, big_dir: Path, runs: int, queue_runs: int) 
     from PySide6.QtCore import QEvent, QObject, qVersion
     from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-    from kiosk.gui_cli import build_context
     from kiosk.samples import SAMPLE_FIELDS, sample_resident
     from kiosk.station import Station
     from offline.store import open_store
     from ui.app import make_app, show_fullscreen
+    from ui.entry import build_context
     from ui.i18n import I18n
     from ui.main_window import MainWindow
     from ui.operator.queue_view import QueueView

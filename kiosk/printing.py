@@ -4,17 +4,14 @@
 message says what to do (load paper, switch the printer on). The application is already
 stored and queued before printing starts, whatever happens here.
 
-Three printers:
+Qt-free printers (the Qt one, `ui.qt_printer.QtReceiptPrinter`, lives with the screens):
 
 * `SaveToFolderPrinter` — no printer set up: the receipt is kept as a PDF in a folder.
-* `QtReceiptPrinter` — a system printer through QtPrintSupport. QtPdf can only rasterise, so
-  each page is rendered to an image at the printer's resolution and painted on the page.
 * `CupsPrinter` — hands the PDF to CUPS with ``lp -d NAME`` (thermal roll printers whose CUPS
   driver takes PDF directly print sharper this way).
 
-All of them may be called off the GUI thread: Qt supports QPainter on QPrinter and QImage in
-worker threads ("Painting in threads" in Qt's threading docs), and nothing here touches a
-widget. `make_printer` picks one from the station's settings.
+Both may be called off the GUI thread. `make_printer` picks one from the station's settings;
+the messages below are shared with the Qt printer so every printer says the same thing.
 """
 
 from __future__ import annotations
@@ -22,17 +19,16 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from vocab.text import Text
 
 PDF_CHOICE = "pdf"
 CUPS_PREFIX = "cups:"
 LP_TIMEOUT_S = 20
-MAX_RENDER_DPI = 300  # thermal printers are 203 dpi; more only costs memory
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +39,18 @@ class PrintResult:
 
 
 class ReceiptPrinter(Protocol):
+    """Anything that prints a receipt PDF and says how it went (never raises for the printer)."""
+
     name: str
 
     def print_pdf(self, pdf: bytes, *, title: str) -> PrintResult: ...
+
+
+class PrinterSetting(Protocol):
+    """The one setting `make_printer` reads (`kiosk.settings.Settings` has it)."""
+
+    @property
+    def printer(self) -> str | None: ...
 
 
 def _safe_title(title: str) -> str:
@@ -87,7 +92,7 @@ class SaveToFolderPrinter:
 # --------------------------------------------------------------------------- messages
 
 
-def _missing(name: str) -> Text:
+def missing_printer(name: str) -> Text:
     return Text(
         f"找不到打印机“{name}”。请检查打印机电源和连接线，或在“设置”里选择其他打印机。申请已保存，可稍后补打回执。",
         f"Printer “{name}” was not found. Check that it is switched on and connected, or choose "
@@ -95,7 +100,7 @@ def _missing(name: str) -> Text:
     )
 
 
-def _out_of_paper(name: str) -> Text:
+def out_of_paper(name: str) -> Text:
     return Text(
         f"打印机“{name}”缺纸。请装纸后在队列中补打回执。申请已保存。",
         f"Printer “{name}” is out of paper. Load paper, then reprint the receipt from the "
@@ -103,7 +108,7 @@ def _out_of_paper(name: str) -> Text:
     )
 
 
-def _printer_problem(name: str, detail: str) -> Text:
+def printer_problem(name: str, detail: str) -> Text:
     return Text(
         f"打印机“{name}”出错：{detail}。请检查打印机后在队列中补打回执。申请已保存。",
         f"Printer “{name}” reported a problem: {detail}. Check the printer, then reprint the "
@@ -111,7 +116,7 @@ def _printer_problem(name: str, detail: str) -> Text:
     )
 
 
-def _printed(name: str) -> Text:
+def sent_to_printer(name: str) -> Text:
     return Text(f"回执已发送到打印机“{name}”。", f"The receipt was sent to printer “{name}”.")
 
 
@@ -135,13 +140,13 @@ def cups_problem(name: str) -> Text | None:
         return None
     out = (proc.stdout + proc.stderr).lower()
     if proc.returncode != 0 and ("invalid destination" in out or "unknown" in out):
-        return _missing(name)
+        return missing_printer(name)
     if "media-empty" in out or "media-needed" in out or "out of paper" in out:
-        return _out_of_paper(name)
+        return out_of_paper(name)
     if "offline" in out:
-        return _printer_problem(name, "offline / 脱机")
+        return printer_problem(name, "offline / 脱机")
     if re.search(r"\bdisabled\b", out):
-        return _printer_problem(name, "paused in CUPS / 已暂停")
+        return printer_problem(name, "paused in CUPS / 已暂停")
     return None
 
 
@@ -179,128 +184,35 @@ class CupsPrinter:
             )
         except subprocess.TimeoutExpired:
             return PrintResult(
-                False, _printer_problem(self.name, "CUPS did not answer / CUPS 无响应")
+                False, printer_problem(self.name, "CUPS did not answer / CUPS 无响应")
             )
         except OSError as exc:
-            return PrintResult(False, _printer_problem(self.name, exc.strerror or str(exc)))
+            return PrintResult(False, printer_problem(self.name, exc.strerror or str(exc)))
         if proc.returncode != 0:
             err = proc.stderr.decode(errors="replace").strip()
             if "does not exist" in err or "unknown" in err.lower():
-                return PrintResult(False, _missing(self.name))
+                return PrintResult(False, missing_printer(self.name))
             return PrintResult(
-                False, _printer_problem(self.name, err or f"lp exit {proc.returncode}")
+                False, printer_problem(self.name, err or f"lp exit {proc.returncode}")
             )
-        return PrintResult(True, _printed(self.name))
-
-
-# --------------------------------------------------------------------------- Qt
-
-
-class QtReceiptPrinter:
-    """Print through QtPrintSupport: each PDF page rasterised (QtPdf) and painted on a QPrinter.
-
-    ``output_file`` writes a PDF instead of printing (tests, "print to file"); then the
-    printer name is only a label.
-    """
-
-    def __init__(self, printer_name: str, *, output_file: Path | None = None) -> None:
-        self.name = printer_name
-        self.output_file = Path(output_file) if output_file else None
-
-    def print_pdf(self, pdf: bytes, *, title: str) -> PrintResult:
-        try:
-            return self._print(pdf, title)
-        except Exception as exc:  # never raise into the filing flow; the app is saved
-            return PrintResult(False, _printer_problem(self.name, f"{type(exc).__name__}: {exc}"))
-
-    def _print(self, pdf: bytes, title: str) -> PrintResult:
-        from PySide6.QtCore import QMarginsF, QPointF, QRectF, QSize, QSizeF, Qt
-        from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter
-        from PySide6.QtPdf import QPdfDocument
-        from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
-
-        if self.output_file is None:
-            if self.name not in QPrinterInfo.availablePrinterNames():
-                return PrintResult(False, _missing(self.name))
-            problem = cups_problem(self.name)
-            if problem is not None:
-                return PrintResult(False, problem)
-
-        with tempfile.TemporaryDirectory(prefix="kiosk-print-") as tmp:
-            src = Path(tmp) / "receipt.pdf"
-            src.write_bytes(pdf)
-            doc = QPdfDocument()
-            err = doc.load(str(src))
-            if err != QPdfDocument.Error.None_ or doc.pageCount() < 1:
-                return PrintResult(
-                    False,
-                    Text(
-                        "回执文件损坏，无法打印。请补打回执。",
-                        "The receipt file is damaged; reprint it.",
-                    ),
-                )
-
-            printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-            if self.output_file is None:
-                printer.setPrinterName(self.name)
-            else:
-                printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-                printer.setOutputFileName(str(self.output_file))
-            printer.setDocName(title)
-            printer.setFullPage(True)
-            first: Any = doc.pagePointSize(0)
-            printer.setPageLayout(
-                QPageLayout(
-                    QPageSize(
-                        QSizeF(first.width(), first.height()), QPageSize.Unit.Point, "receipt"
-                    ),
-                    QPageLayout.Orientation.Portrait,
-                    QMarginsF(0, 0, 0, 0),
-                )
-            )
-            dpi = min(printer.resolution(), MAX_RENDER_DPI)
-            painter = QPainter()
-            if not painter.begin(printer):
-                return PrintResult(
-                    False, _printer_problem(self.name, "cannot start the print job / 无法开始打印")
-                )
-            try:
-                for page in range(doc.pageCount()):
-                    if page:
-                        printer.newPage()
-                    pt = doc.pagePointSize(page)
-                    size = QSize(
-                        max(1, round(pt.width() / 72 * dpi)), max(1, round(pt.height() / 72 * dpi))
-                    )
-                    rendered = doc.render(page, size)
-                    # QPdfDocument renders onto a transparent background (PLATFORM.md).
-                    image = QImage(size, QImage.Format.Format_RGB32)
-                    image.fill(QColor(Qt.GlobalColor.white))
-                    p = QPainter(image)
-                    p.drawImage(QPointF(0, 0), rendered)
-                    p.end()
-                    target = printer.pageLayout().fullRectPixels(printer.resolution())
-                    painter.drawImage(QRectF(target), image)
-            finally:
-                painter.end()
-            doc.close()
-            if printer.printerState() == QPrinter.PrinterState.Error:
-                return PrintResult(
-                    False, _printer_problem(self.name, "print job failed / 打印作业失败")
-                )
-        if self.output_file is not None:
-            return PrintResult(True, _printed(self.name), pdf_path=self.output_file)
-        return PrintResult(True, _printed(self.name))
+        return PrintResult(True, sent_to_printer(self.name))
 
 
 # --------------------------------------------------------------------------- factory
 
 
-def make_printer(settings: Any, data_dir: Path) -> ReceiptPrinter:
-    """The printer the settings ask for: None/"pdf" → folder, "cups:NAME" → lp, else Qt."""
-    choice = (getattr(settings, "printer", None) or "").strip()
+def make_printer(
+    settings: PrinterSetting,
+    data_dir: Path,
+    *,
+    system: Callable[[str], ReceiptPrinter] = CupsPrinter,
+) -> ReceiptPrinter:
+    """The printer the settings ask for: None/"pdf" → folder, "cups:NAME" → lp, any other name
+    → `system(name)`. The GUI passes its Qt printer (`ui.qt_printer.make_printer`); without
+    Qt a system printer name is a CUPS queue (Qt lists the same CUPS queues on Linux)."""
+    choice = (settings.printer or "").strip()
     if not choice or choice == PDF_CHOICE:
         return SaveToFolderPrinter(Path(data_dir) / "receipts")
     if choice.startswith(CUPS_PREFIX):
         return CupsPrinter(choice[len(CUPS_PREFIX) :])
-    return QtReceiptPrinter(choice)
+    return system(choice)

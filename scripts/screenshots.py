@@ -371,8 +371,8 @@ SCREENS: list[tuple[str, Callable[[Shot], None]]] = [
 def inner(args: argparse.Namespace) -> int:
     from PySide6.QtGui import QGuiApplication
 
-    from kiosk.gui_cli import build_context
     from ui.app import make_app, show_fullscreen
+    from ui.entry import build_context
     from ui.i18n import I18n
     from ui.main_window import MainWindow
 

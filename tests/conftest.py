@@ -10,6 +10,7 @@ os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyr
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,3 +50,20 @@ def station(store: object) -> object:
     st = Station(store)  # type: ignore[arg-type]
     st.init("LX03", "柳溪村便民服务站")
     return st
+
+
+@pytest.fixture
+def receipt(station: Any) -> tuple[str, bytes]:
+    """A filed application's tracking number and its receipt PDF."""
+    service = station.service("employment_reg")
+    app = station.file(
+        "employment_reg",
+        {"id_number": "11010519491231002X", "name": "张三丰"},
+        {
+            "reg_type": service.field("reg_type").choices[0].value,
+            "change_date": "2024-03-01",
+            "education": service.field("education").choices[0].value,
+            "wants_training": service.field("wants_training").choices[0].value,
+        },
+    )
+    return app.tracking_no, station.receipt_pdf(app.tracking_no)

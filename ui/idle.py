@@ -17,9 +17,9 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QFrame, QLabel, QVBoxLayout, QWidget
 
-from vocab.text import Text
 from ui.i18n import I18n
 from ui.strings import add
+from vocab.text import Text
 
 add(
     {

@@ -26,7 +26,6 @@ from PySide6.QtGui import QKeySequence, QMouseEvent, QShortcut
 from PySide6.QtWidgets import QApplication, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from kiosk.context import KioskContext
-from vocab.text import Text
 from ui.app import apply_style, preload_in_background
 from ui.i18n import I18n
 from ui.idle import DEFAULT_WARNING_MS, IdleOverlay, IdleWatcher
@@ -41,6 +40,7 @@ from ui.setup_screen import SetupScreen
 from ui.status_bar import StatusBar
 from ui.strings import add
 from ui.widgets.buttons import BigButton
+from vocab.text import Text
 
 log = logging.getLogger(__name__)
 

@@ -13,12 +13,12 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QWidget
 
 from kiosk.station import Station
-from vocab.text import Text
 from kiosk.tracking import InvalidStationCode, check_station_code
 from ui.i18n import I18n
 from ui.strings import add
 from ui.widgets.buttons import MIN_TOUCH_PX, BigButton
 from ui.widgets.screen import Screen
+from vocab.text import Text
 
 add(
     {

@@ -15,9 +15,9 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QWidget
 
 from kiosk.context import KioskContext
-from vocab.text import Text
 from ui.i18n import I18n
 from ui.strings import add
+from vocab.text import Text
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from county.store import HubStore
 from county.testing import run_hub
 from kiosk.context import KioskContext
 from kiosk.printing import SaveToFolderPrinter
-from kiosk.sync_worker import SyncController
 from sync.client import make_session
 from ui.i18n import I18n
 from ui.operator.sync_panel import SyncPanel
+from ui.sync_worker import SyncController
 
 
 def _file(station):  # type: ignore[no-untyped-def]

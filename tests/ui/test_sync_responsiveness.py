@@ -23,11 +23,11 @@ from kiosk.context import KioskContext
 from kiosk.printing import SaveToFolderPrinter
 from kiosk.samples import SAMPLE_FIELDS, make_id_number, sample_photo
 from kiosk.sync_service import enroll_station
-from kiosk.sync_worker import SyncController
 from sync.client import make_session
 from tests.sync.proxy import FaultProxy
 from ui.i18n import I18n
 from ui.status_bar import StatusBar
+from ui.sync_worker import SyncController
 
 RATE = 24_000  # bytes per second each way: a slow 2G/EDGE link
 

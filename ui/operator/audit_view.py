@@ -15,11 +15,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vocab.text import Text
 from ui import strings
 from ui.i18n import I18n
 from ui.operator.common import heading
 from ui.operator.queue_model import format_time
+from vocab.text import Text
 
 strings.add(
     {

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vocab.text import Text
 from ui import strings
 from ui.i18n import I18n
 from ui.operator.audit_view import AuditView
@@ -36,6 +35,7 @@ from ui.operator.queue_view import QueueView
 from ui.operator.settings_view import SettingsView
 from ui.operator.summary_view import SummaryView
 from ui.operator.sync_panel import SyncPanel
+from vocab.text import Text
 
 strings.add(
     {

@@ -16,10 +16,10 @@ from PySide6.QtGui import QBrush, QColor, QFont
 
 from kiosk.privacy import mask_name
 from kiosk.summary import STATE_LABELS, STATUS_LABELS
-from vocab.text import Text
 from offline.store import QueueFilter, QueueRow
 from ui import strings
 from ui.i18n import I18n
+from vocab.text import Text
 
 strings.add(
     {

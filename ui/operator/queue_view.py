@@ -23,12 +23,12 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.summary import STATE_LABELS, STATUS_LABELS
-from vocab.text import Text
 from offline.store import QueueFilter
 from ui import strings
 from ui.i18n import I18n
 from ui.operator.common import service_name
 from ui.operator.queue_model import QueueModel, state_label
+from vocab.text import Text
 
 strings.add(
     {

@@ -29,13 +29,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.printing import PDF_CHOICE, make_printer
+from kiosk.printing import PDF_CHOICE
 from kiosk.settings import SettingsError
-from vocab.text import Text
 from ui import strings
 from ui.i18n import I18n
 from ui.operator.common import heading, message_label, set_error
 from ui.operator.filing import SCANNER_FOLDER_KEY
+from ui.qt_printer import make_printer
+from vocab.text import Text
 
 strings.add(
     {

@@ -20,11 +20,11 @@ from PySide6.QtWidgets import (
 
 from kiosk.printing import PrintResult
 from kiosk.summary import COLUMNS, column_label, daily_summary, render_daily_summary
-from vocab.text import Text
 from ui import strings
 from ui.i18n import I18n
 from ui.operator.common import heading, message_label, set_error
 from ui.operator.tasks import run_in_background
+from vocab.text import Text
 
 strings.add(
     {

@@ -19,12 +19,12 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from kiosk.context import KioskContext
 from kiosk.printing import PrintResult
-from vocab.text import Text
 from ui.i18n import I18n
 from ui.print_job import RENDER_FAILED, start_print
 from ui.strings import add
 from ui.widgets.buttons import BigButton
 from ui.widgets.screen import Screen
+from vocab.text import Text
 
 log = logging.getLogger(__name__)
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QWidget
 
-from vocab.text import Text
 from ui.i18n import I18n
 from ui.strings import add
 from ui.widgets.buttons import BigButton, Tile
 from ui.widgets.screen import Screen
+from vocab.text import Text
 
 add(
     {

@@ -23,13 +23,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vocab.text import Text
 from offline.store import Store
 from ui.i18n import I18n
 from ui.strings import add
 from ui.widgets.buttons import MIN_TOUCH_PX, BigButton
 from ui.widgets.keypad import NumericKeypad
 from ui.widgets.screen import Screen
+from vocab.text import Text
 
 add(
     {

@@ -12,11 +12,11 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QScrollArea, QScroller, QWidget
 
 from kiosk.catalog import Catalog
-from vocab.text import Text
 from ui.i18n import I18n
 from ui.strings import add
 from ui.widgets.buttons import BigButton, Tile
 from ui.widgets.screen import Screen
+from vocab.text import Text
 
 add(
     {

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
 from kiosk.context import KioskContext
 from kiosk.privacy import mask_id_number
 from kiosk.station import StatusAnswer
-from vocab.text import Text
 from kiosk.tracking import InvalidTrackingNo, parse_tracking_no
 from kiosk.validation import check_id_number, message, normalize_id_number
 from ui.i18n import I18n
@@ -36,6 +35,7 @@ from ui.resident.service_picker import touch_scroll
 from ui.strings import add
 from ui.widgets.buttons import BigButton
 from ui.widgets.screen import Screen, clear_layout
+from vocab.text import Text
 
 add(
     {

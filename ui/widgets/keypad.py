@@ -20,10 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vocab.text import Text
 from ui.i18n import I18n
 from ui.strings import add
 from ui.widgets.buttons import MIN_TOUCH_PX
+from vocab.text import Text
 
 add(
     {

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLayout, QVBoxLayout, QWidget
 
-from vocab.text import Text
 from ui.i18n import I18n
 from ui.strings import add
+from vocab.text import Text
 
 add({"nav.back_home": Text("回到首页", "Back to home")})
 
