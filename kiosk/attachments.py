@@ -61,8 +61,8 @@ def downscale_photo(data: bytes) -> bytes:
     """Orientation applied, long edge ≤ MAX_EDGE, JPEG q80, no metadata."""
     from PIL import Image, ImageOps
 
-    with Image.open(io.BytesIO(data)) as img:
-        img = ImageOps.exif_transpose(img)
+    with Image.open(io.BytesIO(data)) as opened:
+        img: Image.Image = ImageOps.exif_transpose(opened)
         if img.mode not in ("RGB", "L"):
             background = Image.new("RGB", img.size, "white")
             rgba = img.convert("RGBA")

@@ -11,7 +11,10 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kiosk.station import Station
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -26,7 +29,7 @@ def _err(msg: str) -> None:
     sys.stderr.write(msg.rstrip() + "\n")
 
 
-def _station(args: argparse.Namespace, *, need_setup: bool = True):  # -> Station
+def _station(args: argparse.Namespace, *, need_setup: bool = True) -> Station:
     from kiosk.settings import resolve_data_dir
     from kiosk.station import Station, StationNotSetUp
     from offline.store import open_store
@@ -126,6 +129,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_queue(args: argparse.Namespace) -> int:
+    from kiosk.localtime import format_datetime
     from offline.store import QueueFilter
 
     station = _station(args)
@@ -139,9 +143,11 @@ def cmd_queue(args: argparse.Namespace) -> int:
     total = station.store.count(flt)
     pending = station.store.pending_count()
     print(f"{station.code} {station.name}: {total} applications, {pending} waiting to sync")
+    zone = station.zone
     for r in rows:
         no = r.tracking_no or "(draft)"
-        print(f"{no:22} {r.service_code:20} {r.state:9} {r.status or '-':10} {r.created_at}")
+        filed = format_datetime(r.created_at, zone)
+        print(f"{no:22} {r.service_code:20} {r.state:9} {r.status or '-':10} {filed}")
     return EXIT_OK
 
 
@@ -172,6 +178,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(data)
         return EXIT_OK
+    from kiosk.localtime import format_datetime
+
+    zone = station.zone
+
     try:
         service_name = station.service(app.service_code).name.zh
     except KeyError:
@@ -180,13 +190,17 @@ def cmd_show(args: argparse.Namespace) -> int:
     shown = show_resident(resident or app.resident, revealed=resident is not None)
     print(f"  resident: {shown.name} {shown.id_number}")
     print(f"  state: {app.state}   county status: {app.status or '-'} {app.status_note or ''}")
-    print(f"  filed: {app.finalized_at or app.created_at}   operator: {app.operator or '-'}")
+    filed = format_datetime(app.finalized_at or app.created_at, zone)
+    print(f"  filed: {filed}   operator: {app.operator or '-'}")
     for k, v in app.fields.items():
         print(f"  {k}: {v}")
     for a in app.attachments:
         print(f"  [{a.field}] {a.filename} {a.size} bytes {a.sha256[:12]}")
+    for m in data["amendments"]:
+        print(f"  amended {format_datetime(m.get('created_at'), zone)}: {m.get('note') or ''}")
     for d in data["decisions"]:
-        print(f"  decision #{d['seq']}: {d['status']} {d['note'] or ''} ({d['decided_at']})")
+        decided = format_datetime(d["decided_at"], zone)
+        print(f"  decision #{d['seq']}: {d['status']} {d['note'] or ''} ({decided})")
     return EXIT_OK
 
 
@@ -256,6 +270,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         return EXIT_OK
     s = station.settings
     print(f"station: {station.code} {station.name}")
+    from kiosk.localtime import zone_name
+
+    print(f"time zone: {zone_name(s.zone())}")
     print(f"hub: {s.hub_url or 'not enrolled'}")
     print(f"applications: {store.count()}  waiting to sync: {store.pending_count()}")
     print(f"catalog version: {station.catalog.version}, services: {len(station.catalog.services)}")

@@ -22,6 +22,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
+from kiosk import localtime
 from kiosk.fonts import register_cjk_font
 from kiosk.privacy import mask_id_number, mask_name
 from vocab.text import Text
@@ -48,7 +49,7 @@ class ReceiptData:
     service_name: Text
     resident_name: str
     id_number: str
-    created_at: datetime  # local time of filing
+    created_at: datetime  # time of filing on the station's clock (kiosk.localtime.to_local)
     operator: str | None
     documents: list[Text]  # documents received
     processing_days: int
@@ -498,7 +499,7 @@ def _layout(data: ReceiptData, spec: _Spec, font: str) -> _Flow:
     _field(flow, Text("办理事项", "Service"), service_zh, service_en)
     _field(flow, Text("申请人", "Applicant"), mask_name(data.resident_name))
     _field(flow, Text("身份证号", "ID number"), mask_id_number(data.id_number))
-    _field(flow, Text("受理时间", "Filed at"), data.created_at.strftime("%Y-%m-%d %H:%M"))
+    _field(flow, Text("受理时间", "Filed at"), data.created_at.strftime(localtime.DATETIME_FORMAT))
     if data.operator:
         _field(flow, Text("经办人", "Operator"), data.operator)
     flow.rule()
@@ -541,7 +542,8 @@ def _layout(data: ReceiptData, spec: _Spec, font: str) -> _Flow:
 
     # Promised processing time.
     days = data.processing_days
-    due = (data.created_at + timedelta(days=days)).strftime("%Y-%m-%d")
+    # Days count on the station's calendar: filed 23:30 on the 30th + 15 days is the 15th.
+    due = (data.created_at.date() + timedelta(days=days)).strftime(localtime.DATE_FORMAT)
     _heading(flow, Text("承诺办理时限", "Processing time"))
     flow.paragraph(f"{days} 天，预计 {due} 前办结", spec.body)
     flow.paragraph(f"{_days_en(days)}, expected by {due}", spec.small, grey=grey)

@@ -8,14 +8,22 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, fields
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
+
+from kiosk import localtime
+from vocab.errors import UserError
+from vocab.text import Text
 
 APP_NAME = "village-kiosk"
 
 
-class SettingsError(ValueError):
+class SettingsError(UserError, ValueError):
     """A setting has a value we cannot use; the message names it and what is allowed."""
+
+    def __init__(self, message: Text, *, detail: str = "") -> None:
+        super().__init__(message, detail=detail)
 
 
 def default_data_dir() -> Path:
@@ -48,6 +56,7 @@ class Settings:
     idle_timeout_s: int = 90
     language: str = "zh"
     large_text: bool = False
+    timezone: str | None = None  # IANA name, e.g. Asia/Shanghai; None = the system's zone
 
     @classmethod
     def load(cls, stored: dict[str, Any], environ: dict[str, str] | None = None) -> Settings:
@@ -66,15 +75,42 @@ class Settings:
 
     def check(self) -> None:
         if self.receipt_layout not in ("roll80", "a4"):
-            raise SettingsError(f"receipt_layout must be roll80 or a4, not {self.receipt_layout!r}")
+            raise SettingsError(
+                Text(
+                    f"回执版式应为 roll80 或 a4，不能是 {self.receipt_layout!r}",
+                    f"receipt_layout must be roll80 or a4, not {self.receipt_layout!r}",
+                )
+            )
         if not 15 <= self.idle_timeout_s <= 3600:
             raise SettingsError(
-                f"idle_timeout_s must be between 15 and 3600 seconds, not {self.idle_timeout_s}"
+                Text(
+                    f"无操作返回时间应在 15 到 3600 秒之间，不能是 {self.idle_timeout_s}",
+                    f"idle_timeout_s must be between 15 and 3600 seconds, "
+                    f"not {self.idle_timeout_s}",
+                )
             )
         if self.language not in ("zh", "en"):
-            raise SettingsError(f"language must be zh or en, not {self.language!r}")
+            raise SettingsError(
+                Text(
+                    f"语言应为 zh 或 en，不能是 {self.language!r}",
+                    f"language must be zh or en, not {self.language!r}",
+                )
+            )
         if self.hub_url and not self.hub_url.startswith(("http://", "https://")):
-            raise SettingsError(f"hub_url must start with http:// or https://: {self.hub_url!r}")
+            raise SettingsError(
+                Text(
+                    f"县里服务器地址应以 http:// 或 https:// 开头：{self.hub_url!r}",
+                    f"hub_url must start with http:// or https://: {self.hub_url!r}",
+                )
+            )
+        self.zone()
+
+    def zone(self) -> tzinfo:
+        """The station's time zone (SettingsError naming the setting if it is unknown)."""
+        try:
+            return localtime.zone(self.timezone)
+        except localtime.BadTimeZone as exc:
+            raise SettingsError(exc.message, detail=exc.detail) from exc
 
 
 def _coerce(name: str, type_name: Any, raw: Any) -> Any:
@@ -89,7 +125,10 @@ def _coerce(name: str, type_name: Any, raw: Any) -> Any:
         return str(raw)
     except (TypeError, ValueError) as exc:
         raise SettingsError(
-            f"setting {name} (env KIOSK_{name.upper()}): bad value {raw!r}"
+            Text(
+                f"设置项 {name}（环境变量 KIOSK_{name.upper()}）的值 {raw!r} 无效",
+                f"setting {name} (env KIOSK_{name.upper()}): bad value {raw!r}",
+            )
         ) from exc
 
 

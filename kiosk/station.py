@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from kiosk import tracking
+from kiosk import localtime, tracking
 from kiosk.attachments import PreparedAttachment
 from kiosk.catalog import Catalog, Service, load_default_catalog
 from kiosk.privacy import last4_matches
@@ -191,8 +191,9 @@ class Station:
         errors: list[FieldError] = []
         clean_resident: dict[str, Any] = {}
         clean_fields: dict[str, Any] = {}
+        today = self.today()
         try:
-            clean_resident = validate_resident(resident)
+            clean_resident = validate_resident(resident, today=today)
         except ValidationFailed as exc:
             errors += exc.errors
         infos: dict[str, list[AttachmentInfo]] = {}
@@ -210,7 +211,7 @@ class Station:
                 AttachmentInfo(filename=att.filename, mime=att.mime, size=att.size)
             )
         try:
-            clean_fields = validate_application(service, fields, infos)
+            clean_fields = validate_application(service, fields, infos, today=today)
         except ValidationFailed as exc:
             errors += exc.errors
         if errors:
@@ -240,6 +241,7 @@ class Station:
             operator=operator,
             finalize=True,
             make_tracking_no=lambda day, seq: tracking.make_tracking_no(code, day, seq),
+            local_day=self.today(),
             app_uuid=draft_uuid,
         )
 
@@ -372,7 +374,7 @@ class Station:
             service_name=service_name,
             resident_name=str(app.resident.get("name", "")),
             id_number=str(app.resident.get("id_number", "")),
-            created_at=datetime.fromisoformat(app.finalized_at or app.created_at),
+            created_at=localtime.to_local(app.finalized_at or app.created_at, settings.zone()),
             operator=app.operator,
             documents=documents,
             processing_days=days,
@@ -463,5 +465,13 @@ class Station:
         """The scanner folder's files and which of them were imported already."""
         return ScannerFolder(self.store)
 
+    # ----------------------------------------------------------------- time
+
+    @property
+    def zone(self) -> tzinfo:
+        """The station's time zone (setting ``timezone``, default the system's)."""
+        return self.settings.zone()
+
     def today(self) -> date:
-        return self.store.clock().astimezone().date()
+        """The station's calendar date now: tracking numbers and summaries count by it."""
+        return localtime.local_date(self.store.clock(), self.zone)

@@ -2,35 +2,36 @@
 they stand. Shown in the operator console and printed on A4 for the station's paper file.
 
 Counts come from one grouped query (`Store.counts_by`), so a station with years of history
-answers instantly. The PDF embeds the same CJK font as receipts (kiosk.fonts).
+answers instantly. A day is a day of the station's calendar (kiosk.localtime), whatever zone
+the filing process ran in. The PDF embeds the same CJK font as receipts (kiosk.fonts).
 """
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
+from typing import TYPE_CHECKING
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
+from kiosk import localtime
 from kiosk.fonts import register_cjk_font
+from vocab.states import STATE_LABELS as STATE_LABELS
+from vocab.states import STATUS_LABELS as _ALL_STATUS_LABELS
+from vocab.states import STATUSES
 from vocab.text import Text
 
-STATE_LABELS: dict[str, Text] = {
-    "draft": Text("草稿", "Draft"),
-    "queued": Text("待上传", "Queued"),
-    "uploaded": Text("已上传", "Uploaded"),
-}
-STATUS_LABELS: dict[str, Text] = {
-    "in_review": Text("审核中", "In review"),
-    "approved": Text("已批准", "Approved"),
-    "rejected": Text("未批准", "Rejected"),
-    "needs_info": Text("需补材料", "Needs documents"),
-}
+if TYPE_CHECKING:
+    from kiosk.station import Station
+
+# The county's decisions only (screens offer them as filters; "received" is no decision).
+STATUS_LABELS: dict[str, Text] = {k: _ALL_STATUS_LABELS[k] for k in STATUSES}
+
 # Columns of the summary, in order: kiosk states first, then the county's decisions.
-COLUMNS: tuple[str, ...] = ("queued", "uploaded", "in_review", "approved", "rejected", "needs_info")
+COLUMNS: tuple[str, ...] = ("queued", "uploaded", *STATUSES)
 
 
 def column_label(key: str) -> Text:
@@ -59,29 +60,33 @@ class DailySummary:
         return sum(r.by.get(key, 0) for r in self.rows)
 
 
-def daily_summary(station: object, day: date | str) -> DailySummary:
-    """Counts for one local day; a county status (when known) wins over the kiosk state."""
-    day_s = day.isoformat() if isinstance(day, date) else str(day)
+def daily_summary(station: Station, day: date | str) -> DailySummary:
+    """Counts for one day of the station's calendar; a county status (when known) wins over
+    the kiosk state."""
+    the_day = day if isinstance(day, date) else date.fromisoformat(str(day))
     rows: dict[str, SummaryRow] = {}
     drafts = 0
-    for c in station.store.counts_by(day=day_s):  # type: ignore[attr-defined]
+    between = localtime.day_bounds(the_day, station.zone)
+    for c in station.store.counts_by(between=between):
         if c["state"] == "draft":
             drafts += int(c["n"])
             continue
-        code = c["service_code"]
+        code = str(c["service_code"])
         if code not in rows:
             try:
-                name = station.service(code).name  # type: ignore[attr-defined]
+                name = station.service(code).name
             except KeyError:
                 name = Text(code, code)
             rows[code] = SummaryRow(code, name)
         key = c["status"] or c["state"]
         rows[code].by[key] = rows[code].by.get(key, 0) + int(c["n"])
         rows[code].total += int(c["n"])
-    return DailySummary(day_s, sorted(rows.values(), key=lambda r: r.service_code), drafts)
+    return DailySummary(
+        the_day.isoformat(), sorted(rows.values(), key=lambda r: r.service_code), drafts
+    )
 
 
-def render_daily_summary(station: object, day: date | str) -> bytes:
+def render_daily_summary(station: Station, day: date | str) -> bytes:
     """The day's summary as an A4 PDF (bilingual headings, one line per service)."""
     summary = daily_summary(station, day)
     font = register_cjk_font()
@@ -98,10 +103,10 @@ def render_daily_summary(station: object, day: date | str) -> bytes:
     def header() -> float:
         yy = y
         c.setFont(font, 16)
-        c.drawString(left, yy, f"{station.name}  每日业务汇总")  # type: ignore[attr-defined]
+        c.drawString(left, yy, f"{station.name}  每日业务汇总")
         yy -= 6 * mm
         c.setFont(font, 10)
-        c.drawString(left, yy, f"Daily summary · {summary.day} · {station.code}")  # type: ignore[attr-defined]
+        c.drawString(left, yy, f"Daily summary · {summary.day} · {station.code}")
         yy -= 10 * mm
         c.setFont(font, 9)
         c.drawString(left, yy, "业务 Service")
@@ -114,7 +119,7 @@ def render_daily_summary(station: object, day: date | str) -> bytes:
         c.drawRightString(right, yy - 4 * mm, "Total")
         yy -= 7 * mm
         c.line(left, yy, right, yy)
-        return yy - 6 * mm
+        return float(yy - 6 * mm)
 
     y = header()
     for row in summary.rows:
@@ -142,7 +147,7 @@ def render_daily_summary(station: object, day: date | str) -> bytes:
     if summary.drafts:
         c.drawString(left, y, f"未提交草稿 Unfinished drafts: {summary.drafts}")
         y -= 5 * mm
-    printed = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
+    printed = localtime.format_datetime(station.store.clock(), station.zone)
     c.drawString(left, y, f"打印时间 Printed {printed}")
     c.drawString(left, 15 * mm, "经办人签字 Operator signature: ____________________")
     c.showPage()

@@ -17,12 +17,12 @@ import sqlite3
 import uuid as uuidlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import sqlite_utils
 
-from offline.db import StoreBase
+from offline.db import StoreBase, iso_local
 from offline.errors import ImmutableApplication, NotFound
 
 
@@ -505,9 +505,21 @@ class RecordsMixin(StoreBase):
         rows = self._query(f"SELECT count(*) AS n FROM applications a{join}{where}", params)
         return int(rows[0]["n"])
 
-    def counts_by(self, *, day: str | None = None) -> list[dict[str, Any]]:
-        """Counts by service, state and county status (daily summary)."""
+    def counts_by(
+        self, *, day: str | None = None, between: tuple[datetime, datetime] | None = None
+    ) -> list[dict[str, Any]]:
+        """Counts by service, state and county status (daily summary).
+
+        `between` is a half-open range of instants [start, end): rows are compared as
+        instants (julianday reads the stored offset), whatever zone filed them.
+        """
         where, params = ("WHERE created_at LIKE ?", [day + "%"]) if day else ("", [])
+        if between is not None:
+            where = (
+                "WHERE julianday(created_at) >= julianday(?) "
+                "AND julianday(created_at) < julianday(?)"
+            )
+            params = [iso_local(between[0]), iso_local(between[1])]
         rows = self._query(
             "SELECT service_code, state, status, count(*) AS n FROM applications "
             f"{where} GROUP BY service_code, state, status ORDER BY service_code",

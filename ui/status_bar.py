@@ -8,12 +8,13 @@ is also polled on a timer (a cheap COUNT query), since filing changes it between
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import tzinfo
 from typing import Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QWidget
 
+from kiosk import localtime
 from kiosk.context import KioskContext
 from ui.i18n import I18n
 from ui.strings import add
@@ -37,14 +38,11 @@ POLL_MS = 5000
 LINKS = ("online", "offline", "syncing", "not_enrolled")
 
 
-def short_time(iso: str | None) -> str | None:
-    """'2026-11-23T08:05:00+00:00' -> '11-23 16:05' in local time."""
+def short_time(iso: str | None, zone: tzinfo | None = None) -> str | None:
+    """'2026-11-23T08:05:00+00:00' -> '11-23 16:05' on the station's clock (`zone`)."""
     if not iso:
         return None
-    try:
-        return datetime.fromisoformat(iso).astimezone().strftime("%m-%d %H:%M")
-    except ValueError:
-        return iso
+    return localtime.format_short(iso, zone or localtime.system_zone())
 
 
 class StatusBar(QFrame):
@@ -126,5 +124,7 @@ class StatusBar(QFrame):
         self.link_label.style().unpolish(self.link_label)
         self.link_label.style().polish(self.link_label)
         self.pending_label.setText(t("status.pending", n=int(self.status.get("pending") or 0)))
-        at = short_time(self.status.get("last_success"))
+        at = short_time(
+            self.status.get("last_success"), station.zone if station.is_set_up else None
+        )
         self.last_label.setText(t("status.last", at=at) if at else t("status.never"))

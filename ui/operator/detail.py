@@ -252,6 +252,7 @@ class DetailView(QWidget):
             self.continue_button.hide()
             return
         store = self._station.store
+        zone = self._station.zone
         app = store.get_application(self._uuid)
         name = service_name(self._station, app.service_code).get(lang)
         self.title.setText(f"{app.tracking_no or t('op.queue.no_tracking')}  ·  {name}")
@@ -270,7 +271,7 @@ class DetailView(QWidget):
             state_text += f" · {status.get(lang)}"
         self.resident_form.addRow(t("op.detail.state"), QLabel(state_text))
         self.resident_form.addRow(
-            t("op.detail.filed"), QLabel(format_time(app.finalized_at or app.created_at))
+            t("op.detail.filed"), QLabel(format_time(app.finalized_at or app.created_at, zone))
         )
         if app.operator:
             self.resident_form.addRow(t("op.detail.operator"), QLabel(app.operator))
@@ -333,7 +334,7 @@ class DetailView(QWidget):
             for a in amendments:
                 fields = json.dumps(a["fields"], ensure_ascii=False) if a["fields"] else ""
                 lines.append(
-                    f"{format_time(a['created_at'])}  {a.get('operator') or ''}  "
+                    f"{format_time(a['created_at'], zone)}  {a.get('operator') or ''}  "
                     f"{a['note']}  {fields}"
                 )
             self.amendments.setText("\n".join(lines))
@@ -344,7 +345,7 @@ class DetailView(QWidget):
         self.decisions.setRowCount(len(decisions))
         for i, d in enumerate(decisions):
             label = STATUS_LABELS.get(d["status"])
-            self.decisions.setItem(i, 0, QTableWidgetItem(format_time(d["decided_at"])))
+            self.decisions.setItem(i, 0, QTableWidgetItem(format_time(d["decided_at"], zone)))
             self.decisions.setItem(
                 i, 1, QTableWidgetItem(label.get(lang) if label else d["status"])
             )

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
+from datetime import tzinfo
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
+from kiosk import localtime
 from kiosk.privacy import mask_name
 from kiosk.summary import STATE_LABELS, STATUS_LABELS
 from offline.store import QueueFilter, QueueRow
@@ -52,11 +54,10 @@ UuidRole = Qt.ItemDataRole.UserRole + 1
 _Index = QModelIndex | QPersistentModelIndex
 
 
-def format_time(iso: str | None) -> str:
-    """ "2024-03-15T14:30:12.000+08:00" -> "2024-03-15 14:30" (the station's local time)."""
-    if not iso:
-        return ""
-    return iso[:16].replace("T", " ")
+def format_time(iso: str | None, zone: tzinfo | None = None) -> str:
+    """ "2024-03-15T06:30:12.000+00:00" -> "2024-03-15 14:30" on the station's clock
+    (`zone`, default the system's)."""
+    return localtime.format_datetime(iso, zone or localtime.system_zone())
 
 
 class QueueModel(QAbstractTableModel):
@@ -71,9 +72,12 @@ class QueueModel(QAbstractTableModel):
         i18n: I18n,
         service_name: Callable[[str], Text],
         parent: Any = None,
+        *,
+        zone: tzinfo | None = None,
     ) -> None:
         super().__init__(parent)
         self._store = store
+        self._zone = zone or localtime.system_zone()
         self._i18n = i18n
         self._service_name = service_name
         self._filter = QueueFilter()
@@ -171,7 +175,7 @@ class QueueModel(QAbstractTableModel):
             label = STATUS_LABELS.get(r.status or "")
             return label.get(lang) if label else (r.status or "—")
         if col == "filed":
-            return format_time(r.created_at)
+            return format_time(r.created_at, self._zone)
         return None
 
     def flags(self, index: _Index) -> Qt.ItemFlag:

@@ -55,7 +55,9 @@ class QueueView(QWidget):
         super().__init__(parent)
         self._station = station
         self._i18n = i18n
-        self.model = QueueModel(station.store, i18n, lambda c: service_name(station, c), self)
+        self.model = QueueModel(
+            station.store, i18n, lambda c: service_name(station, c), self, zone=station.zone
+        )
 
         self.search = QLineEdit()
         self.search.setClearButtonEnabled(True)

@@ -11,7 +11,7 @@ Signals:
 from __future__ import annotations
 
 import html
-from datetime import datetime
+from datetime import tzinfo
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk import localtime
 from kiosk.context import KioskContext
 from kiosk.privacy import mask_id_number
 from kiosk.station import StatusAnswer
@@ -84,11 +85,9 @@ def state_key(answer: StatusAnswer) -> str:
     return "state.unknown"
 
 
-def local_day(iso: str) -> str:
-    try:
-        return datetime.fromisoformat(iso).astimezone().date().isoformat()
-    except ValueError:
-        return iso[:10]
+def local_day(iso: str, zone: tzinfo | None = None) -> str:
+    """The station's date of an instant (`zone`, default the system's)."""
+    return localtime.format_date(iso, zone or localtime.system_zone())
 
 
 class StatusLookupScreen(Screen):
@@ -245,11 +244,12 @@ class StatusLookupScreen(Screen):
             none.setProperty("role", "value")
             none.setWordWrap(True)
             self.results_layout.addWidget(none)
+        zone = self.context.station.zone
         for i, a in enumerate(self.answers or []):
             lines = [
                 f"<b>{html.escape(self.i18n.text(a.service))}</b>",
                 html.escape(t("lookup.tracking_no", no=a.tracking_no)),
-                html.escape(t("lookup.filed_on", day=local_day(a.created_at))),
+                html.escape(t("lookup.filed_on", day=local_day(a.created_at, zone))),
                 f"<b>{html.escape(t(state_key(a)))}</b>",
             ]
             if a.status_note:
