@@ -404,7 +404,7 @@ def _stream_decrypt(
     def take(n: int) -> bytes:
         nonlocal remaining
         if remaining is not None:
-            n = min(n, remaining)
+            n = max(0, min(n, remaining))
         data = _read_full(src, n)
         if remaining is not None:
             remaining -= len(data)
