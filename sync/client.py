@@ -20,12 +20,15 @@ Two kinds of retry, kept apart (STYLE.md §7):
 Errors are a small family (`SyncError`) with Chinese and English messages (``zh``/``en``)
 saying what the person should do; per-record problems go into the `SyncReport` instead of
 stopping the pass.
+
+This module is the orchestration (one pass: push, attachments, pull). Its parts:
+`sync.errors`, `sync.transport` (session, retry, timeouts, HTTP answers to errors),
+`sync.mapping` (store rows to wire models), `sync.uploader` (resumable chunks) and
+`sync.enrollment`. Their public names stay importable from here.
 """
 
 from __future__ import annotations
 
-import email.utils
-import hashlib
 import logging
 import random
 import uuid as uuidlib
@@ -36,29 +39,65 @@ from typing import Any
 
 import requests
 from pydantic import ValidationError
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from offline.store import Application, Store
+from sync.enrollment import enroll
+from sync.errors import (
+    AuthRejected,
+    EnrollmentRejected,
+    HubError,
+    HubUnreachable,
+    LocalBlobCorrupt,
+    ProtocolMismatch,
+    RecordRejected,
+    SyncError,
+)
+from sync.mapping import application_record, decision_rows
 from sync.protocol import (
-    LENGTH_HEADER,
     MAX_BATCH,
-    MAX_CHUNK_BYTES,
     MAX_PULL,
     MAX_PUSH_BYTES,
-    OFFSET_HEADER,
-    PROTOCOL_HEADER,
-    PROTOCOL_VERSION,
     ApplicationRecord,
-    BlobStatus,
-    EnrollRequest,
-    EnrollResponse,
-    ErrorBody,
     PullResponse,
     PushRequest,
     PushResponse,
     encode_push,
 )
+from sync.transport import (
+    DEFAULT_TIMEOUTS,
+    HubTransport,
+    Timeouts,
+    error_of,
+    make_session,
+    raise_for_common,
+    unexpected,
+)
+from sync.uploader import CHUNK_STEP_BYTES, MIN_CHUNK_BYTES, BlobUploader
+
+__all__ = [
+    "BACKOFF_BASE",
+    "BACKOFF_CAP",
+    "CHUNK_STEP_BYTES",
+    "CURSOR_KEY",
+    "MIN_CHUNK_BYTES",
+    "REJECTED_BACKOFF",
+    "REJECTED_PREFIX",
+    "AuthRejected",
+    "EnrollmentRejected",
+    "HubError",
+    "HubUnreachable",
+    "LocalBlobCorrupt",
+    "ProtocolMismatch",
+    "RecordRejected",
+    "SyncClient",
+    "SyncError",
+    "SyncProgress",
+    "SyncReport",
+    "Timeouts",
+    "application_record",
+    "enroll",
+    "make_session",
+]
 
 log = logging.getLogger(__name__)
 
@@ -79,122 +118,6 @@ REJECTED_BACKOFF = timedelta(days=1)
 _FAR_FUTURE = datetime(9000, 1, 1, tzinfo=UTC)
 
 
-# --------------------------------------------------------------------------- errors
-
-
-class SyncError(Exception):
-    """Base class: something stopped (part of) a sync. ``zh``/``en`` say what to do."""
-
-    zh = "同步失败，稍后会自动重试。"
-    en = "Sync failed; it will retry automatically."
-    retryable = True
-
-    def __init__(self, detail: str = "", *, retry_after: float | None = None) -> None:
-        self.detail = detail
-        self.retry_after = retry_after
-        super().__init__(f"{self.zh} / {self.en}" + (f" ({detail})" if detail else ""))
-
-
-class HubUnreachable(SyncError):
-    """No link to the hub (no network, hub down, connection cut or timed out)."""
-
-    zh = "连不上县里的服务器，申请已安全保存在本机，联网后会自动重试。"
-    en = (
-        "Cannot reach the county hub. Applications are safe on this kiosk; "
-        "sync will retry automatically when the link is back."
-    )
-
-
-class AuthRejected(SyncError):
-    """401: the device token is unknown or revoked."""
-
-    zh = (
-        "县里的服务器不认可本机（设备已停用或未登记）。"
-        "请向县里索取新的登记码，再运行 kiosk enroll。"
-    )
-    en = (
-        "The county hub does not accept this kiosk (device revoked or not enrolled). "
-        "Ask the county for a new enrollment code and run kiosk enroll."
-    )
-    retryable = False
-
-
-class ProtocolMismatch(SyncError):
-    """426: the hub speaks another protocol version."""
-
-    zh = "本机软件版本与县里服务器不兼容，请更新服务站软件。"
-    en = "This kiosk's software does not match the county hub's; update the kiosk software."
-    retryable = False
-
-
-class HubError(SyncError):
-    """5xx or an answer we did not expect: the hub's problem, retried later."""
-
-    zh = "县里的服务器出错，稍后会自动重试；如一直失败请联系县里技术支持。"
-    en = (
-        "The county hub reported an error; sync will retry later. "
-        "If it keeps failing, contact county support."
-    )
-
-    def __init__(
-        self,
-        detail: str = "",
-        *,
-        status: int | None = None,
-        code: str | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        self.status = status
-        self.code = code
-        super().__init__(detail, retry_after=retry_after)
-
-
-class EnrollmentRejected(SyncError):
-    """The enrollment code is wrong, used or expired."""
-
-    zh = "登记码无效、已使用或已过期。请向县里索取新的登记码。"
-    en = "The enrollment code is wrong, already used or expired. Ask the county for a new code."
-    retryable = False
-
-
-class RecordRejected(SyncError):
-    """The hub refused one application (or it failed validation before sending)."""
-
-    retryable = False
-
-    def __init__(self, tracking_no: str, reason: str) -> None:
-        self.tracking_no = tracking_no
-        self.reason = reason
-        self.zh = f"申请 {tracking_no} 未被县里接收（{reason}）。请联系县里核对，本机已保留该申请。"
-        self.en = (
-            f"The county hub did not accept application {tracking_no} ({reason}). "
-            "Contact the county to check it; the kiosk keeps it."
-        )
-        super().__init__(reason)
-
-
-class LocalBlobCorrupt(SyncError):
-    """An attachment file on this kiosk no longer matches its SHA-256: the disk damaged it."""
-
-    retryable = False
-
-    def __init__(self, sha256: str, detail: str = "") -> None:
-        self.sha256 = sha256
-        self.zh = (
-            f"本机保存的附件 {sha256[:12]} 已损坏（校验不符），不会上传。"
-            "请检查磁盘，并联系县里技术支持让申请人补交材料。"
-        )
-        self.en = (
-            f"The attachment {sha256[:12]} stored on this kiosk is damaged (its checksum does "
-            "not match) and was not uploaded. Check the disk and contact county support so the "
-            "resident can hand in the document again."
-        )
-        super().__init__(detail or sha256)
-
-
-# --------------------------------------------------------------------------- reports
-
-
 @dataclass(frozen=True, slots=True)
 class SyncProgress:
     """One step of a pass, for a progress bar. ``total`` 0 means unknown."""
@@ -203,12 +126,6 @@ class SyncProgress:
     done: int
     total: int
     bytes_sent: int = 0
-
-
-MIN_CHUNK_BYTES = 16 * 1024
-"""Smallest attachment chunk after repeated breaks."""
-CHUNK_STEP_BYTES = 32 * 1024
-"""Growth of the chunk after each acknowledged one (halved after a break: AIMD, as TCP)."""
 
 
 @dataclass(slots=True)
@@ -260,205 +177,6 @@ class SyncReport:
         }
 
 
-# --------------------------------------------------------------------------- transport
-
-
-@dataclass(frozen=True, slots=True)
-class Timeouts:
-    """Short connect timeout; read timeouts sized to the link.
-
-    ``min_rate`` is the slowest throughput (bytes/s) we still call a working link: a request
-    carrying N bytes gets ``read + N / min_rate`` seconds for its answer.
-    """
-
-    connect: float = 10.0
-    read: float = 30.0
-    min_rate: float = 2000.0  # 16 kbit/s
-
-    def for_bytes(self, nbytes: int) -> tuple[float, float]:
-        return (self.connect, self.read + nbytes / self.min_rate)
-
-
-def make_session(*, retries: int = 3, backoff_factor: float = 0.5) -> requests.Session:
-    """A session whose adapter retries only what is safe to repeat (HEAD/GET, connects)."""
-    retry = Retry(
-        total=retries,
-        connect=retries,
-        read=retries,
-        status=retries,
-        other=0,
-        allowed_methods=frozenset({"HEAD", "GET"}),
-        status_forcelist=frozenset({429, 502, 503, 504}),
-        backoff_factor=backoff_factor,
-        backoff_max=60,
-        backoff_jitter=backoff_factor,
-        respect_retry_after_header=True,
-        raise_on_status=False,
-    )
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
-
-
-def _link_error(exc: requests.RequestException) -> bool:
-    """True for failures of the link itself (as opposed to a bad URL or a library bug)."""
-    return isinstance(
-        exc,
-        requests.ConnectionError
-        | requests.Timeout
-        | requests.exceptions.ChunkedEncodingError
-        | requests.exceptions.ContentDecodingError,
-    )
-
-
-def _broken_mid_request(exc: requests.RequestException) -> bool:
-    """The connection was made but broke or stalled (halve the batch); not 'no link'."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return False
-    if isinstance(exc, requests.ConnectionError):
-        text = repr(exc)
-        return "NewConnectionError" not in text and "NameResolutionError" not in text
-    return True
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value.strip())
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def _error_of(response: requests.Response) -> tuple[str, str]:
-    """(code, message) from a hub error body, tolerating anything else."""
-    try:
-        body = ErrorBody.model_validate(response.json())
-    except (ValueError, ValidationError):
-        return f"http_{response.status_code}", response.text[:200]
-    return body.error, body.message
-
-
-def _raise_for_common(response: requests.Response) -> None:
-    """Raise the error family member for 401, 426, 5xx/429."""
-    status = response.status_code
-    if status == 401:
-        raise AuthRejected(_error_of(response)[1])
-    if status == 426:
-        raise ProtocolMismatch(_error_of(response)[1])
-    if status >= 500 or status == 429:
-        code, message = _error_of(response)
-        raise HubError(
-            f"HTTP {status} {code}: {message}",
-            status=status,
-            code=code,
-            retry_after=_retry_after(response),
-        )
-
-
-def _unexpected(response: requests.Response) -> HubError:
-    code, message = _error_of(response)
-    return HubError(
-        f"HTTP {response.status_code} {code}: {message}", status=response.status_code, code=code
-    )
-
-
-def enroll(
-    hub_url: str,
-    code: str,
-    device_name: str = "",
-    session: requests.Session | None = None,
-    *,
-    timeouts: Timeouts = Timeouts(),
-) -> EnrollResponse:
-    """Trade a one-time enrollment code for a device id and token (store the token safely!)."""
-    own = session is None
-    http = session or make_session()
-    try:
-        body = EnrollRequest(code=code.strip(), device_name=device_name[:100])
-    except ValidationError as exc:
-        raise EnrollmentRejected("the code has the wrong length") from exc
-    try:
-        response = http.post(
-            hub_url.rstrip("/") + "/v1/enroll",
-            data=body.model_dump_json().encode(),
-            headers={PROTOCOL_HEADER: str(PROTOCOL_VERSION), "Content-Type": "application/json"},
-            timeout=timeouts.for_bytes(0),
-        )
-    except requests.RequestException as exc:
-        if _link_error(exc):
-            raise HubUnreachable(str(exc)) from exc
-        raise
-    finally:
-        if own:
-            http.close()
-    if response.status_code in (401, 410, 422):
-        raise EnrollmentRejected(_error_of(response)[0])
-    _raise_for_common(response)
-    if response.status_code != 200:
-        raise _unexpected(response)
-    try:
-        return EnrollResponse.model_validate_json(response.content)
-    except ValidationError as exc:
-        raise HubError(f"bad enroll answer: {exc}") from exc
-
-
-# --------------------------------------------------------------------------- client
-
-
-def application_record(
-    app: Application, amendments: Iterable[dict[str, Any]] = ()
-) -> ApplicationRecord:
-    """The wire form of a stored, finalized application (raises ValidationError if unfit)."""
-    resident = {
-        k: app.resident.get(k)
-        for k in ("id_number", "name", "phone", "address")
-        if app.resident.get(k) is not None
-    }
-    return ApplicationRecord.model_validate(
-        {
-            "uuid": app.uuid,
-            "tracking_no": app.tracking_no,
-            "service_code": app.service_code,
-            "catalog_version": app.catalog_version,
-            "resident": resident,
-            "fields": app.fields,
-            "attachments": [
-                {
-                    "field": a.field,
-                    "sha256": a.sha256,
-                    "size": a.size,
-                    "mime": a.mime,
-                    "filename": a.filename,
-                }
-                for a in app.attachments
-            ],
-            "created_at": app.created_at,
-            "finalized_at": app.finalized_at or app.created_at,
-            "operator": app.operator,
-            "amendments": [
-                {
-                    "created_at": a["created_at"],
-                    "operator": a["operator"],
-                    "note": a["note"],
-                    "fields": a["fields"],
-                    "attachments": [
-                        {k: d[k] for k in ("field", "sha256", "size", "mime", "filename")}
-                        for d in a.get("attachments", [])
-                    ],
-                }
-                for a in amendments
-            ],
-        }
-    )
-
-
 class SyncClient:
     """One station's sync with one hub. Not thread-safe: one per thread (like the Store).
 
@@ -486,25 +204,22 @@ class SyncClient:
         batch_size: int = 100,
         max_batch_size: int = MAX_BATCH,
         chunk_size: int = 256 * 1024,
-        timeouts: Timeouts = Timeouts(),
+        timeouts: Timeouts = DEFAULT_TIMEOUTS,
         rng: random.Random | None = None,
     ) -> None:
-        if not 1 <= chunk_size <= MAX_CHUNK_BYTES:
-            raise ValueError(f"chunk_size must be 1..{MAX_CHUNK_BYTES}")
         self.store = store
-        self.hub_url = hub_url.rstrip("/")
-        self.token = token
-        self._own_session = session is None
-        self.session = session or make_session()
+        self.http = HubTransport(hub_url, token, session=session, timeouts=timeouts)
+        try:
+            self.uploader = BlobUploader(self.http, store.read_blob, chunk_size=chunk_size)
+        except ValueError:
+            self.http.close()
+            raise
         self.clock: Clock = clock or store.clock
         self.on_catalog = on_catalog
         self.catalog_version = catalog_version
         self.progress = progress
         self.max_batch_size = max(1, min(max_batch_size, MAX_BATCH))
         self.batch_size = max(1, min(batch_size, self.max_batch_size))
-        self.chunk_size = chunk_size
-        self.max_chunk_size = chunk_size
-        self.timeouts = timeouts
         self.rng = rng or random.Random()
         self._missing: set[str] = set()
         self._referenced: set[str] = set()
@@ -512,8 +227,15 @@ class SyncClient:
         self._blob_done = self._blob_total = 0
 
     def close(self) -> None:
-        if self._own_session:
-            self.session.close()
+        self.http.close()
+
+    @property
+    def hub_url(self) -> str:
+        return self.http.hub_url
+
+    @property
+    def session(self) -> requests.Session:
+        return self.http.session
 
     def __enter__(self) -> SyncClient:
         return self
@@ -522,13 +244,6 @@ class SyncClient:
         self.close()
 
     # ----------------------------------------------------------------- helpers
-
-    def _headers(self, **extra: str) -> dict[str, str]:
-        return {
-            PROTOCOL_HEADER: str(PROTOCOL_VERSION),
-            "Authorization": f"Bearer {self.token}",
-            **extra,
-        }
 
     def _emit(self, phase: str, done: int, total: int, bytes_sent: int = 0) -> None:
         if self.progress is not None:
@@ -639,21 +354,18 @@ class SyncClient:
         self, batch: list[Application], body: bytes, attempted: set[str], report: SyncReport
     ) -> int:
         try:
-            response = self.session.post(
-                self.hub_url + "/v1/push",
+            response = self.http.send(
+                "POST",
+                "/v1/push",
                 data=body,
-                headers=self._headers(
-                    **{"Content-Type": "application/json", "Content-Encoding": "gzip"}
-                ),
-                timeout=self.timeouts.for_bytes(len(body) + 200 * len(batch)),
+                headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+                expect_bytes=len(body) + 200 * len(batch),
             )
-        except requests.RequestException as exc:
-            if not _link_error(exc):
-                raise
-            if _broken_mid_request(exc):
+        except HubUnreachable as exc:
+            if exc.mid_request:
                 self.batch_size = max(1, self.batch_size // 2)
-            self._fail(batch, f"link: {type(exc).__name__}")
-            raise HubUnreachable(str(exc)) from exc
+            self._fail(batch, f"link: {type(exc.__cause__).__name__}")
+            raise
         status = response.status_code
         if status in (413, 422) and len(batch) > 1:
             # too big or one bad record: split until the culprit stands alone
@@ -661,21 +373,21 @@ class SyncClient:
             attempted.difference_update(a.uuid for a in batch)
             return 0
         if status in (413, 422):
-            code, message = _error_of(response)
+            code, message = error_of(response)
             reason = f"{code}: {message}"
             self._fail(batch, REJECTED_PREFIX + reason, after=REJECTED_BACKOFF)
             report.rejected += 1
             report.errors.append(RecordRejected(batch[0].tracking_no or batch[0].uuid, reason))
             return 1
         try:
-            _raise_for_common(response)
+            raise_for_common(response)
         except HubError as exc:
             after = timedelta(seconds=exc.retry_after) if exc.retry_after is not None else None
             self._fail(batch, f"hub: {exc.detail}", after=after)
             raise
         if status != 200:
             self._fail(batch, f"hub: HTTP {status}")
-            raise _unexpected(response)
+            raise unexpected(response)
         try:
             answer = PushResponse.model_validate_json(response.content)
         except ValidationError as exc:
@@ -734,110 +446,12 @@ class SyncClient:
             self._emit("blobs", done, total, report.bytes_sent)
         self._missing.clear()
 
-    def _head(self, url: str) -> int:
-        """The hub's offset for a blob (0 when it never saw it); raises on a link problem."""
-        try:
-            response = self.session.head(
-                url, headers=self._headers(), timeout=self.timeouts.for_bytes(0)
-            )
-        except requests.RequestException as exc:
-            if _link_error(exc):
-                raise HubUnreachable(str(exc)) from exc
-            raise
-        if response.status_code == 404:
-            return 0
-        _raise_for_common(response)
-        if response.status_code == 403:
-            raise RecordRejected(
-                "-", f"attachment not referenced on the hub: {url.rsplit('/', 1)[-1][:12]}"
-            )
-        if response.status_code != 200:
-            raise _unexpected(response)
-        if OFFSET_HEADER not in response.headers or LENGTH_HEADER not in response.headers:
-            # http.client accepts a head cut short by a broken link (no blank line); trusting
-            # a missing or cut Upload-Offset would re-send bytes the hub already has
-            raise HubUnreachable("the hub's answer was cut short")
-        return int(response.headers[OFFSET_HEADER])
-
-    def _shrink_chunks(self) -> None:
-        """After a break, smaller chunks: a link that drops every few hundred KB then loses
-        less per drop; each acknowledged chunk grows it by CHUNK_STEP_BYTES again."""
-        self.chunk_size = max(min(MIN_CHUNK_BYTES, self.max_chunk_size), self.chunk_size // 2)
-
     def _upload_blob(self, sha: str, size: int, report: SyncReport) -> None:
-        try:
-            data = self.store.read_blob(sha)
-        except Exception as exc:  # NotFound or an OS error: the file is gone or unreadable
-            raise LocalBlobCorrupt(sha, f"cannot read: {exc}") from exc
-        if hashlib.sha256(data).hexdigest() != sha or len(data) != size:
-            raise LocalBlobCorrupt(sha, "SHA-256 or size differs from the stored record")
-        url = f"{self.hub_url}/v1/blobs/{sha}"
-        offset = self._head(url)
-        breaks = 0
-        restarts = 0
-        while True:
-            if offset >= size and size > 0:
-                break
-            chunk = data[offset : offset + self.chunk_size]
-            try:
-                response = self.session.patch(
-                    url,
-                    data=chunk,
-                    headers=self._headers(
-                        **{
-                            OFFSET_HEADER: str(offset),
-                            LENGTH_HEADER: str(size),
-                            "Content-Type": "application/offset+octet-stream",
-                        }
-                    ),
-                    timeout=self.timeouts.for_bytes(len(chunk)),
-                )
-            except requests.RequestException as exc:
-                if not _link_error(exc):
-                    raise
-                breaks += 1
-                self._shrink_chunks()
-                if breaks > 3:
-                    raise HubUnreachable(str(exc)) from exc
-                offset = self._head(url)  # resume from what the hub acknowledged
-                continue
-            status = response.status_code
-            if status == 200:
-                try:
-                    status_body = BlobStatus.model_validate_json(response.content)
-                except ValidationError as exc:
-                    # a 200 whose head was cut short by the link (no body): ask where we are
-                    breaks += 1
-                    self._shrink_chunks()
-                    if breaks > 3:
-                        raise HubUnreachable("the hub's answers were cut short") from exc
-                    offset = self._head(url)
-                    continue
-                report.bytes_sent += len(chunk)
-                offset = status_body.offset
-                breaks = 0
-                self.chunk_size = min(self.max_chunk_size, self.chunk_size + CHUNK_STEP_BYTES)
-                self._emit("blobs", self._blob_done, self._blob_total, report.bytes_sent)
-                if status_body.complete:
-                    break
-                continue
-            if status == 409 and OFFSET_HEADER in response.headers:
-                offset = int(response.headers[OFFSET_HEADER])
-                continue
-            code, message = _error_of(response)
-            if status == 422 and code == "hash_mismatch":
-                # verified locally, so the bytes changed on the way; the hub discarded them
-                restarts += 1
-                if restarts > 1:
-                    raise HubError(
-                        f"hash_mismatch twice for {sha[:12]}: {message}", status=status, code=code
-                    )
-                offset = 0
-                continue
-            _raise_for_common(response)
-            if status in (403, 422):
-                raise RecordRejected("-", f"attachment {sha[:12]}: {code}: {message}")
-            raise _unexpected(response)
+        def sent(nbytes: int) -> None:
+            report.bytes_sent += nbytes
+            self._emit("blobs", self._blob_done, self._blob_total, report.bytes_sent)
+
+        self.uploader.upload(sha, size, on_sent=sent)
         self.store.mark_blob_uploaded(sha)
         report.blobs_sent += 1
 
@@ -848,32 +462,25 @@ class SyncClient:
         cursor = int(self.store.get_setting(CURSOR_KEY, 0) or 0)
         self._emit("pull", 0, 0)
         while True:
-            try:
-                response = self.session.get(
-                    self.hub_url + "/v1/pull",
-                    params={
-                        "cursor": cursor,
-                        "catalog_version": self._current_catalog_version(),
-                        "limit": MAX_PULL,
-                    },
-                    headers=self._headers(),
-                    timeout=self.timeouts.for_bytes(64 * 1024),
-                )
-            except requests.RequestException as exc:
-                if _link_error(exc):
-                    raise HubUnreachable(str(exc)) from exc
-                raise
-            _raise_for_common(response)
+            response = self.http.send(
+                "GET",
+                "/v1/pull",
+                params={
+                    "cursor": cursor,
+                    "catalog_version": self._current_catalog_version(),
+                    "limit": MAX_PULL,
+                },
+                expect_bytes=64 * 1024,
+            )
+            raise_for_common(response)
             if response.status_code != 200:
-                raise _unexpected(response)
+                raise unexpected(response)
             try:
                 page = PullResponse.model_validate_json(response.content)
             except ValidationError as exc:
                 raise HubError(f"bad pull answer: {exc}") from exc
             if page.decisions:
-                report.decisions += self.store.apply_decisions(
-                    [d.model_dump(mode="json") for d in page.decisions]
-                )
+                report.decisions += self.store.apply_decisions(decision_rows(page.decisions))
             if page.cursor != cursor:
                 self.store.set_setting(CURSOR_KEY, page.cursor)  # after applying: idempotent
                 cursor = page.cursor

@@ -1,0 +1,150 @@
+"""Resumable attachment uploads: content-addressed, in chunks, resumed from the hub's offset.
+
+Each chunk is a ``PATCH /v1/blobs/{sha256}`` at the hub's current ``Upload-Offset``; after a
+break the uploader asks the hub where it stands (HEAD) and goes on from there, so bytes the
+hub acknowledged are never sent again. Chunk sizes follow AIMD, as TCP does: halved after a
+break, grown by a step after each acknowledged chunk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from pydantic import ValidationError
+
+from sync.errors import HubError, HubUnreachable, LocalBlobCorrupt, RecordRejected
+from sync.protocol import LENGTH_HEADER, MAX_CHUNK_BYTES, OFFSET_HEADER, BlobStatus
+from sync.transport import HubTransport, error_of, raise_for_common, unexpected
+
+MIN_CHUNK_BYTES = 16 * 1024
+"""Smallest attachment chunk after repeated breaks."""
+CHUNK_STEP_BYTES = 32 * 1024
+"""Growth of the chunk after each acknowledged one (halved after a break: AIMD, as TCP)."""
+MAX_BREAKS = 3
+"""Breaks in a row on one attachment before the pass gives up (the link is down)."""
+
+ReadBlob = Callable[[str], bytes]
+OnSent = Callable[[int], None]
+
+
+class BlobUploader:
+    """Uploads one attachment at a time to one hub; keeps the chunk size across attachments.
+
+    ``read_blob(sha256)`` gives the local bytes (`Store.read_blob`); they are checked against
+    their name before a byte is sent. ``chunk_size`` is the first and largest chunk.
+    """
+
+    def __init__(self, http: HubTransport, read_blob: ReadBlob, *, chunk_size: int) -> None:
+        if not 1 <= chunk_size <= MAX_CHUNK_BYTES:
+            raise ValueError(f"chunk_size must be 1..{MAX_CHUNK_BYTES}")
+        self.http = http
+        self.read_blob = read_blob
+        self.chunk_size = chunk_size
+        self.max_chunk_size = chunk_size
+
+    def hub_offset(self, sha: str) -> int:
+        """The hub's offset for a blob (0 when it never saw it); raises on a link problem."""
+        response = self.http.send("HEAD", f"/v1/blobs/{sha}")
+        if response.status_code == 404:
+            return 0
+        raise_for_common(response)
+        if response.status_code == 403:
+            raise RecordRejected("-", f"attachment not referenced on the hub: {sha[:12]}")
+        if response.status_code != 200:
+            raise unexpected(response)
+        if OFFSET_HEADER not in response.headers or LENGTH_HEADER not in response.headers:
+            # http.client accepts a head cut short by a broken link (no blank line); trusting
+            # a missing or cut Upload-Offset would re-send bytes the hub already has
+            raise HubUnreachable("the hub's answer was cut short")
+        return int(response.headers[OFFSET_HEADER])
+
+    def _shrink(self) -> None:
+        """After a break, smaller chunks: a link that drops every few hundred KB then loses
+        less per drop; each acknowledged chunk grows it by CHUNK_STEP_BYTES again."""
+        self.chunk_size = max(min(MIN_CHUNK_BYTES, self.max_chunk_size), self.chunk_size // 2)
+
+    def _local(self, sha: str, size: int) -> bytes:
+        try:
+            data = self.read_blob(sha)
+        except Exception as exc:  # NotFound or an OS error: the file is gone or unreadable
+            raise LocalBlobCorrupt(sha, f"cannot read: {exc}") from exc
+        if hashlib.sha256(data).hexdigest() != sha or len(data) != size:
+            raise LocalBlobCorrupt(sha, "SHA-256 or size differs from the stored record")
+        return data
+
+    def upload(
+        self, sha: str, size: int, *, offset: int | None = None, on_sent: OnSent | None = None
+    ) -> None:
+        """Send the blob from ``offset`` (default: ask the hub) until the hub holds all of it.
+
+        ``on_sent(n)`` is called after each acknowledged chunk of n bytes. Raises
+        `LocalBlobCorrupt`, `RecordRejected` (the hub refuses this blob), `HubUnreachable`
+        (more than `MAX_BREAKS` breaks in a row) or `HubError`.
+        """
+        data = self._local(sha, size)
+        path = f"/v1/blobs/{sha}"
+        if offset is None:
+            offset = self.hub_offset(sha)
+        breaks = 0
+        restarts = 0
+        while True:
+            if offset >= size and size > 0:
+                return
+            chunk = data[offset : offset + self.chunk_size]
+            try:
+                response = self.http.send(
+                    "PATCH",
+                    path,
+                    data=chunk,
+                    headers={
+                        OFFSET_HEADER: str(offset),
+                        LENGTH_HEADER: str(size),
+                        "Content-Type": "application/offset+octet-stream",
+                    },
+                    expect_bytes=len(chunk),
+                )
+            except HubUnreachable:
+                breaks += 1
+                self._shrink()
+                if breaks > MAX_BREAKS:
+                    raise
+                offset = self.hub_offset(sha)  # resume from what the hub acknowledged
+                continue
+            status = response.status_code
+            if status == 200:
+                try:
+                    status_body = BlobStatus.model_validate_json(response.content)
+                except ValidationError as exc:
+                    # a 200 whose head was cut short by the link (no body): ask where we are
+                    breaks += 1
+                    self._shrink()
+                    if breaks > MAX_BREAKS:
+                        raise HubUnreachable("the hub's answers were cut short") from exc
+                    offset = self.hub_offset(sha)
+                    continue
+                offset = status_body.offset
+                breaks = 0
+                self.chunk_size = min(self.max_chunk_size, self.chunk_size + CHUNK_STEP_BYTES)
+                if on_sent is not None:
+                    on_sent(len(chunk))
+                if status_body.complete:
+                    return
+                continue
+            if status == 409 and OFFSET_HEADER in response.headers:
+                offset = int(response.headers[OFFSET_HEADER])
+                continue
+            code, message = error_of(response)
+            if status == 422 and code == "hash_mismatch":
+                # verified locally, so the bytes changed on the way; the hub discarded them
+                restarts += 1
+                if restarts > 1:
+                    raise HubError(
+                        f"hash_mismatch twice for {sha[:12]}: {message}", status=status, code=code
+                    )
+                offset = 0
+                continue
+            raise_for_common(response)
+            if status in (403, 422):
+                raise RecordRejected("-", f"attachment {sha[:12]}: {code}: {message}")
+            raise unexpected(response)
