@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, TypeGuard
 
+from vocab import limits
 from vocab.text import Text
 
 FIELD_TYPES: tuple[str, ...] = (
@@ -249,6 +250,8 @@ def _service_from_json(raw: object, where: str) -> Service:
             raise CatalogError(f"{where}: duplicate field name {f.name!r}")
         names.add(f.name)
         fields.append(f)
+    if sum(f.type != "attachment" for f in fields) > limits.FIELDS_MAX:
+        raise CatalogError(f"{where}: more than {limits.FIELDS_MAX} fields (the wire's limit)")
     return Service(
         code=code,
         name=_text(raw.get("name"), f"{where}.name"),
@@ -308,6 +311,8 @@ def _field_from_json(raw: object, where: str) -> Field:
                 or not rc["value"]
             ):
                 raise CatalogError(f"{where}: choices[{k}] needs a non-empty string 'value'")
+            if len(rc["value"]) > limits.FIELD_TEXT_MAX:
+                raise CatalogError(f"{where}: choices[{k}] value is too long")
             parsed.append(
                 Choice(rc["value"], _text(rc.get("label"), f"{where} choices[{k}].label"))
             )
@@ -326,11 +331,15 @@ def _field_from_json(raw: object, where: str) -> Field:
     if not isinstance(integer, bool) or not isinstance(not_future, bool):
         raise CatalogError(f"{where}: integer and not_future must be true or false")
     max_length = raw.get("max_length")
-    if max_length is not None and (not _is_int(max_length) or max_length < 1):
-        raise CatalogError(f"{where}: max_length must be a positive integer")
+    if max_length is not None and (
+        not _is_int(max_length) or not 1 <= max_length <= limits.FIELD_TEXT_MAX
+    ):
+        raise CatalogError(f"{where}: max_length must be from 1 to {limits.FIELD_TEXT_MAX}")
     max_bytes = raw.get("max_bytes")
-    if max_bytes is not None and (not _is_int(max_bytes) or max_bytes < 1):
-        raise CatalogError(f"{where}: max_bytes must be a positive integer")
+    if max_bytes is not None and (
+        not _is_int(max_bytes) or not 1 <= max_bytes <= limits.BLOB_MAX_BYTES
+    ):
+        raise CatalogError(f"{where}: max_bytes must be from 1 to {limits.BLOB_MAX_BYTES}")
     accept = raw.get("accept", [])
     if not isinstance(accept, list) or not all(
         isinstance(a, str) and _MIME_RE.match(a) for a in accept

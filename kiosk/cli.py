@@ -250,10 +250,15 @@ def cmd_receipt(args: argparse.Namespace) -> int:
 
 
 def cmd_operator(args: argparse.Namespace) -> int:
-    station = _station(args, need_setup=False)
     import getpass
     import os
 
+    from kiosk.validation import check_operator
+
+    for e in check_operator(args.id):  # the id goes on every filing it makes
+        _err(f"{e.field}: {e.message.zh} / {e.message.en}")
+        return EXIT_INVALID
+    station = _station(args, need_setup=False)
     pin = os.environ.get("KIOSK_OPERATOR_PIN") or getpass.getpass("PIN: ")
     station.store.add_operator(args.id, args.name, pin, role=args.role)
     print(f"operator {args.id} saved")

@@ -22,6 +22,9 @@ from kiosk.validation import (
     AttachmentInfo,
     FieldError,
     ValidationFailed,
+    check_files,
+    check_operator,
+    validate_amendment,
     validate_application,
     validate_resident,
 )
@@ -185,10 +188,12 @@ class Station:
         resident: dict[str, Any],
         fields: dict[str, Any],
         attachments: Sequence[PreparedAttachment] = (),
+        *,
+        operator: str | None = None,
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """Validate everything at once; returns cleaned (resident, fields)."""
         service = self.service(service_code)
-        errors: list[FieldError] = []
+        errors: list[FieldError] = check_operator(operator) + check_files(_files(attachments))
         clean_resident: dict[str, Any] = {}
         clean_fields: dict[str, Any] = {}
         today = self.today()
@@ -230,7 +235,9 @@ class Station:
     ) -> Application:
         """Validate, store and finalize: after this returns the application is on disk."""
         code = self.code
-        clean_resident, clean_fields = self.check(service_code, resident, fields, attachments)
+        clean_resident, clean_fields = self.check(
+            service_code, resident, fields, attachments, operator=operator
+        )
         stored = self._store_blobs(attachments)
         return self.store.save_application(
             service_code=service_code,
@@ -279,18 +286,13 @@ class Station:
     ) -> int:
         """Amend a filed application: a note and documents (e.g. what the county asked for
         with needs_info). The original stays untouched; the amendment syncs on its own."""
-        note = note.strip()
-        if not note and not attachments:
-            raise ValidationFailed(
-                [
-                    FieldError(
-                        "note",
-                        "required",
-                        Text("请写明补充说明或添加材料", "Write a note or add a document"),
-                    )
-                ]
-            )
         app = self.application(ref)
+        note = validate_amendment(
+            note,
+            _files(attachments),
+            operator=operator,
+            amendments_so_far=len(self.store.amendments(app.uuid)),
+        )
         stored = self._store_blobs(attachments)
         return self.store.add_amendment(
             app.uuid,
@@ -475,3 +477,7 @@ class Station:
     def today(self) -> date:
         """The station's calendar date now: tracking numbers and summaries count by it."""
         return localtime.local_date(self.store.clock(), self.zone)
+
+
+def _files(attachments: Sequence[PreparedAttachment]) -> list[tuple[str, AttachmentInfo]]:
+    return [(a.field, AttachmentInfo(a.filename, a.mime, a.size)) for a in attachments]

@@ -7,6 +7,9 @@ Bad input of any shape raises `ValidationFailed` and nothing else.
 Input is normalised first (NFKC, so full-width digits typed with a Chinese IME count), and the
 cleaned values come back in canonical form: numbers as int/float, dates as ISO strings, ID
 numbers as 18 characters with an upper-case X, phones as 11 digits or ``0AAA-LLLLLLL``.
+
+Every bound the wire and the hub set (vocab.limits) is checked here too: a filed record is
+immutable, so one the hub refuses would stay queued forever.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
 from kiosk.catalog import Field, Service
+from vocab import limits
 from vocab.text import Text
 
 # -- errors ----------------------------------------------------------------------------------
@@ -114,6 +118,25 @@ _MESSAGES: dict[str, Text] = {
     ),
     "attachment_too_large": Text(
         "文件太大，每个文件最大 {mb} MB", "The file is too large; at most {mb} MB per file"
+    ),
+    "too_many_attachments": Text(
+        "文件太多，一次最多 {n} 个", "Too many files; at most {n} at a time"
+    ),
+    "filename_too_long": Text(
+        "文件名太长（最多 {n} 个字），请改短后重新添加",
+        "The file name is too long (at most {n} characters); rename the file and add it again",
+    ),
+    "operator_too_long": Text(
+        "经办人编号太长，最多 {n} 个字符", "The operator id is too long; at most {n} characters"
+    ),
+    "note_required": Text("请写明补充说明或添加材料", "Write a note or add a document"),
+    "too_many_amendments": Text(
+        "这件申请已补充 {n} 次，不能再补充；请联系县里",
+        "This application has been amended {n} times, the most allowed; ask the county",
+    ),
+    "bad_document_field": Text(
+        "材料类别应为小写字母、数字或下划线（最多40个）",
+        "The document kind must be lower-case letters, digits or _ (at most 40)",
     ),
 }
 
@@ -321,11 +344,15 @@ def _clean_number(value: object, f: Field) -> int | float:
     return num
 
 
+TEXT_DEFAULT_MAX = 1000
+"""A text field's length when the catalog sets none (the wire allows limits.FIELD_TEXT_MAX)."""
+
+
 def _clean_text(value: object, max_length: int | None) -> str:
     if not isinstance(value, str):
         raise _Bad("not_text")
     s = unicodedata.normalize("NFC", value).strip()
-    limit = max_length if max_length is not None else 1000
+    limit = min(max_length or TEXT_DEFAULT_MAX, limits.FIELD_TEXT_MAX)
     if len(s) > limit:
         raise _Bad("too_long", n=limit)
     return s
@@ -458,7 +485,8 @@ def validate_application(
 RESIDENT_FIELDS: tuple[str, ...] = ("id_number", "name", "phone", "address")
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 _NAME_RE = re.compile(rf"^[{_CJK}A-Za-z]+(?:[·\s][{_CJK}A-Za-z]+)*$")
-ADDRESS_MAX = 200
+ADDRESS_MAX = limits.ADDRESS_MAX
+NAME_MAX = min(30, limits.NAME_MAX)  # the longest names on ID cards are well under 30
 
 
 def _clean_name(value: object) -> str:
@@ -467,7 +495,7 @@ def _clean_name(value: object) -> str:
     # The many middle-dot look-alikes of IMEs all become U+00B7 (as on ID cards of minorities).
     s = re.sub(r"[•・‧∙⋅]", "·", unicodedata.normalize("NFKC", value).strip())
     s = re.sub(r"\s+", " ", s)
-    if not 2 <= len(s) <= 30:
+    if not 2 <= len(s) <= NAME_MAX:
         raise _Bad("name_length")
     if not _NAME_RE.match(s):
         raise _Bad("name_chars")
@@ -520,3 +548,68 @@ def validate_resident(data: Mapping[str, object], *, today: date | None = None) 
     if errors:
         raise ValidationFailed(errors)
     return out
+
+
+# -- what the wire bounds: files, operators, amendments ------------------------------------
+
+
+def check_files(files: Sequence[tuple[str, AttachmentInfo]]) -> list[FieldError]:
+    """The wire's bounds on the files of one application or amendment, whatever their field:
+    how many (limits.ATTACHMENTS_MAX), name length, type length and size."""
+    errors: list[FieldError] = []
+    if len(files) > limits.ATTACHMENTS_MAX:
+        bad = _Bad("too_many_attachments", n=limits.ATTACHMENTS_MAX)
+        errors.append(_error("attachments", bad))
+    for field, info in files:
+        if len(info.filename) > limits.FILENAME_MAX:
+            errors.append(_error(field, _Bad("filename_too_long", n=limits.FILENAME_MAX)))
+        if len(info.mime) > limits.MIME_MAX:
+            errors.append(_error(field, _Bad("attachment_type", accept="JPG, PNG, PDF")))
+        if info.size > limits.BLOB_MAX_BYTES:
+            mb = _fmt_num(round(limits.BLOB_MAX_BYTES / 1048576, 1))
+            errors.append(_error(field, _Bad("attachment_too_large", mb=mb)))
+        if info.size <= 0:
+            errors.append(_error(field, _Bad("attachment_empty")))
+    return errors
+
+
+def check_operator(operator: str | None) -> list[FieldError]:
+    """An operator id recorded with a filing or amendment fits the wire (limits.OPERATOR_MAX)."""
+    if operator is not None and len(operator) > limits.OPERATOR_MAX:
+        return [_error("operator", _Bad("operator_too_long", n=limits.OPERATOR_MAX))]
+    return []
+
+
+_DOCUMENT_FIELD_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+def validate_amendment(
+    note: str,
+    files: Sequence[tuple[str, AttachmentInfo]],
+    *,
+    operator: str | None = None,
+    amendments_so_far: int = 0,
+) -> str:
+    """Check a note and documents added to a filed application; return the cleaned note.
+
+    Needs a note or a document; the note fits limits.AMEND_NOTE_MAX, the documents the
+    wire's file bounds, and an application takes at most limits.AMENDMENTS_MAX amendments.
+    Raises `ValidationFailed` with every error at once.
+    """
+    errors: list[FieldError] = []
+    text = unicodedata.normalize("NFC", note).strip() if isinstance(note, str) else ""
+    if not text and not files:
+        errors.append(FieldError("note", "required", message("note_required")))
+    if len(text) > limits.AMEND_NOTE_MAX:
+        errors.append(_error("note", _Bad("too_long", n=limits.AMEND_NOTE_MAX)))
+    if amendments_so_far >= limits.AMENDMENTS_MAX:
+        errors.append(_error("note", _Bad("too_many_amendments", n=limits.AMENDMENTS_MAX)))
+    for field, _info in files:
+        # the hub files these as "amendment.N.<field>" in a 64-character column
+        if not _DOCUMENT_FIELD_RE.match(field):
+            errors.append(_error(field[:64] or "attachments", _Bad("bad_document_field")))
+    errors += check_files(files)
+    errors += check_operator(operator)
+    if errors:
+        raise ValidationFailed(errors)
+    return text

@@ -22,6 +22,7 @@ from kiosk.catalog import (
     load_default_catalog,
     service_summary_json,
 )
+from vocab import limits
 from vocab.text import Text
 
 
@@ -232,7 +233,7 @@ def fields(draw: st.DrawFn, name: str) -> Field:
                 st.lists(st.sampled_from(["image/jpeg", "image/*", "application/pdf"]), unique=True)
             )
         )
-        kw["max_bytes"] = draw(st.none() | st.integers(1, 10**8))
+        kw["max_bytes"] = draw(st.none() | st.integers(1, limits.BLOB_MAX_BYTES))
     return Field(
         name=name,
         type=ftype,
