@@ -1,12 +1,14 @@
 .PHONY: run test lint bench bundle
-run:   ## install and start the kiosk
+run:   ## install what the kiosk needs into .venv and start it
 	bash scripts/run.sh
-test:  ## install and run the whole test suite headless
+test:  ## install .venv-test (hub, test and build tools) and run the whole test suite headless
 	bash scripts/test.sh
 lint:
-	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+	.venv-test/bin/ruff check . && .venv-test/bin/ruff format --check .
 bench:  ## every benchmark; each writes its figures to docs/
-	for b in kiosk_core sync_link gui_bench; do .venv/bin/python -m bench.$$b || exit 1; done
+	bash scripts/setup.sh --test
+	for b in kiosk_core sync_link gui_bench; do .venv-test/bin/python -m bench.$$b || exit 1; done
 bundle:  ## the one-folder PyInstaller build, then its headless self-check
-	.venv/bin/pyinstaller --noconfirm --log-level WARN build.spec
+	bash scripts/setup.sh --test
+	.venv-test/bin/pyinstaller --noconfirm --log-level WARN build.spec
 	QT_QPA_PLATFORM=offscreen dist/kiosk/kiosk gui --self-check

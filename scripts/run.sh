@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs everything the kiosk needs and starts it. With no display (a server, SSH),
-# it shows the station's status instead of opening the window.
+# Installs what the kiosk needs (nothing else: see setup.sh) into .venv and starts it. With no
+# display (a server, SSH), it shows the station's status instead of opening the window.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
