@@ -1,56 +1,156 @@
 """The device token in the OS keychain (through `keyring`), never in the database or a file.
 
-Service name ``village-kiosk``, user name = the device id the hub gave at enrollment.  On a
-headless machine without a keychain, keyring's default backend refuses every call; we turn
-that into `KeychainUnavailable`, whose message says how to set one up.  Tests and CI choose a
-file backend with ``PYTHON_KEYRING_BACKEND`` (see tests/conftest.py).
+Service name ``village-kiosk``, user name = the device id the hub gave at enrollment.
+
+Keychain policy: the token goes only into an OS keychain (Secret Service such as GNOME Keyring,
+KWallet, Windows Credential Manager, the macOS Keychain).  keyring falls back to backends that
+keep secrets in a plain file (keyrings.alt) or nowhere (``null``, ``fail``, an empty chain)
+when no keychain is set up; the kiosk refuses those with `KeychainUnavailable`, whose message
+says how to set one up, unless ``KIOSK_INSECURE_KEYRING=1`` says this is a test machine
+(the test suite and CI set it, with ``PYTHON_KEYRING_BACKEND`` naming a file backend in a
+throwaway folder).
 """
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
+
 import keyring
+from keyring.backend import KeyringBackend
+from keyring.backends.chainer import ChainerBackend
 from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
 
+from vocab.errors import UserError
 from vocab.text import Text
 
 SERVICE = "village-kiosk"
+INSECURE_ENV = "KIOSK_INSECURE_KEYRING"
+
+# keyring's own backends that keep secrets in an OS keychain, by class, with a name for people
+OS_KEYCHAINS = {
+    "keyring.backends.SecretService.Keyring": "Secret Service: GNOME Keyring, KeePassXC",
+    "keyring.backends.libsecret.Keyring": "libsecret: GNOME Keyring",
+    "keyring.backends.kwallet.DBusKeyring": "KWallet",
+    "keyring.backends.kwallet.DBusKeyringKWallet4": "KWallet",
+    "keyring.backends.Windows.WinVaultKeyring": "Windows Credential Manager",
+    "keyring.backends.macOS.Keyring": "macOS Keychain",
+}
 
 
-class KeychainUnavailable(RuntimeError):
+@dataclass(frozen=True, slots=True)
+class Keychain:
+    """The keyring backend the token would go to: class name, name for people, OS keychain?"""
+
+    backend: str
+    name: str
+    secure: bool
+
+
+class KeychainUnavailable(UserError):
     """No usable OS keychain: the token cannot be stored or read safely."""
 
     message = Text(
         "本机没有可用的系统钥匙串，无法安全保存设备密钥。请安装并解锁系统钥匙串"
-        "（如 gnome-keyring），或由技术人员设置 PYTHON_KEYRING_BACKEND。",
+        "（Linux：gnome-keyring 与 D-Bus 会话；Windows：凭据管理器），"
+        "或由技术人员用 PYTHON_KEYRING_BACKEND 指定系统钥匙串。",
         "No usable OS keychain, so the device token cannot be stored safely. Install and "
-        "unlock the system keychain (e.g. gnome-keyring with a D-Bus session), or have IT "
-        "support set PYTHON_KEYRING_BACKEND to a keyring backend.",
+        "unlock the system keychain (Linux: gnome-keyring with a D-Bus session; Windows: "
+        "Windows Credential Manager), or have IT support choose it with "
+        "PYTHON_KEYRING_BACKEND.",
     )
 
-    def __init__(self, detail: str = "") -> None:
-        self.detail = detail
-        super().__init__(str(self.message) + (f" ({detail})" if detail else ""))
+
+def _class_name(backend: KeyringBackend) -> str:
+    cls = type(backend)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def keychain() -> Keychain:
+    """Where keyring would keep the token now.
+
+    A chain (keyring's ``ChainerBackend``) writes to its first backend, so that one decides;
+    an empty chain keeps nothing.
+    """
+    backend: KeyringBackend = keyring.get_keyring()
+    if isinstance(backend, ChainerBackend):
+        chain = list(backend.backends)
+        if not chain:
+            return Keychain(_class_name(backend), "an empty keyring chain", False)
+        backend = chain[0]
+    name = _class_name(backend)
+    label = OS_KEYCHAINS.get(name)
+    return Keychain(name, label or name, label is not None)
+
+
+def insecure_allowed() -> bool:
+    """``KIOSK_INSECURE_KEYRING=1``: a test machine may use a file or null keyring."""
+    return os.environ.get(INSECURE_ENV, "").strip() == "1"
+
+
+def require_keychain() -> Keychain:
+    """The keychain in use, or `KeychainUnavailable` if it is not an OS keychain (policy)."""
+    found = keychain()
+    if found.secure or insecure_allowed():
+        return found
+    raise KeychainUnavailable(
+        Text(
+            f"本机没有可用的系统钥匙串：找到的 {found.name} 会把设备密钥明文存入文件或根本"
+            "不保存，为安全起见本机拒绝使用。请安装并解锁系统钥匙串（Linux：gnome-keyring 与 "
+            "D-Bus 会话；Windows：凭据管理器），或由技术人员用 PYTHON_KEYRING_BACKEND "
+            f"指定系统钥匙串。仅测试机可设置 {INSECURE_ENV}=1 放行。",
+            f"No usable OS keychain: the keyring backend found, {found.name}, keeps the "
+            "device token in a plain file or not at all, so the kiosk refuses it. Install "
+            "and unlock the system keychain (Linux: gnome-keyring with a D-Bus session; "
+            "Windows: Windows Credential Manager), or have IT support choose it with "
+            f"PYTHON_KEYRING_BACKEND. Only a test machine may set {INSECURE_ENV}=1 to allow "
+            "it.",
+        ),
+        detail=f"refused keyring backend {found.backend}",
+    )
+
+
+def storage_text() -> Text:
+    """Where the token is kept, for a person: never "the OS keychain" when it is not one."""
+    found = keychain()
+    if found.secure:
+        return Text(
+            f"设备密钥已存入系统钥匙串（{found.name}）",
+            f"token stored in the OS keychain ({found.name})",
+        )
+    return Text(
+        f"设备密钥存入了不安全的测试钥匙串（{found.name}，{INSECURE_ENV}=1），仅限测试",
+        f"token stored in an insecure test keyring ({found.name}, {INSECURE_ENV}=1), "
+        "for tests only",
+    )
+
+
+def _unavailable(exc: Exception) -> KeychainUnavailable:
+    return KeychainUnavailable(detail=f"{type(exc).__name__}: {exc}")
 
 
 def save_token(device_id: str, token: str) -> None:
+    require_keychain()
     try:
         keyring.set_password(SERVICE, device_id, token)
     except (NoKeyringError, KeyringError, EOFError) as exc:
-        raise KeychainUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        raise _unavailable(exc) from exc
 
 
 def load_token(device_id: str) -> str | None:
+    require_keychain()
     try:
         return keyring.get_password(SERVICE, device_id)
     except (NoKeyringError, KeyringError, EOFError) as exc:
-        raise KeychainUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        raise _unavailable(exc) from exc
 
 
 def delete_token(device_id: str) -> None:
     """Forget the token (absent already is fine)."""
+    require_keychain()
     try:
         keyring.delete_password(SERVICE, device_id)
     except PasswordDeleteError:
         return
     except (NoKeyringError, KeyringError, EOFError) as exc:
-        raise KeychainUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        raise _unavailable(exc) from exc

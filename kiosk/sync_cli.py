@@ -28,6 +28,7 @@ def _err(text: Text | str) -> None:
 
 
 def cmd_enroll(args: argparse.Namespace) -> int:
+    from kiosk import credentials
     from kiosk.cli import _station
     from kiosk.sync_service import SyncFailed, enroll_station
 
@@ -39,7 +40,8 @@ def cmd_enroll(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     s = station.settings
     print(f"enrolled station {station.code} with {s.hub_url} as device {s.device_id}")
-    print("已登记 / enrolled; token stored in the OS keychain")
+    stored = credentials.storage_text()
+    print(f"已登记，{stored.zh} / enrolled; {stored.en}")
     return EXIT_OK
 
 

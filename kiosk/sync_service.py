@@ -129,6 +129,10 @@ def enroll_station(
             )
         )
     station_code = station.code
+    try:  # before the one-time code is spent
+        credentials.require_keychain()
+    except credentials.KeychainUnavailable as exc:
+        raise SyncFailed(exc.message, error=exc) from exc
     try:
         answer = _enroll(hub_url, code, device_name or f"{station_code} {station.name}", session)
     except SyncError as exc:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 
-# Qt aborts without a display unless told to render offscreen (PLATFORM.md).
+# Qt aborts without a display unless told to render offscreen ("Fatal Python error: Aborted").
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+os.environ.setdefault("KIOSK_INSECURE_KEYRING", "1")  # the kiosk refuses that backend otherwise
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +26,11 @@ def _isolated_env(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.delenv("KIOSK_DATA_DIR", raising=False)
     for name in list(os.environ):
-        if name.startswith("KIOSK_") and name not in ("KIOSK_TEST_PG_URL", "KIOSK_CJK_FONT"):
+        if name.startswith("KIOSK_") and name not in (
+            "KIOSK_TEST_PG_URL",
+            "KIOSK_CJK_FONT",
+            "KIOSK_INSECURE_KEYRING",
+        ):
             monkeypatch.delenv(name, raising=False)
 
 
