@@ -24,6 +24,7 @@ import sqlite_utils
 
 from offline.db import StoreBase, iso_local
 from offline.errors import ImmutableApplication, NotFound
+from vocab.states import State, Status
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,12 +46,12 @@ class Application:
     catalog_version: int
     resident: dict[str, Any]
     fields: dict[str, Any]
-    state: str
+    state: State
     operator: str | None
     created_at: str
     finalized_at: str | None
     uploaded_at: str | None
-    status: str | None = None
+    status: Status | None = None
     status_note: str | None = None
     status_at: str | None = None
     last_error: str | None = None
@@ -82,8 +83,8 @@ class QueueRow:
     uuid: str
     tracking_no: str | None
     service_code: str
-    state: str
-    status: str | None
+    state: State
+    status: Status | None
     created_at: str
     resident_id: str
     resident_name: str

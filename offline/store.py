@@ -61,10 +61,8 @@ from offline.records import (
 __all__ = [
     "BLOB_DIR",
     "BUSY_TIMEOUT_MS",
-    "COUNTY_STATUSES",
     "DB_NAME",
     "SCHEMA_VERSION",
-    "STATES",
     "Application",
     "AttachmentRow",
     "BlobFiles",
@@ -82,10 +80,6 @@ __all__ = [
     "translate_errors",
     "utc_now",
 ]
-
-STATES = ("draft", "queued", "uploaded")
-"""Kiosk-side life of an application. After ``uploaded`` the county owns ``status``."""
-COUNTY_STATUSES = ("in_review", "approved", "rejected", "needs_info")
 
 
 class Store(OutboxMixin, BlobsMixin, RecordsMixin, StoreBase):

@@ -81,12 +81,14 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from sync.protocol import (
     MAX_BLOB_BYTES,
     PROTOCOL_VERSION,
+    STATION_RE,
     ApplicationRecord,
     Decision,
     Sha256,
     Timestamp,
     is_sha256,
 )
+from vocab import limits
 
 FORMAT = "kiosk-bundle"
 VERSION = 1
@@ -96,9 +98,9 @@ MANIFEST = "manifest.json"
 SIGNATURE = "signature.json"
 BLOB_PREFIX = "blobs/"
 
-MAX_BUNDLE_APPLICATIONS = 10_000
+MAX_BUNDLE_APPLICATIONS = limits.BUNDLE_APPLICATIONS_MAX
 """Most application records in one push bundle (the hub applies them in network batches)."""
-MAX_BUNDLE_BLOBS = 10_000
+MAX_BUNDLE_BLOBS = limits.BUNDLE_BLOBS_MAX
 """Most attachment members in one bundle."""
 
 
@@ -158,8 +160,8 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-StationCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.]{1,32}$")]
-DeviceId = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+StationCode = Annotated[str, StringConstraints(pattern=STATION_RE.pattern)]
+DeviceId = Annotated[str, StringConstraints(min_length=1, max_length=limits.DEVICE_ID_MAX)]
 
 
 class BlobEntry(_Strict):

@@ -15,6 +15,7 @@ from sync.transport import (
     raise_for_common,
     unexpected,
 )
+from vocab import limits
 
 
 def enroll(
@@ -27,7 +28,7 @@ def enroll(
 ) -> EnrollResponse:
     """Trade a one-time enrollment code for a device id and token (store the token safely!)."""
     try:
-        body = EnrollRequest(code=code.strip(), device_name=device_name[:100])
+        body = EnrollRequest(code=code.strip(), device_name=device_name[: limits.DEVICE_NAME_MAX])
     except ValidationError as exc:
         raise EnrollmentRejected("the code has the wrong length") from exc
     http = HubTransport(hub_url, session=session, timeouts=timeouts)

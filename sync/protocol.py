@@ -76,6 +76,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from vocab import limits
+from vocab.states import Status
+
 PROTOCOL_VERSION = 1
 SUPPORTED_VERSIONS: tuple[int, ...] = (1,)
 PROTOCOL_HEADER = "X-Kiosk-Protocol"
@@ -84,31 +87,41 @@ LENGTH_HEADER = "Upload-Length"
 DEVICE_TOKEN_PREFIX = "dev_"
 STAFF_KEY_PREFIX = "stf_"
 
-MAX_BATCH = 500
+# Every bound below comes from vocab.limits, which the kiosk's validation and the hub share.
+MAX_BATCH = limits.BATCH_MAX
 """Most applications in one push."""
-MAX_PUSH_BYTES = 4 * 1024 * 1024
+MAX_PUSH_BYTES = limits.PUSH_MAX_BYTES
 """Largest push body on the wire (compressed)."""
-MAX_PUSH_JSON_BYTES = 16 * 1024 * 1024
+MAX_PUSH_JSON_BYTES = limits.PUSH_JSON_MAX_BYTES
 """Largest push body after decompression (zip-bomb guard)."""
-MAX_CHUNK_BYTES = 1024 * 1024
+MAX_CHUNK_BYTES = limits.CHUNK_MAX_BYTES
 """Largest blob chunk in one PATCH."""
-MAX_BLOB_BYTES = 20 * 1024 * 1024
+MAX_BLOB_BYTES = limits.BLOB_MAX_BYTES
 """Largest attachment."""
-MAX_PULL = 500
+MAX_PULL = limits.PULL_MAX
 """Most decisions in one pull page."""
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
-STATION_RE = re.compile(r"^[A-Za-z0-9_.]{1,32}$")
+_STATION = rf"[A-Za-z0-9_.]{{1,{limits.STATION_CODE_MAX}}}"
+STATION_RE = re.compile(rf"^{_STATION}$")
 
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-ShortStr = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-TRACKING_PATTERN = r"^[A-Za-z0-9_.]{1,32}-[A-Za-z0-9_.-]{1,40}$"
+FieldName = Annotated[str, StringConstraints(min_length=1, max_length=limits.FIELD_NAME_MAX)]
+ServiceCode = Annotated[str, StringConstraints(min_length=1, max_length=limits.SERVICE_CODE_MAX)]
+ShortStr = FieldName
+"""Older name of `FieldName`."""
+TRACKING_PATTERN = rf"^{_STATION}-[A-Za-z0-9_.-]{{1,{limits.TRACKING_SUFFIX_MAX}}}$"
 TrackingNo = Annotated[str, StringConstraints(pattern=TRACKING_PATTERN)]
 """Station code, '-', then the station's own date/sequence/check part."""
-Timestamp = Annotated[str, StringConstraints(min_length=1, max_length=40)]
-JsonScalar = Annotated[str, StringConstraints(max_length=4000)] | int | float | bool | None
-FieldValue = JsonScalar | Annotated[list[JsonScalar], Field(max_length=100)]
-Status = Literal["in_review", "approved", "rejected", "needs_info"]
+RECORD_TRACKING_PATTERN = rf"^{_STATION}-[A-Za-z0-9-]{{1,{limits.TRACKING_SUFFIX_MAX}}}$"
+"""A tracking number as a kiosk files it (no '_' or '.' after the station code)."""
+Timestamp = Annotated[str, StringConstraints(min_length=1, max_length=limits.TIMESTAMP_MAX)]
+JsonScalar = (
+    Annotated[str, StringConstraints(max_length=limits.FIELD_TEXT_MAX)] | int | float | bool | None
+)
+FieldValue = JsonScalar | Annotated[list[JsonScalar], Field(max_length=limits.FIELD_LIST_MAX)]
+Fields = Annotated[dict[FieldName, FieldValue], Field(max_length=limits.FIELDS_MAX)]
+Operator = Annotated[str, StringConstraints(max_length=limits.OPERATOR_MAX)]
 PushOutcome = Literal["stored", "duplicate", "rejected"]
 
 
@@ -144,8 +157,11 @@ class ErrorBody(_Response):
 
 class EnrollRequest(_Request):
     protocol: int = PROTOCOL_VERSION
-    code: Annotated[str, StringConstraints(min_length=4, max_length=64)]
-    device_name: Annotated[str, StringConstraints(max_length=100)] = ""
+    code: Annotated[
+        str,
+        StringConstraints(min_length=limits.ENROLL_CODE_MIN, max_length=limits.ENROLL_CODE_MAX),
+    ]
+    device_name: Annotated[str, StringConstraints(max_length=limits.DEVICE_NAME_MAX)] = ""
 
 
 class EnrollResponse(_Response):
@@ -156,28 +172,28 @@ class EnrollResponse(_Response):
 
 
 class ResidentRecord(_Request):
-    id_number: Annotated[str, StringConstraints(min_length=1, max_length=32)]
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    phone: Annotated[str, StringConstraints(max_length=32)] | None = None
-    address: Annotated[str, StringConstraints(max_length=300)] | None = None
+    id_number: Annotated[str, StringConstraints(min_length=1, max_length=limits.ID_NUMBER_MAX)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=limits.NAME_MAX)]
+    phone: Annotated[str, StringConstraints(max_length=limits.PHONE_MAX)] | None = None
+    address: Annotated[str, StringConstraints(max_length=limits.ADDRESS_MAX)] | None = None
 
 
 class AttachmentRef(_Request):
-    field: ShortStr
+    field: FieldName
     sha256: Sha256
-    size: Annotated[int, Field(ge=0, le=MAX_BLOB_BYTES)]
-    mime: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    filename: Annotated[str, StringConstraints(max_length=200)] = ""
+    size: Annotated[int, Field(ge=0, le=limits.BLOB_MAX_BYTES)]
+    mime: Annotated[str, StringConstraints(min_length=1, max_length=limits.MIME_MAX)]
+    filename: Annotated[str, StringConstraints(max_length=limits.FILENAME_MAX)] = ""
 
 
 class AmendmentRecord(_Request):
     """A correction or added documents, appended after filing (append-only, in order)."""
 
     created_at: Timestamp
-    operator: Annotated[str, StringConstraints(max_length=64)] | None = None
-    note: Annotated[str, StringConstraints(max_length=2000)]
-    fields: Annotated[dict[ShortStr, FieldValue], Field(max_length=100)] = {}
-    attachments: Annotated[list[AttachmentRef], Field(max_length=20)] = []
+    operator: Operator | None = None
+    note: Annotated[str, StringConstraints(max_length=limits.AMEND_NOTE_MAX)]
+    fields: Fields = {}
+    attachments: Annotated[list[AttachmentRef], Field(max_length=limits.ATTACHMENTS_MAX)] = []
 
 
 def _check_timestamp(value: str) -> str:
@@ -193,18 +209,16 @@ class ApplicationRecord(_Request):
     """One finalized application as the kiosk queued it (immutable after finalize)."""
 
     uuid: UUID
-    tracking_no: Annotated[
-        str, StringConstraints(pattern=r"^[A-Za-z0-9_.]{1,32}-[A-Za-z0-9-]{1,40}$")
-    ]
-    service_code: ShortStr
+    tracking_no: Annotated[str, StringConstraints(pattern=RECORD_TRACKING_PATTERN)]
+    service_code: ServiceCode
     catalog_version: Annotated[int, Field(ge=0)]
     resident: ResidentRecord
-    fields: Annotated[dict[ShortStr, FieldValue], Field(max_length=100)] = {}
-    attachments: Annotated[list[AttachmentRef], Field(max_length=20)] = []
+    fields: Fields = {}
+    attachments: Annotated[list[AttachmentRef], Field(max_length=limits.ATTACHMENTS_MAX)] = []
     created_at: Timestamp
     finalized_at: Timestamp
-    operator: Annotated[str, StringConstraints(max_length=64)] | None = None
-    amendments: Annotated[list[AmendmentRecord], Field(max_length=50)] = []
+    operator: Operator | None = None
+    amendments: Annotated[list[AmendmentRecord], Field(max_length=limits.AMENDMENTS_MAX)] = []
 
     _created = field_validator("created_at", "finalized_at")(_check_timestamp)
 
@@ -212,7 +226,7 @@ class ApplicationRecord(_Request):
 class PushRequest(_Request):
     protocol: int = PROTOCOL_VERSION
     batch_id: UUID
-    applications: Annotated[list[ApplicationRecord], Field(max_length=MAX_BATCH)]
+    applications: Annotated[list[ApplicationRecord], Field(max_length=limits.BATCH_MAX)]
 
 
 class PushResult(_Response):

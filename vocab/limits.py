@@ -41,3 +41,15 @@ PULL_MAX = 500
 
 # County
 DECISION_NOTE_MAX = 2000
+
+# Enrollment, stations and tracking numbers (sync.protocol, sync.bundle)
+ENROLL_CODE_MIN = 4
+ENROLL_CODE_MAX = 64
+DEVICE_NAME_MAX = 100
+DEVICE_ID_MAX = 40
+STATION_CODE_MAX = 32  # the part of a tracking number before the first "-"
+TRACKING_SUFFIX_MAX = 40  # the station's own date/sequence/check part after it
+
+# USB bundles
+BUNDLE_APPLICATIONS_MAX = 10_000
+BUNDLE_BLOBS_MAX = 10_000
