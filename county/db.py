@@ -1,5 +1,8 @@
 """Hub database: one SQLAlchemy Core schema for SQLite and PostgreSQL, with versioned migrations.
 
+The tables below are the live schema the queries use; the database gets it from the frozen
+Alembic revisions in `county.migrations` (a test checks that the two agree on both databases).
+
 SQLite runs in WAL mode with ``synchronous=FULL`` and a busy timeout; write transactions start
 with ``BEGIN IMMEDIATE`` so two writers never deadlock on a lock upgrade.  On PostgreSQL the
 hub sequences come from identity columns and duplicates are settled by unique constraints
@@ -9,7 +12,7 @@ hub sequences come from identity columns and duplicates are settled by unique co
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -33,6 +36,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 DB_ENV = "COUNTY_HUB_DB"
 
@@ -40,13 +44,6 @@ metadata = MetaData()
 
 # BIGINT identity on PostgreSQL; SQLite needs plain INTEGER PRIMARY KEY for its rowid alias.
 SeqType = BigInteger().with_variant(Integer(), "sqlite")
-
-schema_version = Table(
-    "hub_schema_version",
-    metadata,
-    Column("version", Integer, primary_key=True, autoincrement=False),
-    Column("applied_at", String(40), nullable=False),
-)
 
 stations = Table(
     "stations",
@@ -159,15 +156,6 @@ catalogs = Table(
 )
 
 
-def _migration_1(conn: Connection) -> None:
-    """Initial schema."""
-    metadata.create_all(conn)
-
-
-MIGRATIONS: list[Callable[[Connection], None]] = [_migration_1]
-"""Index i brings the schema to version i + 1; append, never edit a released one."""
-
-
 class HubDatabaseError(Exception):
     """The hub database URL or file is unusable; the message says what to fix."""
 
@@ -259,21 +247,33 @@ def lock_for_sequence(conn: Connection, key: int) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 
 
-def migrate(engine: Engine) -> int:
-    """Bring the schema up to date (safe from several processes at once); returns the version."""
-    from county.clock import utc_now  # local import keeps this module free of cycles
+def current_revision(engine: Engine) -> str | None:
+    """The database's Alembic revision (None: not migrated by Alembic yet), in one query."""
+    try:
+        with read_tx(engine) as conn:
+            row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+    except DBAPIError:  # no alembic_version table: empty, or made by the first release
+        return None
+    return None if row is None else str(row[0])
 
+
+def migrate(engine: Engine) -> str:
+    """Bring the schema up to date (safe from several processes at once); returns the revision.
+
+    At the newest revision this is one query and Alembic is never imported, so the hub
+    starts fast; otherwise the upgrade runs in one write transaction under a lock.
+    """
+    from county import migrations
+
+    if current_revision(engine) == migrations.HEAD:
+        return migrations.HEAD
     with write_tx(engine) as conn:
         lock_for_sequence(conn, 7_140_001)
-        schema_version.create(conn, checkfirst=True)
-        row = conn.execute(text("SELECT MAX(version) FROM hub_schema_version")).scalar()
-        current = int(row or 0)
-        if current > len(MIGRATIONS):
+        try:
+            migrations.upgrade(conn)
+        except migrations.SchemaTooNew as exc:
             raise HubDatabaseError(
-                f"the database schema is version {current}, newer than this hub "
-                f"({len(MIGRATIONS)}): upgrade county-hub"
-            )
-        for version in range(current + 1, len(MIGRATIONS) + 1):
-            MIGRATIONS[version - 1](conn)
-            conn.execute(schema_version.insert().values(version=version, applied_at=utc_now()))
-        return len(MIGRATIONS)
+                f"the database schema ({exc}) is newer than this hub ({migrations.HEAD}): "
+                "upgrade county-hub"
+            ) from exc
+    return migrations.HEAD

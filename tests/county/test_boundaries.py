@@ -20,7 +20,7 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_hub_and_protocol_import_no_gui_or_kiosk_code() -> None:
-    files = [*sorted((ROOT / "county").glob("*.py")), ROOT / "sync" / "protocol.py"]
+    files = [*sorted((ROOT / "county").rglob("*.py")), ROOT / "sync" / "protocol.py"]
     assert len(files) > 5
     for path in files:
         bad = _imports(path) & set(FORBIDDEN)
