@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from county.store import HubError
+from county.errors import HubError
 from sync.protocol import OFFSET_HEADER, is_sha256
 
 
