@@ -8,7 +8,7 @@ JSON errors, and mounts the routers of `county.routers` (one per area).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
 from county.blobs import BlobStore
-from county.clock import Clock, system_clock
+from county.clock import Clock, resolve_zone, system_clock
 from county.deps import validation_message
 from county.errors import HubError
 from county.pages import make_templates
@@ -30,11 +30,13 @@ from sync.protocol import SUPPORTED_VERSIONS, error_body
 
 @dataclass
 class HubConfig:
-    """What a hub process needs; ``blob_dir`` defaults to beside the database."""
+    """What a hub process needs; ``blob_dir`` defaults to beside the database, ``tz`` (the
+    zone of the hub's pages, exports and calendar days) to ``$COUNTY_HUB_TZ`` or the OS zone."""
 
     db_url: str
     blob_dir: Path | None = None
     clock: Clock = system_clock
+    tz: tzinfo = field(default_factory=resolve_zone)
     enroll_ttl: timedelta = ENROLL_TTL
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -52,7 +54,7 @@ def create_app(config: HubConfig) -> FastAPI:
     app.state.config = config
     app.state.store = HubStore.open(config.db_url, config.clock)
     app.state.blobs = BlobStore(blob_dir_for(config.db_url, config.blob_dir))
-    app.state.templates = make_templates()
+    app.state.templates = make_templates(config.tz)
     app.add_middleware(GZipMiddleware, minimum_size=500)
 
     @app.exception_handler(HubError)

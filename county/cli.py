@@ -1,7 +1,9 @@
 """``county-hub``: serve the hub and run staff commands directly on its database.
 
 Every command takes ``--db URL`` (default: ``$COUNTY_HUB_DB``, else ``hub.db`` in the platform
-user data directory), so staff commands work with or without a running server.
+user data directory), so staff commands work with or without a running server, and ``--tz
+ZONE`` (default: ``$COUNTY_HUB_TZ``, else the operating system's zone): the zone of the times
+that pages and exports show and of the calendar days people type (``--since 2025-03-01``).
 """
 
 from __future__ import annotations
@@ -12,13 +14,13 @@ import sys
 import uuid as uuidlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
 from county import db
 from county.blobs import BlobStore
-from county.clock import parse_since
+from county.clock import TZ_ENV, parse_since, resolve_zone
 from county.export import render
 from county.store import (
     DECISION_STATUSES,
@@ -49,10 +51,14 @@ EXIT_USAGE = 2
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="county-hub", description="County hub for village kiosks")
     p.add_argument("--db", default=None, help="database URL (sqlite:///FILE or postgresql://...)")
+    p.add_argument(
+        "--tz", default=None, help="time zone for people, e.g. Asia/Shanghai (default: the OS's)"
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     def with_db(sp: argparse.ArgumentParser) -> argparse.ArgumentParser:
         sp.add_argument("--db", default=argparse.SUPPRESS, help="database URL")
+        sp.add_argument("--tz", default=argparse.SUPPRESS, help="time zone, e.g. Asia/Shanghai")
         return sp
 
     s = with_db(sub.add_parser("serve", help="run the HTTP hub"))
@@ -78,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--station")
     q.add_argument("--service")
     q.add_argument("--status", help="received (no decision yet) or a decision status")
-    q.add_argument("--since", help="received at or after (date or ISO time, UTC)")
+    q.add_argument("--since", help="received at or after (a local date, or an ISO time)")
     q.add_argument("--format", choices=["csv", "json", "xlsx"], required=True)
     q.add_argument("--out", help="write to FILE instead of standard output")
 
@@ -108,7 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _serve(url: str, args: argparse.Namespace) -> int:
+def _serve(url: str, args: argparse.Namespace, tz: tzinfo) -> int:
     import uvicorn
 
     from county.app import HubConfig, create_app
@@ -119,6 +125,8 @@ def _serve(url: str, args: argparse.Namespace) -> int:
         import os
 
         os.environ[db.DB_ENV] = url
+        if args.tz:
+            os.environ[TZ_ENV] = args.tz
         if blob_dir:
             os.environ["COUNTY_HUB_BLOB_DIR"] = str(blob_dir)
         db.migrate(db.make_engine(url))  # once, before the workers start
@@ -131,7 +139,9 @@ def _serve(url: str, args: argparse.Namespace) -> int:
         )
     else:
         uvicorn.run(
-            create_app(HubConfig(db_url=url, blob_dir=blob_dir)), host=args.host, port=args.port
+            create_app(HubConfig(db_url=url, blob_dir=blob_dir, tz=tz)),
+            host=args.host,
+            port=args.port,
         )
     return EXIT_OK
 
@@ -160,11 +170,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     url = args.db or db.default_db_url()
     try:
+        tz = resolve_zone(args.tz)
         if args.command == "serve":
-            return _serve(url, args)
+            return _serve(url, args, tz)
         store = HubStore.open(url)
         try:
-            return _run(store, args)
+            return _run(store, args, tz)
         finally:
             store.close()
     except HubError as exc:
@@ -178,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
 
 
-def _run(store: HubStore, args: argparse.Namespace) -> int:
+def _run(store: HubStore, args: argparse.Namespace, tz: tzinfo) -> int:
     if args.command == "enroll-code":
         code = store.issue_enroll_code(args.station, args.name, timedelta(hours=args.hours))
         print(f"Enrollment code for station {args.station} (valid {args.hours:g} h, one use):")
@@ -191,9 +202,9 @@ def _run(store: HubStore, args: argparse.Namespace) -> int:
         print(f"API key for {args.name} (shown once, keep it safe):")
         print(key)
     elif args.command == "queue":
-        since = parse_since(args.since) if args.since else None
+        since = parse_since(args.since, tz) if args.since else None
         rows = store.queue(args.station, args.service, args.status, since)
-        _write_out(render(rows, args.format), args.out)
+        _write_out(render(rows, args.format, tz), args.out)
     elif args.command == "decide":
         d = store.decide(args.tracking_no, args.status, args.note, "cli")
         print(f"{d.tracking_no}: {d.status} (seq {d.seq})")

@@ -8,6 +8,7 @@ instead of closing over globals, so each router module stands alone.
 from __future__ import annotations
 
 import zlib
+from datetime import tzinfo
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -33,6 +34,12 @@ def get_store(request: Request) -> HubStore:
 def get_blobs(request: Request) -> BlobStore:
     blobs: BlobStore = request.app.state.blobs
     return blobs
+
+
+def get_tz(request: Request) -> tzinfo:
+    """The hub's time zone (`county.app.HubConfig.tz`)."""
+    tz: tzinfo = request.app.state.config.tz
+    return tz
 
 
 def json_response(
@@ -145,3 +152,4 @@ BlobsDep = Annotated[BlobStore, Depends(get_blobs)]
 DeviceDep = Annotated[Device, Depends(device_auth)]
 StaffDep = Annotated[StaffMember, Depends(staff_auth)]
 ConsoleMemberDep = Annotated[StaffMember | None, Depends(console_member)]
+ZoneDep = Annotated[tzinfo, Depends(get_tz)]

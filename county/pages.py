@@ -1,13 +1,15 @@
 """Server-rendered staff pages: the Jinja2 environment (autoescaping on) over county/templates
-and the filters the templates use."""
+and the filters the templates use.  Times are shown in the hub's zone, with the offset."""
 
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
 from typing import Any
 
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader
 
+from county.clock import local_text, offset_text, zone_name
 from county.store import DECISION_STATUSES, RECEIVED
 
 STATUS_ZH = {
@@ -23,13 +25,9 @@ def status_zh(status: str) -> str:
     return STATUS_ZH.get(status, status)
 
 
-def when(value: str | None) -> str:
-    """A stored hub time as people read it."""
-    return (value or "")[:19]
-
-
-def make_templates() -> Jinja2Templates:
-    """Templates from the installed package, every value HTML-escaped unless marked safe."""
+def make_templates(tz: tzinfo) -> Jinja2Templates:
+    """Templates from the installed package, every value HTML-escaped unless marked safe;
+    ``when`` shows a stored instant in ``tz``."""
     env = Environment(
         loader=PackageLoader("county", "templates"),
         autoescape=True,
@@ -37,11 +35,12 @@ def make_templates() -> Jinja2Templates:
         lstrip_blocks=True,
     )
     env.filters["status_zh"] = status_zh
-    env.filters["when"] = when
+    env.filters["when"] = lambda value: local_text(value, tz)
     env.filters["kb"] = lambda size: int(size) // 1024
     glob: dict[str, Any] = {
         "DECISION_STATUSES": DECISION_STATUSES,
         "QUEUE_STATUSES": (RECEIVED, *DECISION_STATUSES),
+        "zone": lambda: f"{zone_name(tz)} (UTC{offset_text(datetime.now(tz))})",
     }
     env.globals.update(glob)
     return Jinja2Templates(env=env)

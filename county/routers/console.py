@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
-from county.deps import STAFF_COOKIE, ConsoleMemberDep, StoreDep, read_limited
+from county.deps import STAFF_COOKIE, ConsoleMemberDep, StoreDep, ZoneDep, read_limited
 from county.errors import HubError
 from county.routers.staff import filtered_queue
 
@@ -53,6 +53,7 @@ def queue_page(
     request: Request,
     member: ConsoleMemberDep,
     store: StoreDep,
+    tz: ZoneDep,
     station: str = "",
     service: str = "",
     status: str = "",
@@ -61,7 +62,7 @@ def queue_page(
     if member is None:
         return _login(request)
     try:
-        rows = filtered_queue(store, station, service, status, since)
+        rows = filtered_queue(store, tz, station, service, status, since)
         error = ""
     except HubError as exc:
         rows, error = [], exc.message

@@ -9,14 +9,15 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel
 
-from county.clock import parse_since
-from county.deps import BlobsDep, StaffDep, StoreDep, json_response
+from county.clock import local_today, parse_since
+from county.deps import BlobsDep, StaffDep, StoreDep, ZoneDep, json_response
 from county.errors import HubError
 from county.export import MEDIA_TYPES, render
 from county.store import HubStore
@@ -38,14 +39,15 @@ class DecisionIn(BaseModel):
 
 def filtered_queue(
     store: HubStore,
+    tz: tzinfo,
     station: str | None,
     service: str | None,
     status: str | None,
     since: str | None,
 ) -> list[dict[str, Any]]:
-    """The queue under the filters people type (``since``: a date or time)."""
+    """The queue under the filters people type (``since``: a local calendar day or time)."""
     try:
-        since_iso = parse_since(since) if since else None
+        since_iso = parse_since(since, tz) if since else None
     except ValueError as exc:
         raise HubError(422, "bad_since", str(exc)) from exc
     return store.queue(station or None, service or None, status or None, since_iso)
@@ -55,6 +57,7 @@ def filtered_queue(
 def staff_queue(
     _staff: StaffDep,
     store: StoreDep,
+    tz: ZoneDep,
     station: str | None = None,
     service: str | None = None,
     status: str | None = None,
@@ -63,11 +66,12 @@ def staff_queue(
 ) -> Response:
     if format not in MEDIA_TYPES:
         raise HubError(422, "bad_format", "format must be json, csv or xlsx")
-    rows = filtered_queue(store, station, service, status, since)
+    rows = filtered_queue(store, tz, station, service, status, since)
     headers = {}
     if format != "json":
-        headers["Content-Disposition"] = f'attachment; filename="queue.{format}"'
-    return Response(render(rows, format), media_type=MEDIA_TYPES[format], headers=headers)
+        day = local_today(tz, store.clock).isoformat()
+        headers["Content-Disposition"] = f'attachment; filename="queue-{day}.{format}"'
+    return Response(render(rows, format, tz), media_type=MEDIA_TYPES[format], headers=headers)
 
 
 @router.post("/decisions")
