@@ -41,7 +41,8 @@ from sync.bundle import (
 )
 from sync.bundle import FORMAT as BUNDLE_FORMAT
 from sync.bundle import VERSION as BUNDLE_VERSION
-from sync.protocol import MAX_BATCH, PROTOCOL_VERSION, PushRequest
+from sync.protocol import PROTOCOL_VERSION, PushRequest
+from vocab.limits import BATCH_MAX
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -317,12 +318,12 @@ def import_push_bundle(
         out = BundleImport(device.station, device.device_id)
         numbers = {str(r.uuid): r.tracking_no for r in manifest.applications}
         missing: list[str] = []
-        for i in range(0, len(manifest.applications), MAX_BATCH):
+        for i in range(0, len(manifest.applications), BATCH_MAX):
             batch_id = manifest.batch_id if i == 0 else uuidlib.uuid5(manifest.batch_id, str(i))
             answer = store.push(
                 device,
                 PushRequest(
-                    batch_id=batch_id, applications=manifest.applications[i : i + MAX_BATCH]
+                    batch_id=batch_id, applications=manifest.applications[i : i + BATCH_MAX]
                 ),
             )
             for r in answer.results:

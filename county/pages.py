@@ -11,18 +11,12 @@ from jinja2 import Environment, PackageLoader
 
 from county.clock import local_text, offset_text, zone_name
 from county.store import DECISION_STATUSES, RECEIVED
-
-STATUS_ZH = {
-    "received": "已接收",
-    "in_review": "审核中",
-    "approved": "已批准",
-    "rejected": "未批准",
-    "needs_info": "需补充材料",
-}
+from vocab.states import status_label
 
 
 def status_zh(status: str) -> str:
-    return STATUS_ZH.get(status, status)
+    """The Chinese label of a queue status (vocab.states, shared with the kiosk)."""
+    return status_label(status).zh
 
 
 def make_templates(tz: tzinfo) -> Jinja2Templates:

@@ -22,7 +22,6 @@ from county.models import Device, StaffMember, check_station, hash_secret, norma
 from county.queries import applications, blobs, catalogs, decisions, devices, push, staff
 from sync.protocol import (
     DEVICE_TOKEN_PREFIX,
-    MAX_PULL,
     STAFF_KEY_PREFIX,
     Decision,
     EnrollResponse,
@@ -30,7 +29,7 @@ from sync.protocol import (
     PushRequest,
     PushResponse,
 )
-from vocab.limits import DECISION_NOTE_MAX
+from vocab.limits import DECISION_NOTE_MAX, PULL_MAX
 from vocab.states import STATUSES, Status
 
 __all__ = [
@@ -152,10 +151,10 @@ class HubStore:
             return push.store_batch(conn, device, request, self.now())
 
     def pull(
-        self, device: Device, cursor: int, catalog_version: int, limit: int = MAX_PULL
+        self, device: Device, cursor: int, catalog_version: int, limit: int = PULL_MAX
     ) -> PullResponse:
         """Decisions of the device's station after ``cursor`` and a newer catalog, if any."""
-        limit = max(1, min(limit, MAX_PULL))
+        limit = max(1, min(limit, PULL_MAX))
         with db.read_tx(self.engine) as conn:
             page = decisions.for_station(conn, device.station, cursor, limit + 1)
             catalog = catalogs.newer_than(conn, catalog_version)

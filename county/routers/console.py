@@ -15,8 +15,12 @@ from starlette.concurrency import run_in_threadpool
 from county.deps import STAFF_COOKIE, ConsoleMemberDep, StoreDep, ZoneDep, read_limited
 from county.errors import HubError
 from county.routers.staff import filtered_queue
+from vocab.limits import DECISION_NOTE_MAX
 
 router = APIRouter()
+DECIDE_FORM_MAX = 4096 + DECISION_NOTE_MAX * 12
+"""A decision form with a note at its limit: up to 4 UTF-8 bytes a character, each sent as
+%XX (3 bytes), plus the other fields."""
 
 
 def _templates(request: Request) -> Jinja2Templates:
@@ -99,7 +103,7 @@ async def decide_form(request: Request, store: StoreDep) -> Response:
     member = await run_in_threadpool(store.staff_for_key, request.cookies.get(STAFF_COOKIE, ""))
     if member is None:
         return RedirectResponse("/", 303)
-    form = parse_qs((await read_limited(request, 16384)).decode("utf-8", "replace"))
+    form = parse_qs((await read_limited(request, DECIDE_FORM_MAX)).decode("utf-8", "replace"))
 
     def one(name: str) -> str:
         return (form.get(name) or [""])[0]

@@ -25,16 +25,18 @@ from county.models import Device
 from county.store import HubStore
 from sync.protocol import (
     LENGTH_HEADER,
-    MAX_BLOB_BYTES,
-    MAX_CHUNK_BYTES,
-    MAX_PULL,
-    MAX_PUSH_BYTES,
-    MAX_PUSH_JSON_BYTES,
     OFFSET_HEADER,
     SUPPORTED_VERSIONS,
     BlobStatus,
     EnrollRequest,
     PushRequest,
+)
+from vocab.limits import (
+    BLOB_MAX_BYTES,
+    CHUNK_MAX_BYTES,
+    PULL_MAX,
+    PUSH_JSON_MAX_BYTES,
+    PUSH_MAX_BYTES,
 )
 
 router = APIRouter()
@@ -54,13 +56,13 @@ async def enroll(request: Request, store: StoreDep) -> Response:
 
 @router.post("/v1/push")
 async def push(request: Request, device: DeviceDep, store: StoreDep) -> Response:
-    raw = await read_limited(request, MAX_PUSH_BYTES)
+    raw = await read_limited(request, PUSH_MAX_BYTES)
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding == "gzip":
-        raw = gunzip_limited(raw, MAX_PUSH_JSON_BYTES)
+        raw = gunzip_limited(raw, PUSH_JSON_MAX_BYTES)
     elif encoding != "identity":
         raise HubError(415, "bad_encoding", "Content-Encoding must be gzip or identity")
-    elif len(raw) > MAX_PUSH_JSON_BYTES:
+    elif len(raw) > PUSH_JSON_MAX_BYTES:
         raise HubError(413, "too_large", "body too large")
     try:
         body = PushRequest.model_validate_json(raw)
@@ -133,15 +135,15 @@ async def blob_patch(
         raise HubError(
             400, "bad_header", f"{OFFSET_HEADER} and {LENGTH_HEADER} must be integers"
         ) from exc
-    if length > MAX_BLOB_BYTES or length < 0 or offset < 0:
-        raise HubError(413, "too_large", f"attachments are at most {MAX_BLOB_BYTES} bytes")
+    if length > BLOB_MAX_BYTES or length < 0 or offset < 0:
+        raise HubError(413, "too_large", f"attachments are at most {BLOB_MAX_BYTES} bytes")
     if length not in sizes:
         raise HubError(
             422, "length_mismatch", f"{LENGTH_HEADER} differs from the pushed attachment size"
         )
     row = await run_in_threadpool(store.blob_started, sha256, length)
     if row.complete:
-        await read_limited(request, MAX_CHUNK_BYTES)
+        await read_limited(request, CHUNK_MAX_BYTES)
         return _blob_reply(sha256, length, length, True)
     if int(row.size) != length:
         raise HubError(409, "length_mismatch", "another upload of this hash has another length")
@@ -153,7 +155,7 @@ async def blob_patch(
             f"upload is at offset {current}, not {offset}: resume from {current}",
             {OFFSET_HEADER: str(current)},
         )
-    chunk = await read_limited(request, MAX_CHUNK_BYTES)
+    chunk = await read_limited(request, CHUNK_MAX_BYTES)
     try:
         new_offset, complete = await run_in_threadpool(blobs.append, sha256, offset, length, chunk)
     except HubError as exc:
@@ -171,6 +173,6 @@ def pull(
     store: StoreDep,
     cursor: Annotated[int, Query(ge=0)] = 0,
     catalog_version: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=MAX_PULL)] = MAX_PULL,
+    limit: Annotated[int, Query(ge=1, le=PULL_MAX)] = PULL_MAX,
 ) -> Response:
     return json_response(store.pull(device, cursor, catalog_version, limit))

@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from county.clock import local_today, parse_since
 from county.deps import BlobsDep, StaffDep, StoreDep, ZoneDep, json_response
@@ -22,6 +22,7 @@ from county.errors import HubError
 from county.export import MEDIA_TYPES, render
 from county.store import HubStore
 from sync.protocol import is_sha256
+from vocab.limits import DECISION_NOTE_MAX
 
 router = APIRouter(prefix="/v1/staff")
 
@@ -32,9 +33,9 @@ SAFE_INLINE_TYPES = frozenset({"image/jpeg", "image/png", "application/pdf"})
 class DecisionIn(BaseModel):
     """Body of ``POST /v1/staff/decisions``."""
 
-    tracking_no: str
-    status: str
-    note: str | None = None
+    tracking_no: str = Field(max_length=80)
+    status: str = Field(max_length=16)
+    note: str | None = Field(default=None, max_length=DECISION_NOTE_MAX)
 
 
 def filtered_queue(
