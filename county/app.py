@@ -22,6 +22,7 @@ from county.blobs import BlobStore
 from county.clock import Clock, resolve_zone, system_clock
 from county.deps import validation_message
 from county.errors import HubError
+from county.logs import RequestLog
 from county.pages import make_templates
 from county.routers import console, device, staff
 from county.store import ENROLL_TTL, HubStore, blob_dir_for
@@ -56,6 +57,7 @@ def create_app(config: HubConfig) -> FastAPI:
     app.state.blobs = BlobStore(blob_dir_for(config.db_url, config.blob_dir))
     app.state.templates = make_templates(config.tz)
     app.add_middleware(GZipMiddleware, minimum_size=500)
+    app.add_middleware(RequestLog)  # outermost: sees every request's final status
 
     @app.exception_handler(HubError)
     async def _hub_error(_request: Request, exc: HubError) -> JSONResponse:

@@ -18,7 +18,7 @@ from datetime import timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
-from county import db
+from county import db, logs
 from county.blobs import BlobStore
 from county.clock import TZ_ENV, parse_since, resolve_zone
 from county.export import render
@@ -118,6 +118,8 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(url: str, args: argparse.Namespace, tz: tzinfo) -> int:
     import uvicorn
 
+    logs.setup("INFO")  # JSON lines on stderr, personal data masked (county.logs)
+
     from county.app import HubConfig, create_app
 
     blob_dir = Path(args.blob_dir) if args.blob_dir else None
@@ -137,12 +139,16 @@ def _serve(url: str, args: argparse.Namespace, tz: tzinfo) -> int:
             host=args.host,
             port=args.port,
             workers=args.workers,
+            log_config=None,
+            access_log=False,
         )
     else:
         uvicorn.run(
             create_app(HubConfig(db_url=url, blob_dir=blob_dir, tz=tz)),
             host=args.host,
             port=args.port,
+            log_config=None,
+            access_log=False,
         )
     return EXIT_OK
 
@@ -153,6 +159,7 @@ def app_from_env() -> object:
 
     from county.app import HubConfig, create_app
 
+    logs.setup("INFO")  # each worker process logs as the parent does
     blob = os.environ.get("COUNTY_HUB_BLOB_DIR")
     return create_app(HubConfig(db_url=db.default_db_url(), blob_dir=Path(blob) if blob else None))
 
@@ -170,6 +177,8 @@ def _write_out(data: bytes, out: str | None) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     url = args.db or db.default_db_url()
+    if args.command != "serve":
+        logs.setup(None, server=False)  # warnings from libraries: masked JSON, like serve
     try:
         tz = resolve_zone(args.tz)
         if args.command == "serve":
