@@ -55,30 +55,32 @@ def hub_process(db_url: str, blob_dir: Path, workers: int = 1) -> Iterator[str]:
     cmd = [str(exe), "serve", "--db", db_url, "--host", "127.0.0.1", "--port", str(port)]
     cmd += ["--blob-dir", str(blob_dir), "--workers", str(workers)]
     HubStore.open(db_url).close()  # create the schema before the workers race to
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(
-                    f"county-hub serve exited: {proc.stderr.read().decode()[-2000:]}"
-                )  # type: ignore[union-attr]
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        yield url
-    finally:
-        proc.terminate()
+    # The hub logs a JSON line per request to stderr: into a file, since a pipe nobody reads
+    # fills up and then blocks the server.
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
+        url = f"http://127.0.0.1:{port}"
         try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            deadline = time.monotonic() + 30
+            while True:
+                if proc.poll() is not None:
+                    log.seek(0)
+                    raise RuntimeError(f"county-hub serve exited: {log.read().decode()[-2000:]}")
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 def pg_schema(base_url: str) -> contextlib.AbstractContextManager[str]:
