@@ -70,8 +70,8 @@ def test_operator_finishes_a_residents_draft_under_the_same_uuid(
     assert console.current_page() == "filing"
     assert filing.draft_uuid == draft.uuid and filing.draft_note.isVisible()
     assert filing.service is not None and filing.service.code == "household_cert"
-    assert filing.value_widgets["id_number"].text() == ID
-    assert filing.value_widgets["name"].text() == "张桂兰"  # operator mode: full prefill
+    assert filing.editors["id_number"].value() == ID
+    assert filing.editors["name"].value() == "张桂兰"  # operator mode: full prefill
     assert filing.values()["purpose"] == "办理养老保险"
     assert filing.values()["cert_kind"] == "residence"
 

@@ -93,19 +93,19 @@ def test_assisted_filing_with_attachment_and_signature(
 
 def test_profile_prefills_the_next_application(qtbot, filing: FilingView, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     _fill_household_cert(filing)
-    filing.value_widgets["address"].setText("柳溪村三组12号")
+    filing.editors["address"].edit.setText("柳溪村三组12号")  # type: ignore[attr-defined]
     filing.add_files("hukou_photo", [_photo(tmp_path / "a.jpg", (800, 600))])
     assert filing.review()
     with qtbot.waitSignal(filing.print_done, timeout=10_000):
         filing.confirm()
 
     filing.new_application()
-    assert filing.stack.currentIndex() == 0 and filing.value_widgets["name"].text() == ""
+    assert filing.stack.currentIndex() == 0 and filing.editors["name"].value() is None
     filing.id_edit.setText(ID)
     assert filing.prefill_from_profile()
-    assert filing.value_widgets["name"].text() == "张三丰"
-    assert filing.value_widgets["phone"].text() == "13800138000"
-    assert filing.value_widgets["address"].text() == "柳溪村三组12号"
+    assert filing.editors["name"].value() == "张三丰"
+    assert filing.editors["phone"].value() == "13800138000"
+    assert filing.editors["address"].value() == "柳溪村三组12号"
 
 
 def test_errors_shown_next_to_fields_nothing_filed(
@@ -115,9 +115,9 @@ def test_errors_shown_next_to_fields_nothing_filed(
     filing.set_values({"id_number": "110105194912310021", "name": "张三丰"}, {"copies": "0"})
     assert not filing.review()
     assert filing.stack.currentIndex() == 0
-    assert filing.error_labels["id_number"].text()
-    assert filing.error_labels["hukou_photo"].text()  # required attachment missing
-    assert filing.error_labels["cert_kind"].text()
+    assert filing.editors["id_number"].error_widget.text()
+    assert filing.editors["hukou_photo"].error_widget.text()  # required attachment missing
+    assert filing.editors["cert_kind"].error_widget.text()
     assert "处需要修改" in filing.form_message.text()
     assert filing.station.store.count() == 0
 
@@ -153,3 +153,52 @@ def test_pdf_attachment_is_kept_as_pdf(qtbot, filing: FilingView, tmp_path: Path
     assert filing.add_files("hukou_photo", [pdf]) == []
     (att,) = filing.attachment_fields["hukou_photo"].items
     assert att.mime == "application/pdf"
+
+
+def test_values_read_as_written_on_review_and_in_the_detail(
+    qtbot, filing: FilingView, context: KioskContext, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from ui.operator.detail import DetailView
+
+    filing.set_service("dibao")
+    filing.set_values(
+        {"id_number": ID, "name": "张三丰"},
+        {
+            "household_size": "3",
+            "monthly_income": "600",
+            "hardship_reason": "illness",
+            "bank_account": "6217000012345678",
+        },
+    )
+    filing.add_files("hukou_photo", [_photo(tmp_path / "h.jpg", (800, 600))])
+    assert filing.review(), filing.form_message.text()
+    summary = filing.confirm_summary.text()
+    assert ">600<" in summary and "600.0" not in summary
+    assert "因病" in summary and "illness" not in summary  # the label, not the code
+    with qtbot.waitSignal(filing.print_done, timeout=10_000):
+        app = filing.confirm()
+    assert app is not None and app.fields["monthly_income"] == 600.0  # stored cleaned
+
+    detail = DetailView(context, I18n("zh"), OPERATOR)
+    qtbot.addWidget(detail)
+    detail.show_application(app.uuid)
+    shown = [
+        detail.fields_form.itemAt(i).widget().text()  # type: ignore[union-attr]
+        for i in range(detail.fields_form.count())
+    ]
+    assert "600" in shown and "600.0" not in shown and "因病" in shown
+
+
+def test_first_error_gets_the_focus_and_a_draft_can_be_kept(qtbot, filing: FilingView) -> None:  # type: ignore[no-untyped-def]
+    filing.set_service("household_cert")
+    filing.set_values({"id_number": ID, "name": "张三丰"}, {"copies": "x"})
+    filing.review_button.setFocus()
+    assert not filing.review()
+    # the first field in error in the form's order (a choice) holds the focus, not the button
+    assert filing.focusWidget() is filing.editors["cert_kind"].box  # type: ignore[attr-defined]
+
+    app = filing.save_draft()  # the identity is right: kept as a draft
+    assert app is not None and app.state == "draft"
+    assert "草稿" in filing.form_message.text()
+    assert filing.save_draft().uuid == app.uuid  # type: ignore[union-attr]
+    assert filing.station.store.count() == 1

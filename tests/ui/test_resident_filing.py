@@ -108,6 +108,10 @@ def test_wrong_id_number_is_shown_next_to_the_field_and_nothing_is_stored(
     i18n.set_lang("en")  # the message follows the language switch
     assert "check digit" in error.text()
     assert form.editors["name"].error_widget.isHidden()
+    # the focus went to the field in error, so the next key corrects it
+    from PySide6.QtWidgets import QApplication
+
+    assert QApplication.focusWidget() is form.editors["id_number"].edit
     assert context.station.store.count() == 0
 
 

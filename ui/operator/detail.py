@@ -35,9 +35,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.catalog import Field
+from kiosk.context import KioskContext
+from kiosk.filing import display_value
 from kiosk.printing import PrintResult
 from kiosk.privacy import show_resident
-from kiosk.station import ReprintRefused
+from kiosk.station import ReprintRefused, Station
 from kiosk.summary import STATUS_LABELS
 from ui import strings
 from ui.i18n import I18n
@@ -100,11 +103,15 @@ class DetailView(QWidget):
     print_done = Signal(object)
 
     def __init__(
-        self, context: Any, i18n: I18n, operator: dict[str, Any], parent: QWidget | None = None
+        self,
+        context: KioskContext,
+        i18n: I18n,
+        operator: dict[str, Any],
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._context = context
-        self._station = context.station
+        self._station: Station = context.station
         self._i18n = i18n
         self._operator = operator
         self._uuid: str | None = None
@@ -292,19 +299,16 @@ class DetailView(QWidget):
         except KeyError:
             service = None
         for key, value in app.fields.items():
-            label, shown = key, value
+            # as the resident wrote it: choice labels, "600" not "600.0", local dates; bank
+            # accounts masked until revealed
+            field = Field(key, "text", False, Text(key, key))  # a field the catalog lost
             if service is not None:
-                try:
-                    f = service.field(key)
-                    label = f.label.get(lang)
-                    for c in f.choices:
-                        if c.value == value:
-                            shown = c.label.get(lang)
-                except KeyError:
-                    pass
-            value_label = QLabel(str(shown))
+                with contextlib.suppress(KeyError):
+                    field = service.field(key)
+            shown = display_value(field, value, lang, mask=not show)
+            value_label = QLabel(shown)
             value_label.setWordWrap(True)
-            self.fields_form.addRow(label, value_label)
+            self.fields_form.addRow(field.label.get(lang), value_label)
 
         for att in app.attachments:
             label = att.field
@@ -344,10 +348,10 @@ class DetailView(QWidget):
         decisions = store.decisions(app.uuid)
         self.decisions.setRowCount(len(decisions))
         for i, d in enumerate(decisions):
-            label = STATUS_LABELS.get(d["status"])
+            status_text = STATUS_LABELS.get(d["status"])
             self.decisions.setItem(i, 0, QTableWidgetItem(format_time(d["decided_at"], zone)))
             self.decisions.setItem(
-                i, 1, QTableWidgetItem(label.get(lang) if label else d["status"])
+                i, 1, QTableWidgetItem(status_text.get(lang) if status_text else d["status"])
             )
             self.decisions.setItem(i, 2, QTableWidgetItem(d.get("note") or ""))
         self.decisions.resizeColumnsToContents()  # the full date and time, never "2026-11-…"

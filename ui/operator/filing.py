@@ -1,10 +1,13 @@
 """Assisted filing: the operator fills a service's form for a resident, keyboard first.
 
-Flow: service → ID number (the stored profile prefills name, phone, address) → the service's
-fields (Enter moves on) → attachments (import files, a scanner's folder, or the camera;
-photos downscaled by kiosk.attachments before they are queued) → the resident checks the
-summary on screen and may sign with a finger → `Station.file` → the receipt prints off the GUI
-thread. The application is on disk before printing starts, whatever the printer does.
+The application is a `kiosk.filing.Filing` in operator mode; this view draws it with the
+compact editors of `ui.widgets.field_editor` and forwards what is typed. Flow: service → ID
+number (the stored profile prefills name, phone, address) → the service's fields (Enter moves
+on) → attachments (import files, a scanner's folder, or the camera; photos downscaled by
+kiosk.attachments before they are queued) → the resident checks the model's review rows on
+screen and may sign with a finger → `Filing.submit` → the receipt prints off the GUI thread.
+The application is on disk before printing starts, whatever the printer does. Unfinished
+work can be kept as a draft.
 
 A draft (a resident's form saved on the touch screen for the operator to add scans) is
 continued with `load_draft(uuid)`: service, resident, field values and any attachments are
@@ -17,6 +20,7 @@ Signals:
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -42,40 +46,32 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk import scanner
-from kiosk.attachments import (
-    AttachmentRejected,
-    PreparedAttachment,
-    prepare_attachment,
-    read_attachment,
-)
+from kiosk.attachments import PreparedAttachment
 from kiosk.catalog import Field, Service
+from kiosk.context import KioskContext
+from kiosk.filing import Filing
 from kiosk.printing import PrintResult
-from kiosk.privacy import mask_id_number
-from kiosk.station import SIGNATURE_FIELD
-from kiosk.validation import ValidationFailed, check_id_number, normalize_id_number
+from kiosk.station import Station
+from kiosk.validation import ValidationFailed
+from offline.store import Application
 from ui import strings
 from ui.i18n import I18n
 from ui.operator.camera import Camera, NoCamera
 from ui.operator.common import heading, message_label, set_error
 from ui.operator.signature import SignaturePad
 from ui.operator.tasks import run_in_background
+from ui.widgets.field_editor import FieldEditor, LineEditor, make_editor
 from vocab.text import Text
 
 strings.add(
     {
         "op.filing.service": Text("办理业务", "Service"),
         "op.filing.resident": Text("申请人", "Resident"),
-        "op.filing.id_number": Text("身份证号", "ID number"),
-        "op.filing.name": Text("姓名", "Name"),
-        "op.filing.phone": Text("联系电话", "Phone"),
-        "op.filing.address": Text("住址", "Address"),
         "op.filing.prefilled": Text(
             "已从本站保存的资料中填入，请与申请人核对。",
             "Filled in from the stored profile; check it with the resident.",
         ),
         "op.filing.form": Text("申请内容", "Application"),
-        "op.filing.choose": Text("— 请选择 —", "— choose —"),
-        "op.filing.optional": Text("（选填）", "(optional)"),
         "op.filing.import": Text("导入文件…", "Import file…"),
         "op.filing.scanner": Text("扫描仪文件夹…", "Scanner folder…"),
         "op.filing.camera": Text("拍照", "Photograph"),
@@ -115,8 +111,11 @@ strings.add(
             "从扫描仪文件夹选择文件", "Pick files from the scanner folder"
         ),
         "op.filing.store_error": Text("无法保存：{error}", "Could not save: {error}"),
-        "op.filing.signature": Text("签名", "Signature"),
-        "op.filing.attachments_none": Text("无", "None"),
+        "op.filing.save_draft": Text("存为草稿", "Save as draft"),
+        "op.filing.draft_saved": Text(
+            "已存为草稿，可在“队列”里打开后继续办理。",
+            "Saved as a draft; open it from the queue to continue.",
+        ),
         "op.filing.draft_loaded": Text(
             "继续办理居民在触摸屏上保存的申请：请扫描或导入所缺材料，再请申请人确认。",
             "Continuing the application the resident saved on the touch screen: scan or import "
@@ -142,13 +141,15 @@ def thumbnail(att: PreparedAttachment) -> QPixmap | None:
     )
 
 
-class AttachmentField(QWidget):
-    """Thumbnails of one attachment field's files, with import / scanner / camera buttons."""
+class AttachmentField(FieldEditor):
+    """Thumbnails of one attachment field's files, with import / scanner / camera buttons.
+
+    The files themselves are the model's; the view shows them with `set_value`.
+    """
 
     def __init__(self, owner: FilingView, field: Field) -> None:
-        super().__init__()
+        super().__init__(field, owner.i18n, compact=True)
         self._owner = owner
-        self.field = field
         self.items: list[PreparedAttachment] = []
         self.list = QListWidget()
         self.list.setViewMode(QListWidget.ViewMode.IconMode)
@@ -168,53 +169,59 @@ class AttachmentField(QWidget):
         for b in (self.import_button, self.scanner_button, self.camera_button, self.remove_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.list)
-        layout.addLayout(buttons)
+        self.body.addWidget(self.list)
+        self.body.addLayout(buttons)
         self.camera_button.setVisible(owner.camera.available())  # hidden when there is none
         self.retranslate()
 
     def retranslate(self) -> None:
-        t = self._owner.i18n.t
+        super().retranslate()
+        t = self.i18n.t
         self.import_button.setText(t("op.filing.import"))
         self.scanner_button.setText(t("op.filing.scanner"))
         self.camera_button.setText(t("op.filing.camera"))
         self.remove_button.setText(t("op.filing.remove"))
 
-    def add(self, att: PreparedAttachment) -> None:
-        self.items.append(att)
-        item = QListWidgetItem(f"{att.filename}\n{max(1, att.size // 1024)} KB")
-        pix = thumbnail(att)
-        if pix is not None:
-            item.setIcon(pix)
-        self.list.addItem(item)
+    def value(self) -> list[PreparedAttachment]:
+        return list(self.items)
 
-    def clear(self) -> None:
-        self.items.clear()
+    def set_value(self, value: Any) -> None:
+        items = list(value or [])
+        if items == self.items:
+            return
+        self.items = items
         self.list.clear()
+        for att in items:
+            item = QListWidgetItem(f"{att.filename}\n{max(1, att.size // 1024)} KB")
+            pix = thumbnail(att)
+            if pix is not None:
+                item.setIcon(pix)
+            self.list.addItem(item)
+        self.changed.emit()
+
+    def focus_input(self) -> None:
+        self.import_button.setFocus()
 
     def _remove(self) -> None:
         row = self.list.currentRow()
         if 0 <= row < len(self.items):
-            del self.items[row]
-            self.list.takeItem(row)
+            self.set_value(self.items[:row] + self.items[row + 1 :])
 
     def _import(self) -> None:
-        t = self._owner.i18n.t
+        t = self.i18n.t
         paths, _ = QFileDialog.getOpenFileNames(
             self, t("op.filing.import"), "", t("op.filing.files_filter")
         )
         if paths:
-            self._owner.add_files(self.field.name, [Path(p) for p in paths])
+            self._owner.add_files(self.name, [Path(p) for p in paths])
 
     def _scanner(self) -> None:
-        self._owner.pick_from_scanner(self.field.name)
+        self._owner.pick_from_scanner(self.name)
 
     def _photograph(self) -> None:
         data = self._owner.camera.capture(self, self._owner.i18n.lang)
         if data:
-            self._owner.add_photo(self.field.name, data)
+            self._owner.add_photo(self.name, data)
 
 
 class FilingView(QWidget):
@@ -223,7 +230,7 @@ class FilingView(QWidget):
 
     def __init__(
         self,
-        context: Any,
+        context: KioskContext,
         i18n: I18n,
         operator: dict[str, Any],
         *,
@@ -232,17 +239,17 @@ class FilingView(QWidget):
     ) -> None:
         super().__init__(parent)
         self.context = context
-        self.station = context.station
+        self.station: Station = context.station
         self.i18n = i18n
         self.operator = operator
         self.camera: Camera = camera if camera is not None else NoCamera()
-        self.service: Service | None = None
-        self.value_widgets: dict[str, QWidget] = {}
+        operator_id = str(operator.get("id") or "") or None
+        self.filing = Filing(
+            self.station, self.station.catalog.services[0], mode="operator", operator=operator_id
+        )
+        self.editors: dict[str, FieldEditor] = {}
         self.attachment_fields: dict[str, AttachmentField] = {}
-        self.error_labels: dict[str, QLabel] = {}
-        self.last_application: Any = None
-        self.draft_uuid: str | None = None  # finalize this draft instead of a new record
-        self._photo_no = 0
+        self.last_application: Application | None = None
 
         self.stack = QStackedWidget()
         self.stack.addWidget(self._build_form_page())
@@ -258,22 +265,36 @@ class FilingView(QWidget):
         i18n.changed.connect(lambda _l: self.retranslate())
         self.service_box.currentIndexChanged.connect(lambda _i: self._service_chosen())
         self._fill_services()
-        self._service_chosen()
+        self._build_fields()
         self.retranslate()
+
+    @property
+    def service(self) -> Service:
+        return self.filing.service
+
+    @property
+    def draft_uuid(self) -> str | None:
+        """The draft being continued (filing finalizes it instead of a new record)."""
+        return self.filing.draft_uuid
 
     # ================================================================== pages
 
-    def _line(self, name: str) -> QLineEdit:
-        edit = QLineEdit()
-        edit.returnPressed.connect(self.focusNextChild)
-        self.value_widgets[name] = edit
-        return edit
-
-    def _error_label(self, name: str) -> QLabel:
-        label = message_label()
-        set_error(label, None)
-        self.error_labels[name] = label
-        return label
+    def _editor(self, field: Field) -> FieldEditor:
+        """A compact editor bound to the model: what is typed goes straight into it."""
+        editor = make_editor(
+            field,
+            self.i18n,
+            compact=True,
+            attachments=lambda f: AttachmentField(self, f),
+            today=self.station.today(),
+        )
+        if isinstance(editor, LineEditor):
+            editor.edit.returnPressed.connect(self.focusNextChild)
+        if isinstance(editor, AttachmentField):
+            self.attachment_fields[field.name] = editor
+        editor.changed.connect(lambda e=editor: self._edited(e))
+        self.editors[field.name] = editor
+        return editor
 
     def _build_form_page(self) -> QWidget:
         page = QWidget()
@@ -286,16 +307,12 @@ class FilingView(QWidget):
         self.service_box = QComboBox()
         self.resident_box = QGroupBox()
         resident = QFormLayout(self.resident_box)
-        self.resident_labels: dict[str, QLabel] = {}
-        for name in ("id_number", "name", "phone", "address"):
-            label = QLabel()
-            self.resident_labels[name] = label
-            cell = QVBoxLayout()
-            cell.addWidget(self._line(name))
-            cell.addWidget(self._error_label(name))
-            resident.addRow(label, cell)
-        self.id_edit: QLineEdit = self.value_widgets["id_number"]  # type: ignore[assignment]
-        self.id_edit.setMaxLength(18)
+        for field in self.filing.identity_fields:
+            editor = self._editor(field)
+            resident.addRow(editor.label_widget, editor)
+        id_editor = self.editors["id_number"]
+        assert isinstance(id_editor, LineEditor)
+        self.id_edit: QLineEdit = id_editor.edit
         self.id_edit.editingFinished.connect(self.prefill_from_profile)
         self.prefill_note = message_label()
         set_error(self.prefill_note, None)
@@ -309,6 +326,9 @@ class FilingView(QWidget):
         self.review_button.clicked.connect(self.review)
         self.clear_button = QPushButton()
         self.clear_button.clicked.connect(self.new_application)
+        self.draft_button = QPushButton()
+        self.draft_button.setObjectName("filing_save_draft")
+        self.draft_button.clicked.connect(self.save_draft)
 
         top = QHBoxLayout()
         top.addWidget(self.service_label)
@@ -319,17 +339,18 @@ class FilingView(QWidget):
         col.addWidget(self.resident_box)
         col.addWidget(self.fields_box)
         col.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(body)
+        self.form_scroll = QScrollArea()
+        self.form_scroll.setWidgetResizable(True)
+        self.form_scroll.setWidget(body)
         buttons = QHBoxLayout()
         buttons.addWidget(self.clear_button)
+        buttons.addWidget(self.draft_button)
         buttons.addStretch(1)
         buttons.addWidget(self.review_button)
         layout = QVBoxLayout(page)
         layout.addWidget(self.draft_note)
         layout.addWidget(self.form_message)
-        layout.addWidget(scroll, 1)
+        layout.addWidget(self.form_scroll, 1)
         layout.addLayout(buttons)
         return page
 
@@ -405,7 +426,7 @@ class FilingView(QWidget):
     # ================================================================== service
 
     def _fill_services(self) -> None:
-        current = self.service_box.currentData()
+        current = self.service_box.currentData() or self.filing.service.code
         self.service_box.blockSignals(True)
         self.service_box.clear()
         for s in self.station.catalog:
@@ -423,113 +444,68 @@ class FilingView(QWidget):
 
     def _service_chosen(self) -> None:
         code = self.service_box.currentData()
-        if code is None or (self.service is not None and self.service.code == code):
+        if code is None or code == self.filing.service.code:
             return
-        old_values = self.values()
-        self.service = self.station.service(code)
+        self.filing.set_service(str(code))  # keeps identity and same-named values
+        self._build_fields()
+
+    def _build_fields(self) -> None:
+        """The service's editors, from the model's fields, filled with its values."""
         while self.fields_form.rowCount():
             self.fields_form.removeRow(0)
-        resident_keys = ("id_number", "name", "phone", "address")
-        self.value_widgets = {k: v for k, v in self.value_widgets.items() if k in resident_keys}
-        self.error_labels = {k: v for k, v in self.error_labels.items() if k in resident_keys}
+        for f in self.filing.service.fields:
+            self.editors.pop(f.name, None)
+        keep = {f.name for f in self.filing.identity_fields}
+        self.editors = {k: v for k, v in self.editors.items() if k in keep}
         self.attachment_fields.clear()
-        self.field_labels: dict[str, QLabel] = {}
-        for f in self.service.fields:
-            label = QLabel()
-            self.field_labels[f.name] = label
-            cell = QVBoxLayout()
-            if f.type == "attachment":
-                widget: QWidget = AttachmentField(self, f)
-                self.attachment_fields[f.name] = widget  # type: ignore[assignment]
-            elif f.type == "choice":
-                box = QComboBox()
-                box.addItem("", "")
-                for c in f.choices:
-                    box.addItem(c.label.get(self.i18n.lang), c.value)
-                self.value_widgets[f.name] = box
-                widget = box
-            else:
-                widget = self._line(f.name)
-                if f.type == "date":
-                    widget.setPlaceholderText("YYYY-MM-DD")  # type: ignore[attr-defined]
-                if f.name in old_values:
-                    widget.setText(str(old_values[f.name]))  # type: ignore[attr-defined]
-            cell.addWidget(widget)
-            cell.addWidget(self._error_label(f.name))
-            self.fields_form.addRow(label, cell)
-        self._retranslate_fields()
+        for f in self.filing.service.fields:
+            editor = self._editor(f)
+            self.fields_form.addRow(editor.label_widget, editor)
+        self._show_values()
 
     # ================================================================== values
 
+    def _edited(self, editor: FieldEditor) -> None:
+        self.filing.set(editor.name, editor.value())
+        if editor.error is not None:
+            editor.set_error(None)
+
+    def _show_values(self) -> None:
+        """Every editor shows the model's value (after a draft, a profile, a new service)."""
+        for name, editor in self.editors.items():
+            editor.set_value(self.filing.get(name))
+
     def resident_values(self) -> dict[str, Any]:
-        out = {}
-        for name in ("id_number", "name", "phone", "address"):
-            text = self.value_widgets[name].text().strip()  # type: ignore[attr-defined]
-            if text:
-                out[name] = text
-        return out
+        return self.filing.resident()
 
     def values(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        if self.service is None:
-            return out
-        for f in self.service.fields:
-            w = self.value_widgets.get(f.name)
-            if isinstance(w, QComboBox):
-                value = w.currentData()
-            elif isinstance(w, QLineEdit):
-                value = w.text().strip()
-            else:
-                continue
-            if value:
-                out[f.name] = value
-        return out
+        return self.filing.field_values()
 
     def set_values(self, resident: dict[str, Any], fields: dict[str, Any]) -> None:
         """Fill the form (tests and drafts); choice fields take their stored value. A name
         the form does not have (a field an older catalog had) is skipped."""
-        for name, value in {**resident, **fields}.items():
-            w = self.value_widgets.get(name)
-            if w is None or value is None:
-                continue
-            if isinstance(w, QComboBox):
-                w.setCurrentIndex(max(0, w.findData(value)))
-            else:
-                w.setText(str(value))  # type: ignore[attr-defined]
+        self.filing.update({k: v for k, v in {**resident, **fields}.items() if v is not None})
+        self._show_values()
 
     def attachments(self) -> list[PreparedAttachment]:
-        out = [a for af in self.attachment_fields.values() for a in af.items]
-        if not self.signature.is_empty():
-            out.append(prepare_signature(self.signature.to_png()))
-        return out
+        self.filing.set_signature(None if self.signature.is_empty() else self.signature.to_png())
+        return self.filing.attachments()
 
     # ================================================================== attachments
 
     def add_files(self, field: str, paths: list[Path]) -> list[Text]:
         """Import files into an attachment field (what the file dialog calls); returns problems."""
-        problems: list[Text] = []
-        target = self.attachment_fields[field]
-        for path in paths:
-            try:
-                target.add(read_attachment(field, path))
-            except AttachmentRejected as exc:
-                problems.append(
-                    Text(
-                        f"{Path(path).name}：{exc.message.zh}",
-                        f"{Path(path).name}: {exc.message.en}",
-                    )
-                )
-        set_error(self.form_message, "\n".join(self.i18n.text(p) for p in problems) or None)
+        problems = self.filing.add_files(field, paths)
+        self._show_documents(field, problems)
         return problems
 
     def add_photo(self, field: str, jpeg: bytes) -> None:
-        self._photo_no += 1
-        try:
-            self.attachment_fields[field].add(
-                prepare_attachment(field, f"photo-{self._photo_no}.jpg", jpeg)
-            )
-        except AttachmentRejected as exc:
-            set_error(self.form_message, self.i18n.text(exc.message))
+        problem = self.filing.add_photo(field, jpeg)
+        self._show_documents(field, [problem] if problem else [])
+
+    def _show_documents(self, field: str, problems: list[Text]) -> None:
+        self.attachment_fields[field].set_value(self.filing.get(field))
+        set_error(self.form_message, "\n".join(self.i18n.text(p) for p in problems) or None)
 
     def scanner_folder(self) -> Path | None:
         return self.station.scanner.folder
@@ -539,8 +515,8 @@ class FilingView(QWidget):
         return self.station.scanner.new_files()
 
     def import_scanner_files(self, field: str, paths: list[Path]) -> list[Text]:
-        problems = self.add_files(field, paths)
-        self.station.scanner.mark_imported(paths, operator=self.operator.get("id"))
+        problems = self.filing.import_scans(field, paths)
+        self._show_documents(field, problems)
         return problems
 
     def pick_from_scanner(self, field: str) -> None:
@@ -576,116 +552,103 @@ class FilingView(QWidget):
     def load_draft(self, uuid: str) -> None:
         """Continue a stored draft: its service, resident, values and attachments fill the
         form; `confirm` then finalizes the same record (same uuid)."""
-        app = self.station.store.get_application(uuid)
-        if app.state != "draft":
-            raise ValueError(f"{app.tracking_no or uuid} is already filed; open it in the queue")
+        filing = Filing.from_draft(
+            self.station, uuid, mode="operator", operator=self.filing.operator
+        )
         self.new_application()
-        self.set_service(app.service_code)
-        self.set_values(app.resident, app.fields)
-        for att in app.attachments:
-            target = self.attachment_fields.get(att.field)
-            if target is None:  # the signature: the resident signs again on confirming
-                continue
-            data = self.station.store.read_blob(att.sha256)
-            target.add(PreparedAttachment(att.field, att.filename, att.mime, data))
-        self.draft_uuid = app.uuid
+        self.filing = filing
+        self.service_box.blockSignals(True)
+        self.service_box.setCurrentIndex(max(0, self.service_box.findData(filing.service.code)))
+        self.service_box.blockSignals(False)
+        self._build_fields()
+        self._show_values()
         set_error(self.draft_note, self.i18n.t("op.filing.draft_loaded"), ok=True)
         self.stack.setCurrentIndex(0)
         self.focus_missing()
 
     def focus_missing(self) -> None:
         """Focus what is left to do: the first required document still missing."""
-        first_missing = next(
-            (af for af in self.attachment_fields.values() if af.field.required and not af.items),
-            None,
-        )
-        (first_missing.import_button if first_missing else self.review_button).setFocus()
+        missing = self.filing.missing_documents()
+        if missing:
+            self.editors[missing[0].name].focus_input()
+        else:
+            self.review_button.setFocus()
+
+    def save_draft(self) -> Application | None:
+        """Keep the unfinished form (the ID number and name must be right); it waits in the
+        queue as a draft and continues from there."""
+        self._sync_signature()
+        try:
+            app = self.filing.save_draft()
+        except ValidationFailed:
+            self._show_errors()
+            return None
+        except Exception as exc:  # disk full, read-only store: say so, keep the form
+            self._store_error(self.form_message, exc)
+            return None
+        self._show_errors()
+        set_error(self.form_message, self.i18n.t("op.filing.draft_saved"), ok=True)
+        return app
 
     # ================================================================== profile
 
     def prefill_from_profile(self) -> bool:
         """Collect once: a known ID number fills the empty resident fields."""
-        raw = self.id_edit.text().strip()
-        if not raw or check_id_number(normalize_id_number(raw)) is not None:
-            return False
-        profile = self.station.resident_profile(raw)
-        if not profile:
+        if not self.filing.prefill_from_profile():
             set_error(self.prefill_note, None)
             return False
-        for name in ("name", "phone", "address"):
-            edit: QLineEdit = self.value_widgets[name]  # type: ignore[assignment]
-            if not edit.text().strip() and profile.get(name):
-                edit.setText(str(profile[name]))
+        self._show_values()
         set_error(self.prefill_note, self.i18n.t("op.filing.prefilled"), ok=True)
         return True
 
     # ================================================================== steps
 
-    def _show_errors(self, exc: ValidationFailed | None) -> None:
-        for label in self.error_labels.values():
-            set_error(label, None)
-        if exc is None:
+    def _show_errors(self) -> None:
+        """The model's errors next to their fields; the focus goes to the first of them."""
+        for name, editor in self.editors.items():
+            editor.set_error(self.filing.error(name))
+        errors = self.filing.errors
+        if not errors:
             set_error(self.form_message, None)
             return
-        for e in exc.errors:
-            label = self.error_labels.get(e.field)
-            if label is None and e.field in self.attachment_fields:
-                label = self.error_labels.get(e.field)
-            if label is not None:
-                set_error(label, self.i18n.text(e.message))
-        set_error(self.form_message, self.i18n.t("op.filing.fix_errors", n=len(exc.errors)))
-        first = next(
-            (self.value_widgets.get(e.field) for e in exc.errors if e.field in self.value_widgets),
-            None,
-        )
+        set_error(self.form_message, self.i18n.t("op.filing.fix_errors", n=len(errors)))
+        first = next((n for n in self.filing.error_fields() if n in self.editors), None)
         if first is not None:
-            first.setFocus()
+            self.form_scroll.ensureWidgetVisible(self.editors[first])
+            self.editors[first].focus_input()
+
+    def _sync_signature(self) -> None:
+        self.filing.set_signature(None if self.signature.is_empty() else self.signature.to_png())
 
     def review(self) -> bool:
         """Check the whole form; if it is right, show the resident's confirmation page."""
-        if self.service is None:
-            return False
-        try:
-            resident, fields = self.station.check(
-                self.service.code, self.resident_values(), self.values(), self.attachments()
-            )
-        except ValidationFailed as exc:
-            self._show_errors(exc)
+        self._sync_signature()
+        self.filing.check()
+        self._show_errors()
+        if self.filing.errors:
             self.stack.setCurrentIndex(0)
             return False
-        self._show_errors(None)
-        self.confirm_summary.setText(self._summary_html(resident, fields))
+        self.confirm_summary.setText(self._summary_html())
         set_error(self.confirm_message, None)
         self.stack.setCurrentIndex(1)
         self.confirm_button.setFocus()
         return True
 
-    def confirm(self) -> Any:
+    def confirm(self) -> Application | None:
         """File the application (on disk when this returns), then print off the GUI thread."""
-        if self.service is None:
-            return None
+        self._sync_signature()
         try:
-            app = self.station.file(
-                self.service.code,
-                self.resident_values(),
-                self.values(),
-                self.attachments(),
-                operator=self.operator.get("id"),
-                draft_uuid=self.draft_uuid,
-            )
-        except ValidationFailed as exc:
-            self._show_errors(exc)
+            app = self.filing.submit()
+        except ValidationFailed:
+            self._show_errors()
             self.stack.setCurrentIndex(0)
             return None
         except Exception as exc:  # disk full, read-only store: say so, keep the form
-            message = getattr(exc, "message", None)
-            text = self.i18n.text(message) if isinstance(message, Text) else str(exc)
-            set_error(self.confirm_message, self.i18n.t("op.filing.store_error", error=text))
+            self._store_error(self.confirm_message, exc)
             return None
         self.last_application = app
-        self.draft_uuid = None
         set_error(self.draft_note, None)
-        self.done_tracking.setText(app.tracking_no)
+        self.done_tracking.setText(app.tracking_no or "")
         set_error(self.print_message, self.i18n.t("op.filing.printing"), ok=True)
         self.stack.setCurrentIndex(2)
         self.new_button.setFocus()
@@ -696,9 +659,14 @@ class FilingView(QWidget):
         self._print(app)
         return app
 
-    def _print(self, app: Any) -> None:
+    def _store_error(self, label: QLabel, exc: Exception) -> None:
+        message = getattr(exc, "message", None)
+        text = self.i18n.text(message) if isinstance(message, Text) else str(exc)
+        set_error(label, self.i18n.t("op.filing.store_error", error=text))
+
+    def _print(self, app: Application) -> None:
         try:
-            pdf = self.station.receipt_pdf(app.tracking_no)
+            pdf = self.station.receipt_pdf(app.tracking_no or "")
         except Exception as exc:  # the application is stored; the receipt can be reprinted
             result = PrintResult(
                 False,
@@ -711,7 +679,7 @@ class FilingView(QWidget):
             self._printed(result)
             return
         printer = self.context.printer
-        title = app.tracking_no
+        title = app.tracking_no or ""
         run_in_background(lambda: printer.print_pdf(pdf, title=title), self._printed)
 
     def _printed(self, result: PrintResult) -> None:
@@ -720,19 +688,15 @@ class FilingView(QWidget):
 
     def new_application(self) -> None:
         """Wipe the form for the next resident (keeps the chosen service)."""
-        for w in self.value_widgets.values():
-            if isinstance(w, QComboBox):
-                w.setCurrentIndex(0)
-            else:
-                w.clear()  # type: ignore[attr-defined]
-        for af in self.attachment_fields.values():
-            af.clear()
+        self.filing.clear()
+        for editor in self.editors.values():
+            editor.clear()
         self.signature.clear()
-        self._show_errors(None)
+        self._show_errors()
         set_error(self.prefill_note, None)
-        self.draft_uuid = None
         set_error(self.draft_note, None)
         self.stack.setCurrentIndex(0)
+        self.form_scroll.verticalScrollBar().setValue(0)
         self.id_edit.setFocus()
 
     def _ctrl_enter(self) -> None:
@@ -743,69 +707,24 @@ class FilingView(QWidget):
 
     # ================================================================== text
 
-    def _summary_html(self, resident: dict[str, Any], fields: dict[str, Any]) -> str:
-        from html import escape
-
-        t, lang = self.i18n.t, self.i18n.lang
-        assert self.service is not None
-        rows = [(t("op.filing.service"), self.service.name.get(lang))]
-        rows += [
-            (t("op.filing.name"), resident.get("name", "")),
-            (t("op.filing.id_number"), mask_id_number(resident.get("id_number", ""))),
-        ]
-        if resident.get("phone"):
-            rows.append((t("op.filing.phone"), resident["phone"]))
-        if resident.get("address"):
-            rows.append((t("op.filing.address"), resident["address"]))
-        for f in self.service.fields:
-            if f.type == "attachment":
-                items = self.attachment_fields[f.name].items
-                value = ", ".join(a.filename for a in items) or t("op.filing.attachments_none")
-            elif f.name in fields:
-                value = str(fields[f.name])
-                for c in f.choices:
-                    if c.value == fields[f.name]:
-                        value = c.label.get(lang)
-            else:
-                continue
-            rows.append((f.label.get(lang), value))
+    def _summary_html(self) -> str:
+        """The model's review rows as a two-column table (values escaped)."""
         body = "".join(
-            f"<tr><td style='padding:4px 16px 4px 0; color:#555'>{escape(k)}</td>"
-            f"<td style='padding:4px 0'><b>{escape(str(v))}</b></td></tr>"
-            for k, v in rows
+            f"<tr><td style='padding:4px 16px 4px 0; color:#555'>{escape(row.label)}</td>"
+            f"<td style='padding:4px 0'><b>{escape(row.value)}</b></td></tr>"
+            for row in self.filing.review_rows(self.i18n.lang)
         )
         return f"<table>{body}</table>"
-
-    def _retranslate_fields(self) -> None:
-        if self.service is None:
-            return
-        lang = self.i18n.lang
-        for f in self.service.fields:
-            suffix = "" if f.required else " " + self.i18n.t("op.filing.optional")
-            self.field_labels[f.name].setText(f.label.get(lang) + suffix)
-            if f.help is not None:
-                self.field_labels[f.name].setToolTip(f.help.get(lang))
-            w = self.value_widgets.get(f.name)
-            if isinstance(w, QComboBox):
-                w.setItemText(0, self.i18n.t("op.filing.choose"))
-                for i, c in enumerate(f.choices, start=1):
-                    w.setItemText(i, c.label.get(lang))
-        for af in self.attachment_fields.values():
-            af.retranslate()
 
     def retranslate(self) -> None:
         t = self.i18n.t
         self.service_label.setText(t("op.filing.service"))
         self._fill_services()
         self.resident_box.setTitle(t("op.filing.resident"))
-        for name, label in self.resident_labels.items():
-            label.setText(
-                t(f"op.filing.{name}")
-                + ("" if name in ("id_number", "name") else " " + t("op.filing.optional"))
-            )
         self.fields_box.setTitle(t("op.filing.form"))
         self.review_button.setText(t("op.filing.review"))
         self.clear_button.setText(t("op.filing.clear_form"))
+        self.draft_button.setText(t("op.filing.save_draft"))
         self.confirm_title.setText(t("op.filing.confirm_title"))
         self.sign_label.setText(t("op.filing.sign_here"))
         self.clear_signature_button.setText(t("op.filing.clear_signature"))
@@ -814,13 +733,7 @@ class FilingView(QWidget):
         self.done_title.setText(t("op.filing.done_title"))
         self.done_tracking_label.setText(t("op.filing.done_tracking"))
         self.new_button.setText(t("op.filing.new"))
-        if self.draft_uuid is not None:
+        if self.filing.draft_uuid is not None:
             set_error(self.draft_note, t("op.filing.draft_loaded"), ok=True)
-        self._retranslate_fields()
-
-
-def prepare_signature(png: bytes) -> PreparedAttachment:
-    """The signature pad's PNG as an attachment (kept as PNG: line art, small, lossless)."""
-    return PreparedAttachment(
-        field=SIGNATURE_FIELD, filename="signature.png", mime="image/png", data=png
-    )
+        for editor in self.editors.values():
+            editor.retranslate()

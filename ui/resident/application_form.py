@@ -1,18 +1,20 @@
 """A resident fills one application: short pages, one idea each, then a review page.
 
-Page 1 asks who the resident is (ID number with the keypad, name, phone). When the ID is
-known, the stored name and phone are shown MASKED only ("已登记：王*英，138****5678") with a
-choice: use them (they go into the application without ever being displayed whole) or enter
-new ones. Anyone who knows a neighbour's ID number learns nothing from this screen. The
-next pages hold the service's fields a few at a
-time; the last page lists everything (the ID masked) above "Submit". "Next" checks the form
-with `Station.check`: a mistake on this page or an earlier one is shown next to its field in
-the current language and the form jumps to the first one.
+The application itself is a `kiosk.filing.Filing` in resident mode: this screen draws its
+fields a few at a time, forwards what is typed, and shows the model's errors, profile offer
+and review rows. Page 1 asks who the resident is (ID number with the keypad, name, phone).
+When the ID is known, the stored name and phone are shown MASKED only ("已登记：王*英，
+138****5678") with a choice: use them (they go into the application without ever being
+displayed whole) or enter new ones. Anyone who knows a neighbour's ID number learns nothing
+from this screen. The next pages hold the service's fields a few at a time; the last page lists
+everything (the ID masked) above "Submit". "Next" checks the form: a mistake on this page or
+an earlier one is shown next to its field in the current language, and the form jumps to the
+first one and puts the focus in it.
 
 Documents the resident cannot attach here are scanned by the operator: when only those are
 missing, "Submit" keeps the form as a draft for the operator instead of finalizing it.
 
-The form holds the half-filled values only in its widgets; the main window destroys the
+The half-filled values live in the editors and the model only; the main window destroys the
 form when the resident leaves or the idle timeout fires (`wipe()` clears it first).
 
 Signals:
@@ -24,7 +26,7 @@ Signals:
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Iterable
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
@@ -40,26 +42,15 @@ from PySide6.QtWidgets import (
 
 from kiosk.attachments import PreparedAttachment
 from kiosk.catalog import Field, Service
-from kiosk.privacy import mask_name, mask_phone
+from kiosk.filing import Filing
 from kiosk.station import Station
-from kiosk.validation import (
-    FieldError,
-    ValidationFailed,
-    check_id_number,
-    normalize_id_number,
-    validate_resident,
-)
+from kiosk.validation import FieldError, ValidationFailed
 from offline.errors import StoreError
 from ui.i18n import I18n
 from ui.resident.service_picker import touch_scroll
 from ui.strings import STRINGS, add
 from ui.widgets.buttons import BigButton
-from ui.widgets.field_editor import (
-    AttachmentEditor,
-    FieldEditor,
-    identity_editor,
-    make_editor,
-)
+from ui.widgets.field_editor import FieldEditor, make_editor
 from ui.widgets.keypad import NumericKeypad
 from ui.widgets.screen import Screen, clear_layout
 from vocab.text import Text
@@ -82,7 +73,6 @@ add(
             "请先选择：使用已登记信息，或重新填写。",
             "Please choose first: use the details on file, or enter new ones.",
         ),
-        "form.on_file": Text("（已登记）", "(on file)"),
         "form.cancel": Text("不办了", "Cancel"),
         "form.back": Text("上一步", "Back"),
         "form.next": Text("下一步", "Next"),
@@ -100,17 +90,14 @@ add(
             "暂时无法保存，请找工作人员帮忙。",
             "The form could not be saved just now; please ask the operator.",
         ),
-        "form.address": Text("住址", "Address"),
-        "form.service": Text("业务", "Service"),
     }
 )
 
-IDENTITY_FIELDS = ("id_number", "name", "phone")
 PREBUILD_DELAY_MS = 300
 MAX_PER_PAGE = 2
 
 
-def chunk_fields(fields: tuple[Field, ...]) -> list[list[Field]]:
+def chunk_fields(fields: Iterable[Field]) -> list[list[Field]]:
     """Short pages: a big choice or an attachment alone, otherwise two fields a page."""
     pages: list[list[Field]] = []
     current: list[Field] = []
@@ -241,31 +228,28 @@ class ApplicationForm(Screen):
         super().__init__(i18n, parent)
         self.station = station
         self.service = service
+        self.filing = Filing(station, service, mode="resident")
         self.setObjectName(f"form_{service.code}")
-        self._address: str | None = None
-        # the stored profile of a known ID number: shown masked only, used if chosen
-        self._profile: dict[str, Any] | None = None
-        self._use_profile = False
-        self._profile_card_open = False
         self._message: Text | None = None
 
         self.editors: dict[str, FieldEditor] = {}
-        for name in IDENTITY_FIELDS:
-            self.editors[name] = identity_editor(name, i18n)
+        today = station.today()
+        identity = [make_editor(f, i18n) for f in self.filing.identity_fields]
+        for e in identity:
+            self.editors[e.name] = e
         self.pages = QStackedWidget()
         self._page_of: dict[str, int] = {}
         self.profile_card = ProfileCard(i18n)
         self.profile_card.use_requested.connect(self.use_profile)
         self.profile_card.new_requested.connect(self.enter_new_details)
-        identity = _Page([self.editors[n] for n in IDENTITY_FIELDS], i18n, self.profile_card)
-        self._add_page(identity, IDENTITY_FIELDS)
+        self._add_page(_Page(identity, i18n, self.profile_card), [e.name for e in identity])
         # Later pages are built when first shown (a page with a keypad and a scroll area costs
         # several milliseconds to build and to style): the editors exist from the start, so
         # values, checks and the review see every field, but until its page is built an
         # editor has no parent and is never shown.
         self._unbuilt: dict[int, list[FieldEditor]] = {}
         for group in chunk_fields(service.fields):
-            editors = [make_editor(f, i18n) for f in group]
+            editors = [make_editor(f, i18n, today=today) for f in group]
             for e in editors:
                 self.editors[e.name] = e
             index = self._add_page(QWidget(), [f.name for f in group])
@@ -316,13 +300,12 @@ class ApplicationForm(Screen):
         self.back_button.clicked.connect(self.go_back)
         self.next_button.clicked.connect(self.go_next)
         self.submit_button.clicked.connect(self.submit)
-        self.editors["id_number"].changed.connect(self._maybe_prefill)
         for editor in self.editors.values():
-            editor.changed.connect(lambda e=editor: e.error is not None and e.set_error(None))
+            editor.changed.connect(lambda e=editor: self._edited(e))
         self.show_page(0)
         self.retranslate()
 
-    def _add_page(self, page: QWidget, names: Any) -> int:
+    def _add_page(self, page: QWidget, names: Iterable[str]) -> int:
         index = self.pages.addWidget(page)
         for name in names:
             self._page_of[name] = index
@@ -338,48 +321,44 @@ class ApplicationForm(Screen):
             page.keypad.retranslate(self.i18n)
         placeholder = self.pages.widget(index)
         self.pages.insertWidget(index, page)
-        self.pages.removeWidget(placeholder)
-        placeholder.deleteLater()
+        if placeholder is not None:
+            self.pages.removeWidget(placeholder)
+            placeholder.deleteLater()
 
     # -- values ------------------------------------------------------------------------------
 
-    def resident(self) -> dict[str, Any]:
-        out = {n: self.editors[n].value() for n in IDENTITY_FIELDS}
-        if self._use_profile and self._profile is not None:
-            for name in ("name", "phone"):
-                out[name] = self._profile.get(name) or None
-            if self._address:
-                out["address"] = self._address
-        return out
+    def _edited(self, editor: FieldEditor) -> None:
+        """Forward what was typed to the model; its old error no longer applies."""
+        self.filing.set(editor.name, editor.value())
+        if editor.error is not None:
+            editor.set_error(None)
+        if editor.name == "id_number" and self.filing.lookup_profile():
+            self._show_profile()
+
+    def resident(self) -> dict[str, object]:
+        return self.filing.resident()
 
     @property
     def profile_pending(self) -> bool:
         """A known ID was typed and the resident has not chosen "use" or "new" yet."""
-        return self._profile is not None and self._profile_card_open and not self._use_profile
+        return self.filing.profile_pending
 
     @property
     def using_profile(self) -> bool:
-        return self._use_profile
+        return self.filing.using_profile
 
-    def field_values(self) -> dict[str, Any]:
-        return {
-            f.name: self.editors[f.name].value()
-            for f in self.service.fields
-            if f.type != "attachment" and self.editors[f.name].value() is not None
-        }
+    def field_values(self) -> dict[str, object]:
+        return self.filing.field_values()
 
     def attachments(self) -> list[PreparedAttachment]:
-        out: list[PreparedAttachment] = []
-        for editor in self.editors.values():
-            if isinstance(editor, AttachmentEditor):
-                out.extend(editor.value())
-        return out
+        return self.filing.attachments()
 
     def wipe(self) -> None:
         """Forget everything typed (the idle timeout and "cancel" call this)."""
         for editor in self.editors.values():
             editor.clear()
-        self._forget_profile()
+        self.filing.clear()
+        self._show_profile()
         self._show_message(None)
         clear_layout(self.review_grid)  # the review rows hold what was typed, too
         self.show_page(0)
@@ -417,11 +396,10 @@ class ApplicationForm(Screen):
         if self.page == 0 and self.profile_pending:
             self._show_message(STRINGS["form.profile_choose"])
             return
-        errors = self._check()
         shown = [
             e
-            for e in errors
-            if self._page_of.get(e.field, 0) <= self.page and not self._is_missing_doc(e)
+            for e in self._check()
+            if self._page_of.get(e.field, 0) <= self.page and not self.filing.is_missing_document(e)
         ]
         if shown:
             self._show_errors(shown)
@@ -438,29 +416,23 @@ class ApplicationForm(Screen):
     def _check(self) -> list[FieldError]:
         for editor in self.editors.values():
             editor.set_error(None)
-        try:
-            self.station.check(
-                self.service.code, self.resident(), self.field_values(), self.attachments()
-            )
-        except ValidationFailed as exc:
-            return exc.errors
-        return []
-
-    def _is_missing_doc(self, error: FieldError) -> bool:
-        editor = self.editors.get(error.field)
-        return (
-            isinstance(editor, AttachmentEditor) and error.code == "required" and not editor.value()
-        )
+        return self.filing.check()
 
     def _show_errors(self, errors: list[FieldError]) -> None:
-        first_page = self.page_count - 1
+        """Each message next to its field; the first field in error (in the form's order)
+        gets its page shown and the focus, so the next key goes where the mistake is."""
         for e in errors:
             editor = self.editors.get(e.field)
             if editor is not None and editor.error is None:
                 editor.set_error(e.message)
-            first_page = min(first_page, self._page_of.get(e.field, 0))
-        if first_page != self.page:
-            self.show_page(first_page)
+        names = [n for n in self.filing.error_fields() if any(e.field == n for e in errors)]
+        first = names[0] if names else None
+        target = self._page_of.get(first, 0) if first else 0
+        if target != self.page:
+            self.show_page(target)
+        editor = self.editors.get(first) if first else None
+        if editor is not None and editor.isVisibleTo(self):
+            editor.focus_input()
         self._show_message(STRINGS["form.fix_errors"])
 
     def _show_message(self, message: Text | None) -> None:
@@ -469,31 +441,15 @@ class ApplicationForm(Screen):
         self.message.setText(self.i18n.text(message))
 
     def missing_documents(self) -> list[FieldEditor]:
-        return [
-            e
-            for e in self.editors.values()
-            if isinstance(e, AttachmentEditor) and e.required and not e.value()
-        ]
+        return [self.editors[f.name] for f in self.filing.missing_documents()]
 
     def submit(self) -> None:
         """Finalize (or keep as a draft for the operator when only documents are missing)."""
-        errors = [e for e in self._check() if not self._is_missing_doc(e)]
-        if errors:
-            self._show_errors(errors)
-            return
+        for editor in self.editors.values():
+            editor.set_error(None)
         try:
-            if self.missing_documents():
-                resident = validate_resident(self.resident())
-                draft = self.station.save_draft(
-                    self.service.code, resident, self.field_values(), self.attachments()
-                )
-                self.wipe()
-                self.handed_off.emit(draft.uuid)
-                return
-            app = self.station.file(
-                self.service.code, self.resident(), self.field_values(), self.attachments()
-            )
-        except ValidationFailed as exc:  # e.g. the resident's age changed at midnight
+            done = self.filing.submit_or_hand_off()
+        except ValidationFailed as exc:  # also: the resident's age changed at midnight
             self._show_errors(exc.errors)
             return
         except StoreError:
@@ -501,105 +457,62 @@ class ApplicationForm(Screen):
             self._show_message(STRINGS["form.save_failed"])
             return
         self.wipe()
-        self.filed.emit(app.tracking_no or "")
+        if done.handed_off:
+            self.handed_off.emit(done.application.uuid)
+        else:
+            self.filed.emit(done.application.tracking_no or "")
 
-    # -- prefill -----------------------------------------------------------------------------
+    # -- the stored profile ------------------------------------------------------------------
 
-    def _maybe_prefill(self) -> None:
-        """A known, complete ID number: offer the stored details (masked); another ID
-        forgets them again."""
-        raw = self.editors["id_number"].value() or ""
-        id_number = normalize_id_number(raw) if len(raw) == 18 else ""
-        if not id_number or check_id_number(id_number) is not None:
-            if self._profile is not None:
-                self._forget_profile()
-            return
-        if self._profile is not None and self._profile.get("id_number") == id_number:
-            return
-        self._forget_profile()
-        profile = self.station.resident_profile(id_number)
-        if not profile or not profile.get("name"):
-            return
-        self._profile = profile
-        self._profile_card_open = True
+    def _show_profile(self) -> None:
+        """Draw the model's profile offer: the masked card, or the name and phone editors."""
+        offered = self.filing.profile is not None and self.filing.profile_choice != "new"
         for name in ("name", "phone"):
-            self.editors[name].clear()
-            self.editors[name].hide()
-        self.profile_card.show_details(self._masked_profile(), using=False)
-
-    def _masked_profile(self) -> str:
-        assert self._profile is not None
-        parts = [mask_name(str(self._profile.get("name") or ""))]
-        if self._profile.get("phone"):
-            parts.append(mask_phone(str(self._profile["phone"])))
-        return ("，" if self.i18n.lang == "zh" else ", ").join(parts)
+            if offered:
+                self.editors[name].clear()
+            self.editors[name].setVisible(not offered)
+        if offered and self.filing.profile is not None:
+            self.profile_card.show_details(
+                self.filing.profile.masked(self.i18n.lang), using=self.filing.using_profile
+            )
+        else:
+            self.profile_card.hide()
 
     def use_profile(self) -> None:
         """Use the stored name and phone; they are never put into a widget."""
-        if self._profile is None:
-            return
-        self._use_profile = True
-        self._address = self._profile.get("address") or None
+        self.filing.use_profile()
         self._show_message(None)
-        self.profile_card.show_details(self._masked_profile(), using=True)
+        self._show_profile()
 
     def enter_new_details(self) -> None:
         """The resident types a new name and phone (empty fields; nothing stored is shown)."""
-        self._use_profile = False
-        self._address = None
-        self._profile_card_open = False
-        self.profile_card.hide()
+        self.filing.enter_new_details()
         self._show_message(None)
+        self._show_profile()
         for name in ("name", "phone"):
             self.editors[name].clear()
-            self.editors[name].show()
-        self.editors["name"].edit.setFocus()  # type: ignore[attr-defined]
-
-    def _forget_profile(self) -> None:
-        self._profile = None
-        self._use_profile = False
-        self._profile_card_open = False
-        self._address = None
-        self.profile_card.hide()
-        for name in ("name", "phone"):
-            self.editors[name].show()
+        self.editors["name"].focus_input()
 
     # -- review ------------------------------------------------------------------------------
 
     def _fill_review(self) -> None:
         clear_layout(self.review_grid)
-        rows: list[tuple[str, str]] = [
-            (self.i18n.t("form.service"), self.i18n.text(self.service.name))
-        ]
-        for name in IDENTITY_FIELDS:
-            e = self.editors[name]
-            value = e.display_value()
-            if name != "id_number" and self._use_profile and self._profile is not None:
-                stored = str(self._profile.get(name) or "")
-                masked = mask_name(stored) if name == "name" else mask_phone(stored)
-                value = masked or self.i18n.t("field.empty_value")
-            rows.append((self.i18n.text(e.label), value))
-        if self._address:  # only ever the stored one: not shown, just acknowledged
-            rows.append((self.i18n.t("form.address"), self.i18n.t("form.on_file")))
-        for f in self.service.fields:
-            e = self.editors[f.name]
-            rows.append((self.i18n.text(e.label), e.display_value()))
-        for i, (label, value) in enumerate(rows):
-            left = QLabel(label)
+        for i, row in enumerate(self.filing.review_rows(self.i18n.lang)):
+            left = QLabel(row.label)
             left.setProperty("role", "fieldLabel")
             left.setWordWrap(True)
-            right = QLabel(value)
+            right = QLabel(row.value)
             right.setProperty("role", "value")
             right.setWordWrap(True)
             right.setObjectName(f"review_value_{i}")
             self.review_grid.addWidget(left, i, 0)
             self.review_grid.addWidget(right, i, 1)
         self.review_grid.setColumnStretch(1, 1)
-        missing = self.missing_documents()
+        missing = self.filing.missing_documents()
         sep = "、" if self.i18n.lang == "zh" else ", "
         self.review_note.setText(
             self.i18n.t(
-                "form.handoff_note", docs=sep.join(self.i18n.text(e.label) for e in missing)
+                "form.handoff_note", docs=sep.join(self.i18n.text(f.label) for f in missing)
             )
             if missing
             else ""
@@ -627,8 +540,8 @@ class ApplicationForm(Screen):
         self.set_subtitle(f"{t('form.step', n=self.page + 1, total=self.page_count)} · {heading}")
         for editor in self.editors.values():
             editor.retranslate()
-        if self._profile is not None and self.profile_card.isVisibleTo(self):
-            self.profile_card.show_details(self._masked_profile(), using=self._use_profile)
+        if self.filing.profile is not None and self.profile_card.isVisibleTo(self):
+            self._show_profile()
         for i in range(self.page_count - 1):
             page = self.pages.widget(i)
             if isinstance(page, _Page) and page.keypad is not None:
@@ -637,7 +550,7 @@ class ApplicationForm(Screen):
         self.back_button.setText(t("form.back"))
         self.next_button.setText(t("form.next"))
         self.submit_button.setText(
-            t("form.submit_handoff" if self.missing_documents() else "form.submit")
+            t("form.submit_handoff" if self.filing.missing_documents() else "form.submit")
         )
         self.message.setText(self.i18n.text(self._message))
         if last:

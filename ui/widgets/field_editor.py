@@ -1,14 +1,17 @@
-"""One editor per catalog field type, all with the same small interface.
+"""One editor per catalog field type, all with the same small interface: the one widget
+factory of both filing screens.
 
-`make_editor(field, i18n)` builds the editor for a `kiosk.catalog.Field`; `identity_editor`
-builds the resident-record ones (ID number, name, phone). Every editor shows its label, a
+`make_editor(field, i18n)` builds the editor for a `kiosk.catalog.Field` — a service's field or
+one of the resident record's (`kiosk.filing.IDENTITY_FIELDS`). Every editor shows its label, a
 help line, the input and an error line under it, and re-labels itself on a language switch.
+The resident's touch form uses them as they are; the operator's console asks for `compact`
+ones (normal-sized inputs, a drop-down for choices, typed dates, the label placed by the
+caller in its form layout, help as a tooltip) and brings its own attachment editor.
 
-    value()          what to hand to Station.check/file (None when left empty)
-    set_value(v)     prefill (stored resident profile)
+    value()          what the person entered, for the `kiosk.filing.Filing` model (None if empty)
+    set_value(v)     fill in (a draft, a stored profile in operator mode)
     clear()          forget what was typed
     set_error(Text)  show a validation message next to the field (None hides it)
-    display_value()  a one-line rendering for the review page
 
 Signals:
     changed(): the value was edited.
@@ -16,9 +19,10 @@ Signals:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -35,8 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.attachments import AttachmentRejected, PreparedAttachment, read_attachment
-from kiosk.catalog import Field
-from kiosk.privacy import mask_id_number
+from kiosk.catalog import Choice, Field
 from ui.i18n import I18n
 from ui.strings import add
 from ui.widgets.buttons import MIN_TOUCH_PX, BigButton
@@ -46,6 +49,8 @@ add(
     {
         "field.required": Text("（必填）", "(required)"),
         "field.optional": Text("（可不填）", "(optional)"),
+        "field.optional_short": Text("（选填）", "(optional)"),
+        "field.choose": Text("— 请选择 —", "— choose —"),
         "field.year": Text("年", "Year"),
         "field.month": Text("月", "Month"),
         "field.day": Text("日", "Day"),
@@ -57,44 +62,44 @@ add(
         "field.attachment_remove": Text("移除", "Remove"),
         "field.attachment_none": Text("尚未添加", "Nothing added yet"),
         "field.attachment_count": Text("已添加 {n} 个文件", "{n} file(s) added"),
-        "field.id_number": Text("身份证号", "ID card number"),
-        "field.id_number_help": Text("18位，最后一位可能是 X", "18 characters; the last may be X"),
-        "field.name": Text("姓名", "Full name"),
-        "field.name_help": Text("和身份证上一样", "As on your ID card"),
-        "field.phone": Text("手机号码", "Mobile phone number"),
-        "field.phone_help": Text("方便县里联系您", "So the county can reach you"),
-        "field.empty_value": Text("（未填）", "(not filled in)"),
     }
 )
 
 
+ERROR_COLOUR = "#b71c1c"  # the console's error red (the resident stylesheet has its own)
+
+
 class FieldEditor(QWidget):
-    """Label, help line, input and error line for one field; subclasses supply the input."""
+    """Label, help line, input and error line for one field; subclasses supply the input.
+
+    `compact` (the operator's console): the label is not in the editor's own layout — the
+    caller puts `label_widget` in its form layout — and help is the label's tooltip.
+    """
 
     changed = Signal()
     keypad_extra: str | None = None  # a keypad suits this editor ("X", ".", "-" or "")
 
     def __init__(
         self,
-        name: str,
-        label: Text,
+        field: Field,
         i18n: I18n,
         *,
-        help: Text | None = None,
-        required: bool = False,
+        compact: bool = False,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.name = name
-        self.label = label
-        self.help = help
-        self.required = required
+        self.field = field
+        self.name = field.name
+        self.label = field.label
+        self.help = field.help
+        self.required = field.required
+        self.compact = compact
         self.i18n = i18n
         self._error: Text | None = None
-        self.setObjectName(f"field_{name}")
+        self.setObjectName(f"field_{self.name}")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(4)
+        layout.setSpacing(2 if compact else 4)
         self.label_widget = QLabel()
         self.label_widget.setProperty("role", "fieldLabel")
         self.label_widget.setWordWrap(True)
@@ -104,10 +109,13 @@ class FieldEditor(QWidget):
         self.error_widget = QLabel()
         self.error_widget.setProperty("role", "error")
         self.error_widget.setWordWrap(True)
-        self.error_widget.setObjectName(f"error_{name}")
+        self.error_widget.setObjectName(f"error_{self.name}")
+        if compact:
+            self.error_widget.setStyleSheet(f"color: {ERROR_COLOUR};")
         self.error_widget.hide()
-        layout.addWidget(self.label_widget)
-        layout.addWidget(self.help_widget)
+        if not compact:
+            layout.addWidget(self.label_widget)
+            layout.addWidget(self.help_widget)
         self.body = QVBoxLayout()
         layout.addLayout(self.body)
         layout.addWidget(self.error_widget)
@@ -124,13 +132,14 @@ class FieldEditor(QWidget):
         self.set_value(None)
         self.set_error(None)
 
-    def display_value(self) -> str:
-        v = self.value()
-        return self.i18n.t("field.empty_value") if v in (None, "", []) else str(v)
-
     def line_edit(self) -> QLineEdit | None:
         """The line edit a keypad should type into, if this editor has one."""
         return None
+
+    def focus_input(self) -> None:
+        """Put the keyboard focus on the input (the first field in error, a new form)."""
+        edit = self.line_edit()
+        (edit if edit is not None else self).setFocus()
 
     def set_error(self, message: Text | None) -> None:
         self._error = message
@@ -147,70 +156,81 @@ class FieldEditor(QWidget):
         return self._error
 
     def retranslate(self) -> None:
-        marker = self.i18n.t("field.required" if self.required else "field.optional")
-        self.label_widget.setText(f"{self.i18n.text(self.label)} {marker}")
+        if self.compact:
+            marker = "" if self.required else " " + self.i18n.t("field.optional_short")
+            self.label_widget.setText(self.i18n.text(self.label) + marker)
+            self.label_widget.setToolTip(self.i18n.text(self.help))
+        else:
+            marker = self.i18n.t("field.required" if self.required else "field.optional")
+            self.label_widget.setText(f"{self.i18n.text(self.label)} {marker}")
         self.help_widget.setText(self.i18n.text(self.help))
-        self.help_widget.setVisible(self.help is not None)
+        self.help_widget.setVisible(self.help is not None and not self.compact)
         self.error_widget.setText(self.i18n.text(self._error))
 
 
 class LineEditor(FieldEditor):
-    """Text, number, ID number and phone: one big line edit (a keypad fits the last three)."""
+    """Text, number, date (compact), ID number, phone and bank account: one line edit (a
+    keypad fits the digit kinds on the touch screen)."""
 
-    def __init__(
-        self,
-        name: str,
-        label: Text,
-        i18n: I18n,
-        *,
-        kind: str = "text",
-        max_length: int | None = None,
-        **kw: Any,
-    ) -> None:
-        super().__init__(name, label, i18n, **kw)
-        self.kind = kind
+    # keypad extra key per kind; kinds not listed get no keypad
+    KEYPADS: ClassVar[Mapping[str, str]] = {
+        "id_number": "X",
+        "phone": "-",
+        "number": ".",
+        "bank_account": "",
+    }
+    MAX_LENGTHS: ClassVar[Mapping[str, int]] = {
+        "id_number": 18,
+        "phone": 20,
+        "number": 15,
+        "bank_account": 32,
+        "date": 10,
+    }
+
+    def __init__(self, field: Field, i18n: I18n, **kw: Any) -> None:
+        super().__init__(field, i18n, **kw)
+        self.kind = field.type
         self.edit = QLineEdit()
-        self.edit.setObjectName(f"input_{name}")
-        self.edit.setMinimumHeight(MIN_TOUCH_PX)
-        self.edit.setAttribute(Qt.WidgetAttribute.WA_InputMethodEnabled, kind == "text")
-        if kind == "id_number":
-            self.keypad_extra = "X"
-            self.edit.setMaxLength(18)
-        elif kind == "phone":
-            self.keypad_extra = "-"
-            self.edit.setMaxLength(20)
-        elif kind == "number":
-            self.keypad_extra = "."
-            self.edit.setMaxLength(15)
-        elif max_length:
-            self.edit.setMaxLength(max_length)
+        self.edit.setObjectName(f"input_{self.name}")
+        if not self.compact:
+            self.edit.setMinimumHeight(MIN_TOUCH_PX)
+            self.keypad_extra = self.KEYPADS.get(self.kind)
+        # an input method (pinyin) only where words are typed, never for digits
+        words = self.kind not in self.KEYPADS and self.kind != "date"
+        self.edit.setAttribute(Qt.WidgetAttribute.WA_InputMethodEnabled, words)
+        limit = self.MAX_LENGTHS.get(self.kind) or field.max_length
+        if limit:
+            self.edit.setMaxLength(limit)
+        if self.kind == "date":
+            self.edit.setPlaceholderText("YYYY-MM-DD")
         self.edit.textChanged.connect(lambda _t: self.changed.emit())
         self.body.addWidget(self.edit)
 
-    def value(self) -> Any:
+    def value(self) -> str | None:
         text = self.edit.text().strip()
         return text or None
 
     def set_value(self, value: Any) -> None:
-        self.edit.setText("" if value is None else str(value))
+        text = "" if value is None else _as_typed(value)
+        if text != self.edit.text():
+            self.edit.setText(text)
 
     def line_edit(self) -> QLineEdit:
         return self.edit
 
-    def display_value(self) -> str:
-        v = self.value()
-        if v is None:
-            return self.i18n.t("field.empty_value")
-        return mask_id_number(v) if self.kind == "id_number" else v
+
+def _as_typed(value: Any) -> str:
+    """A stored value back in an input as a person would type it (600.0 -> "600")."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 class DateEditor(FieldEditor):
     """Year, month and day as three big drop-down lists — no tiny calendar."""
 
-    def __init__(
-        self, name: str, label: Text, i18n: I18n, *, today: date | None = None, **kw: Any
-    ) -> None:
-        super().__init__(name, label, i18n, **kw)
+    def __init__(self, field: Field, i18n: I18n, *, today: date | None = None, **kw: Any) -> None:
+        super().__init__(field, i18n, **kw)
         this_year = (today or date.today()).year
         row = QHBoxLayout()
         row.setSpacing(12)
@@ -226,7 +246,7 @@ class DateEditor(FieldEditor):
             self.day.addItem(str(d), d)
         self._units: list[QLabel] = []
         for part, combo in (("year", self.year), ("month", self.month), ("day", self.day)):
-            combo.setObjectName(f"input_{name}_{part}")
+            combo.setObjectName(f"input_{self.name}_{part}")
             combo.setMinimumHeight(MIN_TOUCH_PX)
             combo.setMinimumWidth(MIN_TOUCH_PX * (3 if part == "year" else 2))
             combo.setMaxVisibleItems(8)
@@ -257,6 +277,9 @@ class DateEditor(FieldEditor):
         for combo, v in zip((self.year, self.month, self.day), parts, strict=True):
             combo.setCurrentIndex(max(0, combo.findData(v)) if v is not None else 0)
 
+    def focus_input(self) -> None:
+        self.year.setFocus()
+
     def retranslate(self) -> None:
         super().retranslate()
         for unit, key in zip(self._units, ("field.year", "field.month", "field.day"), strict=True):
@@ -266,9 +289,9 @@ class DateEditor(FieldEditor):
 class ChoiceEditor(FieldEditor):
     """Big radio tiles, two columns when there are many options."""
 
-    def __init__(self, name: str, label: Text, i18n: I18n, *, choices: Any = (), **kw: Any) -> None:
-        super().__init__(name, label, i18n, **kw)
-        self.choices = tuple(choices)
+    def __init__(self, field: Field, i18n: I18n, **kw: Any) -> None:
+        super().__init__(field, i18n, **kw)
+        self.choices: tuple[Choice, ...] = field.choices
         self.group = QButtonGroup(self)
         self.group.setExclusive(True)
         grid = QGridLayout()
@@ -279,7 +302,7 @@ class ChoiceEditor(FieldEditor):
             button = QPushButton()
             button.setCheckable(True)
             button.setProperty("role", "choice")
-            button.setObjectName(f"choice_{name}_{choice.value}")
+            button.setObjectName(f"choice_{self.name}_{choice.value}")
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.setMinimumHeight(MIN_TOUCH_PX)
             self.group.addButton(button)
@@ -300,24 +323,54 @@ class ChoiceEditor(FieldEditor):
             button.setChecked(v == value)
         self.group.setExclusive(True)
 
-    def display_value(self) -> str:
-        v = self.value()
-        for choice in self.choices:
-            if choice.value == v:
-                return self.i18n.text(choice.label)
-        return self.i18n.t("field.empty_value")
-
     def retranslate(self) -> None:
         super().retranslate()
         for choice in self.choices:
             self.buttons[choice.value].setText(self.i18n.text(choice.label))
 
 
+class ComboChoiceEditor(FieldEditor):
+    """A drop-down list for the keyboard (the operator's console): type to jump, Enter on."""
+
+    def __init__(self, field: Field, i18n: I18n, **kw: Any) -> None:
+        super().__init__(field, i18n, **kw)
+        self.choices: tuple[Choice, ...] = field.choices
+        self.box = QComboBox()
+        self.box.setObjectName(f"input_{self.name}")
+        self.box.addItem("", None)
+        for choice in self.choices:
+            self.box.addItem("", choice.value)
+        self.box.currentIndexChanged.connect(lambda _i: self.changed.emit())
+        self.body.addWidget(self.box)
+
+    def value(self) -> str | None:
+        data = self.box.currentData()
+        return str(data) if data else None
+
+    def set_value(self, value: Any) -> None:
+        self.box.setCurrentIndex(max(0, self.box.findData(value)) if value else 0)
+
+    def focus_input(self) -> None:
+        self.box.setFocus()
+
+    def set_error(self, message: Text | None) -> None:
+        super().set_error(message)
+        self.box.setProperty("error", message is not None)
+        self.box.style().unpolish(self.box)
+        self.box.style().polish(self.box)
+
+    def retranslate(self) -> None:
+        super().retranslate()
+        self.box.setItemText(0, self.i18n.t("field.choose"))
+        for i, choice in enumerate(self.choices, start=1):
+            self.box.setItemText(i, self.i18n.text(choice.label))
+
+
 class AttachmentEditor(FieldEditor):
     """Resident mode: a note that the operator scans the document, or pick a file."""
 
-    def __init__(self, name: str, label: Text, i18n: I18n, **kw: Any) -> None:
-        super().__init__(name, label, i18n, **kw)
+    def __init__(self, field: Field, i18n: I18n, **kw: Any) -> None:
+        super().__init__(field, i18n, **kw)
         self.files: list[PreparedAttachment] = []
         self.note = QLabel()
         self.note.setWordWrap(True)
@@ -327,7 +380,7 @@ class AttachmentEditor(FieldEditor):
         self.files_label.setWordWrap(True)
         row = QHBoxLayout()
         self.choose = BigButton()
-        self.choose.setObjectName(f"choose_{name}")
+        self.choose.setObjectName(f"choose_{self.name}")
         self.choose.clicked.connect(self._choose)
         self.remove = BigButton()
         self.remove.clicked.connect(lambda: self.set_value(None))
@@ -366,14 +419,12 @@ class AttachmentEditor(FieldEditor):
         return list(self.files)
 
     def set_value(self, value: Any) -> None:
-        self.files = list(value or [])
+        files = list(value or [])
+        if files == self.files:
+            return
+        self.files = files
         self._refresh()
         self.changed.emit()
-
-    def display_value(self) -> str:
-        if not self.files:
-            return self.i18n.t("field.attachment_note")
-        return ", ".join(f.filename for f in self.files)
 
     def _refresh(self) -> None:
         self.remove.setVisible(bool(self.files))
@@ -393,40 +444,36 @@ class AttachmentEditor(FieldEditor):
         self._refresh()
 
 
-def make_editor(field: Field, i18n: I18n, parent: QWidget | None = None) -> FieldEditor:
-    """The editor for one catalog field, labelled in the current language."""
-    common: dict[str, Any] = {"help": field.help, "required": field.required, "parent": parent}
+AttachmentFactory = Callable[[Field], FieldEditor]
+
+
+def make_editor(
+    field: Field,
+    i18n: I18n,
+    *,
+    compact: bool = False,
+    attachments: AttachmentFactory | None = None,
+    today: date | None = None,
+    parent: QWidget | None = None,
+) -> FieldEditor:
+    """The editor for one field, labelled in the current language.
+
+    `compact` gives the operator's keyboard-first editors; `attachments` builds the editor of
+    attachment fields where the screen has its own (the console's scanner and camera).
+    """
     editor: FieldEditor
-    if field.type in ("text", "number", "id_number", "phone"):
-        editor = LineEditor(
-            field.name, field.label, i18n, kind=field.type, max_length=field.max_length, **common
+    if field.type == "attachment":
+        editor = (
+            attachments(field)
+            if attachments is not None
+            else AttachmentEditor(field, i18n, compact=compact, parent=parent)
         )
-    elif field.type == "date":
-        editor = DateEditor(field.name, field.label, i18n, **common)
     elif field.type == "choice":
-        editor = ChoiceEditor(field.name, field.label, i18n, choices=field.choices, **common)
-    elif field.type == "attachment":
-        editor = AttachmentEditor(field.name, field.label, i18n, **common)
-    else:  # a newer catalog type: plain text is the safe fallback
-        editor = LineEditor(field.name, field.label, i18n, kind="text", **common)
-    editor.retranslate()
-    return editor
-
-
-def identity_editor(name: str, i18n: I18n, parent: QWidget | None = None) -> LineEditor:
-    """Editors for the resident record: id_number, name or phone."""
-    label = {"id_number": "field.id_number", "name": "field.name", "phone": "field.phone"}[name]
-    from ui.strings import STRINGS
-
-    editor = LineEditor(
-        name,
-        STRINGS[label],
-        i18n,
-        kind=name if name != "name" else "text",
-        max_length=30 if name == "name" else None,
-        help=STRINGS[label + "_help"],
-        required=name != "phone",
-        parent=parent,
-    )
+        cls = ComboChoiceEditor if compact else ChoiceEditor
+        editor = cls(field, i18n, compact=compact, parent=parent)
+    elif field.type == "date" and not compact:
+        editor = DateEditor(field, i18n, today=today, parent=parent)
+    else:  # text, number, typed dates, ID, phone, bank account; a newer type as plain text
+        editor = LineEditor(field, i18n, compact=compact, parent=parent)
     editor.retranslate()
     return editor
