@@ -52,7 +52,7 @@ def dibao(station: Station, mode: Any = "operator", **values: Any) -> Filing:
             "household_size": "3",
             "monthly_income": "600",
             "hardship_reason": "illness",
-            "bank_account": "6217000012345678",
+            "bank_account": "6217000012345670",
             **values,
         }
     )
@@ -102,7 +102,7 @@ def test_switching_service_keeps_identity_and_same_named_values(station: Station
     filing = dibao(station)
     filing.set_service("temp_relief")
     assert filing.service.code == "temp_relief"
-    assert filing.get("bank_account") == "6217000012345678"  # both services ask it
+    assert filing.get("bank_account") == "6217000012345670"  # both services ask it
     assert filing.get("name") == "张桂兰"
     assert filing.get("household_size") is None
     assert filing.attachments() == []  # hukou_photo is no field of temp_relief

@@ -167,7 +167,7 @@ def test_values_read_as_written_on_review_and_in_the_detail(
             "household_size": "3",
             "monthly_income": "600",
             "hardship_reason": "illness",
-            "bank_account": "6217000012345678",
+            "bank_account": "6217000012345670",
         },
     )
     filing.add_files("hukou_photo", [_photo(tmp_path / "h.jpg", (800, 600))])

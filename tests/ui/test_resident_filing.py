@@ -57,7 +57,7 @@ def test_resident_files_temp_relief_to_a_printed_receipt(
     # page 4: two text fields
     assert form.page == 3
     type_text(qtbot, form.editors["description"].edit, "房子漏雨倒塌")
-    type_text(qtbot, form.editors["bank_account"].edit, "6217000012345678")
+    type_text(qtbot, form.editors["bank_account"].edit, "6217000012345670")
     tap(qtbot, form.next_button)
 
     # page 5: an optional document; page 6: review
