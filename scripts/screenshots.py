@@ -1,6 +1,6 @@
 """Screenshots of the kiosk's main screens, taken of a real X window under Xvfb.
 
-    .venv/bin/python scripts/screenshots.py [--only NAME ...] [--sizes 1920x1080,1280x800]
+    .venv-test/bin/python scripts/screenshots.py [--only NAME ...] [--sizes 1920x1080,1280x800]
 
 For each screen size it starts ``Xvfb`` at that size, runs this script again inside it
 (``--inner``, QT_QPA_PLATFORM=xcb) on a demo station, drives the full-screen window to each

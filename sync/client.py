@@ -7,7 +7,7 @@ benchmark can drive it the same way::
                         catalog_version=lambda: station.catalog.version)
     report = client.sync_once()
 
-Two kinds of retry, kept apart (STYLE.md §7):
+Two kinds of retry, kept apart:
 
 * Transport retry: urllib3 `Retry` on the session's adapter, for safe calls only (HEAD/GET,
   and connection attempts that never reached the hub), honouring ``Retry-After``.

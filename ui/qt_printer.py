@@ -108,7 +108,7 @@ class QtReceiptPrinter:
                         max(1, round(pt.width() / 72 * dpi)), max(1, round(pt.height() / 72 * dpi))
                     )
                     rendered = doc.render(page, size)
-                    # QPdfDocument renders onto a transparent background (PLATFORM.md).
+                    # QPdfDocument renders onto a transparent background: fill white first.
                     image = QImage(size, QImage.Format.Format_RGB32)
                     image.fill(QColor(Qt.GlobalColor.white))
                     p = QPainter(image)
