@@ -1,13 +1,14 @@
 """Sync over a poor link, side by side with two baselines, in one run; writes docs/bench-sync.md.
 
-    .venv/bin/python -m bench.sync_link [--out docs/bench-sync.md] [--skip-ingest]
+    .venv-test/bin/python -m bench.sync_link [--out docs/bench-sync.md] [--skip-ingest]
 
 The link is the fault-injecting proxy of the tests (tests/sync/proxy.py): an exact model of
 64 kbit/s each way with 600 ms round trip, and a variant that drops the connection every
 300 kB.  Three systems carry the same applications:
 
 * **ours**: the kiosk's `SyncClient` against the real hub (`county-hub serve`, own process):
-  one gzip JSON push per batch, resumable content-addressed attachment chunks (256 kB).
+  one gzip JSON push per batch, resumable content-addressed attachment chunks (the client's
+  default size; 64 KiB in a second drop run).
 * **JSON POST**: one uncompressed JSON POST per application, attachments inline in base64;
   a failed POST is sent again whole (a small stdlib server in this file).
 * **OpenRosa**: an OpenRosa/ODK-style ``multipart/form-data`` submission per application
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import inspect
 import json
 import os
 import platform
@@ -56,7 +58,7 @@ from tests.sync.proxy import TO_CLIENT, TO_HUB, FaultProxy, HttpExchange  # noqa
 RATE = 8000  # bytes/s: 64 kbit/s
 RTT = 0.6
 DROP_EVERY = 300_000
-CHUNK = 256 * 1024
+CHUNK: int = inspect.signature(SyncClient).parameters["chunk_size"].default
 """The client's default chunk."""
 SMALL_CHUNK = 64 * 1024
 TEXT_SERVICE = "employment_reg"
@@ -397,8 +399,10 @@ def measure_drops(hub: Hub, base_url: str, tmp: Path) -> dict[str, dict[str, Any
             reports = run_ours(proxy.url, station, token, chunk=chunk)
             wire = _wire(proxy)
         wire["passes"] = len(reports)
+        wire["duplicates"] = sum(r.duplicates for r in reports)
         wire["resent"] = _resent(wire["exchanges"], lambda e: e.method == "PATCH", att_total)
         wire["needed"] = att_total
+        wire["photo_sizes"] = [a.size for app in apps for a in app.attachments]
         wire["chunk"] = chunk
         out[key] = wire
     for name, build, head in (("json", json_request, False), ("openrosa", openrosa_request, True)):
@@ -430,8 +434,8 @@ def _mark(ok: bool) -> str:
 
 
 NAMES = {
-    "ours": "ours (batched gzip push + 256 KiB chunks)",
-    "ours64": "ours with 64 KiB chunks",
+    "ours": f"ours (batched gzip push + {CHUNK // 1024} KiB chunks)",
+    "ours64": f"ours with {SMALL_CHUNK // 1024} KiB chunks",
     "json": "JSON POST per app",
     "openrosa": "OpenRosa multipart",
 }
@@ -500,7 +504,7 @@ def _targets(text: dict[str, Any], util: dict[str, Any], drops: dict[str, Any]) 
             f"{kb(drops['openrosa']['resent'])} in {drops['openrosa']['cuts']} breaks",
         ),
         row(
-            "… ours with 64 KiB chunks",
+            f"… ours with {SMALL_CHUNK // 1024} KiB chunks",
             f"{kb(drops['ours64']['resent'])} in {drops['ours64']['cuts']} breaks",
             f"≤ {kb(drops['ours64']['cuts'] * SMALL_CHUNK)}",
             _mark(0 <= drops["ours64"]["resent"] <= drops["ours64"]["cuts"] * SMALL_CHUNK),
@@ -510,27 +514,41 @@ def _targets(text: dict[str, Any], util: dict[str, Any], drops: dict[str, Any]) 
     ]
 
 
-NOTES = """\
-Utilization = ideal time ÷ actual wall time; ideal time = payload bits ÷ link rate, where the
-payload is the attachments plus the application records as plain JSON (the same for all three
-systems). Bytes sent again = upload body bytes that reached the server minus what had to
-arrive (our PATCH bodies minus the attachments; the baselines' POST bodies minus one successful
-POST per application). Which bytes a drop hits depends on where the 300 kB marks fall, so
-that row varies from run to run; the bound (at most one chunk per break) does not.
-
-Reading the figures:
-
-* Chunks start at 256 KiB (few round trips on a good link); after a break the client halves
-  its chunk (down to 16 KiB) and grows it by 32 KiB with each acknowledged chunk (additive
-  increase, multiplicative decrease, as TCP does). A downscaled photo (~185 kB) still fits
-  one first chunk, so the first break on a photo costs about what re-sending it costs the
-  baselines; later breaks cost less. Resumable chunks pay off most for attachments larger
-  than a chunk (scanned PDFs), at about one extra round trip per chunk (600 ms ≈ 4.8 kB of
-  link time).
-* The JSON baseline loses a quarter of the link to base64; OpenRosa's multipart carries the
-  photo raw, so on one big transfer it is as efficient as ours -- the difference is in the
-  small records (bytes and one round trip per application) and after breaks.
-"""
+def notes(util: dict[str, Any], drops: dict[str, Any]) -> list[str]:
+    """How to read the figures, with every number taken from this run or the bench's set-up."""
+    kbit = RATE * 8 // 1000
+    d = drops["ours"]
+    patches = [e for e in d["exchanges"] if e.method == "PATCH"]
+    sizes = ", ".join(
+        f"{(e.body_length or e.body_delivered) / 1024:.0f}" + ("" if e.request_complete else "✂")
+        for e in patches
+    )
+    photo = d["photo_sizes"]
+    fits = max(photo) <= CHUNK
+    ratio = {k: v["up"] / v["payload"] for k, v in util.items()}
+    return [
+        "Utilization = ideal time ÷ actual wall time; ideal time = payload bits ÷ link rate, "
+        "where the payload is the attachments plus the application records as plain JSON (the "
+        "same for all three systems). Bytes sent again = upload body bytes that reached the "
+        "server minus what had to arrive (our PATCH bodies minus the attachments; the "
+        "baselines' POST bodies minus one successful POST per application). Which bytes a drop "
+        f"hits depends on where the {DROP_EVERY // 1000} kB marks fall, so that row varies from "
+        "run to run; the bound (at most one chunk per break) does not.",
+        "",
+        "Reading the figures:",
+        "",
+        f"* Our upload chunks in the drop run, in the order sent (KiB; ✂ = cut by a drop): "
+        f"{sizes}. The client's default chunk is {CHUNK // 1024} KiB. The photos of that run "
+        "are "
+        f"{min(photo) / 1000:.0f}–{max(photo) / 1000:.0f} kB"
+        + (", each within one first chunk" if fits else "")
+        + f". Each extra chunk costs one round trip: {RTT * 1000:.0f} ms, "
+        f"{RTT * RATE / 1000:.1f} kB of link time at {kbit} kbit/s.",
+        f"* Bytes sent per byte of payload in the {kbit} kbit/s photo run: ours "
+        f"{ratio['ours']:.2f}, JSON POST {ratio['json']:.2f} (attachments in base64), "
+        f"OpenRosa multipart {ratio['openrosa']:.2f} (attachments as raw parts).",
+        "",
+    ]
 
 
 def render(
@@ -543,26 +561,31 @@ def render(
         "# Sync benchmark: poor link, two baselines, hub ingest",
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}. Produced by "
-        "`.venv/bin/python -m bench.sync_link` (one run, all systems side by side). The link is "
-        f"the fault-injecting proxy of `tests/sync/proxy.py`: 64 kbit/s ({RATE} B/s) each way and "
-        f"{RTT * 1000:.0f} ms round trip, modelled exactly; the hub is `county-hub serve` on "
-        "SQLite in its own process; the baselines are small stdlib servers in the benchmark. "
-        "Bytes and requests do not depend on the link speed, so the text-only batch and the drop "
-        "run use an unthrottled link (the drop run keeps the 600 ms round trip); the photo "
-        "transfer runs once per system on the 64 kbit/s link. Bytes are HTTP bytes (request "
-        "and status lines, headers, bodies); TCP/IP framing is not counted.",
+        "`.venv-test/bin/python -m bench.sync_link` (one run, all systems side by side). The "
+        f"link is the fault-injecting proxy of `tests/sync/proxy.py`: {RATE * 8 // 1000} kbit/s "
+        f"({RATE} B/s) each way and {RTT * 1000:.0f} ms round trip, modelled exactly; the hub "
+        "is `county-hub serve` on SQLite in its own process; the baselines are small stdlib "
+        "servers in the benchmark. Bytes and requests do not depend on the link speed, so the "
+        "text-only batch and the drop run use an unthrottled link (the drop run keeps the "
+        f"{RTT * 1000:.0f} ms round trip); the photo transfer runs once per system on the "
+        f"{RATE * 8 // 1000} kbit/s link. Bytes are HTTP bytes (request and status lines, "
+        "headers, bodies); TCP/IP framing is not counted.",
         "",
         "## Targets",
         "",
         *_targets(text, util, drops),
         "",
-        NOTES,
+        *notes(util, drops),
         "## Details",
         "",
         "| run | system | up bytes | down bytes | HTTP requests | TCP connections | breaks |",
         "|---|---|---|---|---|---|---|",
     ]
-    runs = (("100 text-only", text), ("photos, 64 kbit/s", util), ("drops every 300 kB", drops))
+    runs = (
+        ("100 text-only", text),
+        (f"photos, {RATE * 8 // 1000} kbit/s", util),
+        (f"drops every {DROP_EVERY // 1000} kB", drops),
+    )
     for label, block in runs:
         for key in ("ours", "ours64", "json", "openrosa"):
             if key not in block:
@@ -579,12 +602,16 @@ def render(
         lines.append(
             f"| {e.method} {path} | {e.header_bytes} + {e.body_delivered} | {e.response_bytes} |"
         )
+    heads = {
+        k: sum(1 for e in drops[k]["exchanges"] if e.method == "HEAD") for k in ("ours", "ours64")
+    }
     lines += [
         "",
         f"The drop runs needed {drops['ours']['passes']} and {drops['ours64']['passes']} sync "
-        "pass(es): a break during a chunk is resumed within the pass from the hub's offset "
-        "(HEAD); a break during the push ends the pass and the next one re-sends the batch (the "
-        "hub answers `duplicate` for what it already stored).",
+        f"pass(es); our client asked the hub for an attachment's offset (HEAD) {heads['ours']} "
+        f"and {heads['ours64']} times and resumed from it, and the hub answered `duplicate` "
+        f"for {drops['ours']['duplicates']} and {drops['ours64']['duplicates']} re-sent "
+        "applications.",
         "",
         "## Hub ingest",
         "",
@@ -594,8 +621,8 @@ def render(
     else:
         lines += [
             "Batches of 100 text-only applications pushed over loopback HTTP to `county-hub "
-            "serve` (its own process), each batch one transaction; concurrent clients are "
-            "separate stations. PostgreSQL: a fresh schema on the local server, dropped after.",
+            "serve` (its own process); concurrent clients are separate stations. PostgreSQL: a "
+            "fresh schema on the local server, dropped after.",
             "",
             "| database | clients | hub workers | applications | seconds | applications/s |",
             "|---|---|---|---|---|---|",
