@@ -30,6 +30,7 @@ FIELD_TYPES: tuple[str, ...] = (
     "id_number",
     "phone",
     "attachment",
+    "bank_account",  # digits of a bank card or passbook (kiosk.validation.check_bank_account)
 )
 # Keys of the resident record; a service field may not reuse them (collect data once).
 RESIDENT_KEYS: frozenset[str] = frozenset({"id_number", "name", "phone", "address"})

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from kiosk.station import Station
+    from kiosk.validation import ValidationFailed
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -112,11 +113,15 @@ def cmd_new(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     try:
         app = station.file(
-            args.service, data["resident"], fields, attachments, operator=args.operator
+            args.service,
+            data["resident"],
+            fields,
+            attachments,
+            operator=args.operator,
+            confirm_warnings=args.confirm_warnings,
         )
     except ValidationFailed as exc:
-        for e in exc.errors:
-            _err(f"{e.field}: {e.message.zh} / {e.message.en}")
+        _print_problems(exc)
         return EXIT_INVALID
     except KeyError as exc:
         _err(f"未知服务 / unknown service: {exc}")
@@ -126,6 +131,19 @@ def cmd_new(args: argparse.Namespace) -> int:
     else:
         print(app.tracking_no)
     return EXIT_OK
+
+
+def _print_problems(exc: ValidationFailed) -> None:
+    """A ValidationFailed's errors, then its warnings and how to confirm them."""
+    for e in exc.errors:
+        _err(f"{e.field}: {e.message.zh} / {e.message.en}")
+    for w in exc.warnings:
+        _err(f"{w.field}: 请核对 / please check: {w.message.zh} / {w.message.en}")
+    if exc.warnings:
+        _err(
+            "核对无误后加 --confirm-warnings 再提交 / "
+            "if the values are right, file again with --confirm-warnings"
+        )
 
 
 def cmd_queue(args: argparse.Namespace) -> int:
@@ -216,8 +234,7 @@ def cmd_amend(args: argparse.Namespace) -> int:
             args.tracking_no, args.note or "", attachments, operator=args.operator
         )
     except ValidationFailed as exc:
-        for e in exc.errors:
-            _err(f"{e.field}: {e.message.zh} / {e.message.en}")
+        _print_problems(exc)
         return EXIT_INVALID
     print(f"amended {args.tracking_no}: {len(attachments)} document(s) queued for sync")
     return EXIT_OK
@@ -322,6 +339,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--service", required=True)
     s.add_argument("--data", required=True, help="JSON: {resident: {...}, fields: {...}}")
     s.add_argument("--attach", action="append", metavar="FIELD=PATH")
+    s.add_argument(
+        "--confirm-warnings",
+        action="store_true",
+        help="the resident confirmed doubtful values (e.g. a passbook number without a "
+        "card check digit): file them",
+    )
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_new)
 

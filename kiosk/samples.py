@@ -66,13 +66,16 @@ def sample_photo(width: int = 2400, height: int = 1800, seed: int = 0) -> bytes:
     return out.getvalue()
 
 
+# A made-up bank card number with a good Luhn check digit (no real account).
+SAMPLE_BANK_CARD = "6217000012345670"
+
 # Field values that pass validation, per service of the default catalog (attachments aside).
 SAMPLE_FIELDS: dict[str, dict[str, Any]] = {
     "dibao": {
         "household_size": 3,
         "monthly_income": 800,
         "hardship_reason": "illness",
-        "bank_account": "6217000012345678",
+        "bank_account": SAMPLE_BANK_CARD,
         "situation": "老伴去年中风，常年吃药",
     },
     "medical_insurance": {"enrol_type": "renew", "coverage_year": 2027, "special_group": "none"},
@@ -82,18 +85,19 @@ SAMPLE_FIELDS: dict[str, dict[str, Any]] = {
         "disability_category": "physical",
         "disability_grade": "2",
         "subsidy_type": "both",
+        "bank_account": SAMPLE_BANK_CARD,
     },
     "elderly_allowance": {
         "living_status": "with_family",
         "applicant_relation": "child",
-        "bank_account": "6217000012345678",
+        "bank_account": SAMPLE_BANK_CARD,
     },
     "household_cert": {"cert_kind": "residence", "purpose": "办理养老保险", "copies": 1},
     "temp_relief": {
         "hardship_type": "fire",
         "event_date": "2026-10-02",
         "description": "厨房失火，烧毁口粮和衣物",
-        "bank_account": "6217000012345678",
+        "bank_account": SAMPLE_BANK_CARD,
     },
     "employment_reg": {
         "reg_type": "unemployment",

@@ -190,8 +190,15 @@ class Station:
         attachments: Sequence[PreparedAttachment] = (),
         *,
         operator: str | None = None,
+        confirm_warnings: bool = False,
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Validate everything at once; returns cleaned (resident, fields)."""
+        """Validate everything at once; returns cleaned (resident, fields).
+
+        `ValidationFailed` carries every error and every unconfirmed warning (a doubtful
+        bank number): show them, and call again with ``confirm_warnings=True`` once a person
+        has confirmed the warnings.
+        """
+        warnings: list[FieldError] = []
         service = self.service(service_code)
         errors: list[FieldError] = check_operator(operator) + check_files(_files(attachments))
         clean_resident: dict[str, Any] = {}
@@ -216,11 +223,14 @@ class Station:
                 AttachmentInfo(filename=att.filename, mime=att.mime, size=att.size)
             )
         try:
-            clean_fields = validate_application(service, fields, infos, today=today)
+            clean_fields = validate_application(
+                service, fields, infos, today=today, confirm_warnings=confirm_warnings
+            )
         except ValidationFailed as exc:
             errors += exc.errors
-        if errors:
-            raise ValidationFailed(errors)
+            warnings += exc.warnings
+        if errors or warnings:
+            raise ValidationFailed(errors, warnings)
         return clean_resident, clean_fields
 
     def file(
@@ -232,11 +242,20 @@ class Station:
         *,
         operator: str | None = None,
         draft_uuid: str | None = None,
+        confirm_warnings: bool = False,
     ) -> Application:
-        """Validate, store and finalize: after this returns the application is on disk."""
+        """Validate, store and finalize: after this returns the application is on disk.
+
+        Doubtful values (`ValidationFailed.warnings`) are filed only with
+        ``confirm_warnings=True``, after a person confirmed them."""
         code = self.code
         clean_resident, clean_fields = self.check(
-            service_code, resident, fields, attachments, operator=operator
+            service_code,
+            resident,
+            fields,
+            attachments,
+            operator=operator,
+            confirm_warnings=confirm_warnings,
         )
         stored = self._store_blobs(attachments)
         return self.store.save_application(

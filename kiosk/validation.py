@@ -4,6 +4,10 @@ Every problem becomes a `FieldError` with a bilingual message a resident can act
 is checked as a whole so the operator sees all mistakes at once (`ValidationFailed.errors`).
 Bad input of any shape raises `ValidationFailed` and nothing else.
 
+Some values are doubtful rather than wrong (a bank number whose card check digit fails may be
+a passbook account, which has none): those are warnings, in `ValidationFailed.warnings`, that
+a person confirms; `validate_application(..., confirm_warnings=True)` then takes the value.
+
 Input is normalised first (NFKC, so full-width digits typed with a Chinese IME count), and the
 cleaned values come back in canonical form: numbers as int/float, dates as ISO strings, ID
 numbers as 18 characters with an upper-case X, phones as 11 digits or ``0AAA-LLLLLLL``.
@@ -24,6 +28,7 @@ from typing import Any, Literal
 
 from kiosk.catalog import Field, Service
 from vocab import limits
+from vocab.errors import UserError
 from vocab.text import Text
 
 # -- errors ----------------------------------------------------------------------------------
@@ -38,13 +43,35 @@ class FieldError:
     message: Text
 
 
-class ValidationFailed(Exception):
-    """The form has mistakes; `.errors` lists every one so all can be fixed in one go."""
+FieldWarning = FieldError
+"""A doubtful value a person may confirm (same shape as an error: field, code, message)."""
 
-    def __init__(self, errors: list[FieldError]) -> None:
+FIX_FORM = Text("请改正表单中标出的问题", "Please correct the marked items on the form")
+CONFIRM_FORM = Text(
+    "请核对标出的内容，确认无误后再提交", "Please check the marked items and confirm them"
+)
+
+
+class ValidationFailed(UserError):
+    """The form has mistakes; `.errors` lists every one so all can be fixed in one go.
+
+    `.warnings` lists doubtful values not yet confirmed; with no errors the form only needs
+    a person's confirmation (`needs_confirmation`), then a second call with
+    ``confirm_warnings=True``.
+    """
+
+    def __init__(
+        self, errors: list[FieldError], warnings: list[FieldWarning] | None = None
+    ) -> None:
         self.errors = list(errors)
-        summary = "; ".join(f"{e.field}: {e.message.en}" for e in self.errors)
-        super().__init__(f"please correct the form: {summary}")
+        self.warnings = list(warnings or [])
+        summary = "; ".join(f"{e.field}: {e.code}" for e in self.errors + self.warnings)
+        super().__init__(FIX_FORM if self.errors else CONFIRM_FORM, detail=summary)
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """Only warnings: the values are acceptable once a person confirms them."""
+        return not self.errors and bool(self.warnings)
 
     def codes(self) -> dict[str, str]:
         """Field name -> first error code (handy for highlighting and tests)."""
@@ -118,6 +145,18 @@ _MESSAGES: dict[str, Text] = {
     ),
     "attachment_too_large": Text(
         "文件太大，每个文件最大 {mb} MB", "The file is too large; at most {mb} MB per file"
+    ),
+    "bank_account_digits": Text(
+        "银行卡号或存折账号只能填数字", "The bank card or passbook number may contain only digits"
+    ),
+    "bank_account_length": Text(
+        "银行卡号或存折账号应为{min}到{max}位数字",
+        "The bank card or passbook number must have {min} to {max} digits",
+    ),
+    "bank_account_check": Text(
+        "卡号校验位不符，请对照银行卡再核对一遍；存折账号没有校验位，核对无误请确认",
+        "The card number's check digit does not match: compare it with the card again. "
+        "Passbook numbers have no check digit; if it is right, confirm it",
     ),
     "too_many_attachments": Text(
         "文件太多，一次最多 {n} 个", "Too many files; at most {n} at a time"
@@ -384,7 +423,61 @@ def _clean_value(value: object, f: Field, today: date | None) -> Any:
             raise _Bad("phone_format")
         assert isinstance(value, str)
         return normalize_phone(value)
+    if f.type == "bank_account":
+        number, _warning = check_bank_account(value)
+        return number
     raise _Bad("unknown_field")  # a catalog type this kiosk does not know
+
+
+# -- bank accounts ------------------------------------------------------------------------
+
+# Chinese bank cards (UnionPay 62…, and Visa/Mastercard co-branded cards) follow ISO/IEC 7812:
+# 16 to 19 digits, the last a Luhn check digit. Allowances are also paid to passbook (存折)
+# accounts, common among elderly residents and at rural credit cooperatives; their numbers
+# carry no check digit and run from about 12 digits (some city and rural banks) to the low
+# twenties (branch code + account + sub-account). So 12-30 digits takes every real one with
+# room to spare and refuses words or a phone number typed in the wrong box, and a failed
+# Luhn check is only a warning for a person to confirm.
+BANK_ACCOUNT_MIN = 12
+BANK_ACCOUNT_MAX = 30
+
+
+def normalize_bank_account(value: str) -> str:
+    """Full-width digits to ASCII and spaces (as printed on cards, in groups of 4) removed."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", value))
+
+
+def luhn_ok(digits: str) -> bool:
+    """True if the last digit is the Luhn (mod 10) check digit of the others (ISO/IEC 7812)."""
+    total = 0
+    for i, c in enumerate(reversed(digits)):
+        d = int(c)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def check_bank_account(value: object) -> tuple[str, str | None]:
+    """(normalised number, warning code or None); raises `_Bad` for a number that is wrong."""
+    if not isinstance(value, str):
+        raise _Bad("bank_account_digits")
+    n = normalize_bank_account(value)
+    if not n.isascii() or not n.isdigit():
+        raise _Bad("bank_account_digits")
+    if not BANK_ACCOUNT_MIN <= len(n) <= BANK_ACCOUNT_MAX:
+        raise _Bad("bank_account_length", min=BANK_ACCOUNT_MIN, max=BANK_ACCOUNT_MAX)
+    return n, (None if luhn_ok(n) else "bank_account_check")
+
+
+def bank_account_problem(value: object) -> FieldError | None:
+    """The error or warning for a bank number as typed (for screens checking as one types);
+    None when it is a plausible number with a good check digit."""
+    try:
+        _, warning = check_bank_account(value)
+    except _Bad as bad:
+        return _error("bank_account", bad)
+    return None if warning is None else FieldError("bank_account", warning, message(warning))
 
 
 def _mime_ok(mime: str, accept: tuple[str, ...]) -> bool:
@@ -436,12 +529,14 @@ def validate_application(
     attachments: Mapping[str, object] | None = None,
     *,
     today: date | None = None,
+    confirm_warnings: bool = False,
 ) -> dict[str, Any]:
     """Check a filled form against its service; return the cleaned non-attachment values.
 
     `attachments` maps attachment field names to lists of `AttachmentInfo`. Optional fields
     left empty are omitted from the result. Raises `ValidationFailed` listing every error,
-    including names that are not fields of this service.
+    including names that are not fields of this service, and every warning (see
+    `application_warnings`) unless `confirm_warnings` says a person has confirmed them.
     """
     if not isinstance(fields, Mapping) or not (
         attachments is None or isinstance(attachments, Mapping)
@@ -477,9 +572,20 @@ def validate_application(
         except _Bad as bad:
             if not any(e.field == f.name for e in errors):
                 errors.append(_error(f.name, bad))
-    if errors:
-        raise ValidationFailed(errors)
+    warnings = [] if confirm_warnings else application_warnings(service, cleaned)
+    if errors or warnings:
+        raise ValidationFailed(errors, warnings)
     return cleaned
+
+
+def application_warnings(service: Service, cleaned: Mapping[str, object]) -> list[FieldWarning]:
+    """Doubtful values among cleaned ones, for a person to confirm (not errors)."""
+    warnings: list[FieldWarning] = []
+    for f in service.fields:
+        value = cleaned.get(f.name)
+        if f.type == "bank_account" and isinstance(value, str) and not luhn_ok(value):
+            warnings.append(FieldError(f.name, "bank_account_check", message("bank_account_check")))
+    return warnings
 
 
 RESIDENT_FIELDS: tuple[str, ...] = ("id_number", "name", "phone", "address")

@@ -56,6 +56,7 @@ def test_services_json_contract(kiosk) -> None:  # type: ignore[no-untyped-def]
                 "id_number",
                 "phone",
                 "attachment",
+                "bank_account",
             }
             if f["type"] == "choice":
                 assert f["choices"] and all(isinstance(c, str) for c in f["choices"])
@@ -172,7 +173,7 @@ def test_services_shows_the_newer_catalog_the_station_holds(kiosk, tmp_path: Pat
     from offline.store import Store
 
     data = load_default_catalog().to_json()
-    data["version"] = 2
+    data["version"] += 1
     data["services"][0]["processing_days"] = 7
     store = Store(tmp_path / "data")
     assert Station(store).update_catalog(data)

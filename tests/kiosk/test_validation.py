@@ -181,7 +181,7 @@ def test_dibao_application_cleans_values() -> None:
             "monthly_income": "1,250.5",
             "hardship_reason": "illness",
             "situation": "",
-            "bank_account": " 6228480012345678901 ",
+            "bank_account": " 6228480012345678903 ",
         },
         {"hukou_photo": [PHOTO]},
     )
@@ -189,7 +189,7 @@ def test_dibao_application_cleans_values() -> None:
         "household_size": 3,
         "monthly_income": 1250.5,
         "hardship_reason": "illness",
-        "bank_account": "6228480012345678901",
+        "bank_account": "6228480012345678903",
     }
     assert isinstance(out["household_size"], int)
 
@@ -222,7 +222,7 @@ def test_application_lists_every_error() -> None:
 
 def test_dates_phones_and_attachment_limits() -> None:
     service = CATALOG.get("temp_relief")
-    base = {"hardship_type": "fire", "description": "房子着火", "bank_account": "6228"}
+    base = {"hardship_type": "fire", "description": "房子着火", "bank_account": "6217000012345670"}
     out = validate_application(service, {**base, "event_date": "2026/11/1"}, {}, today=TODAY)
     assert out["event_date"] == "2026-11-01"
     with pytest.raises(ValidationFailed) as exc:
@@ -246,7 +246,11 @@ def test_dates_phones_and_attachment_limits() -> None:
             },
             {"hukou_photo": [AttachmentInfo("empty.jpg", "image/jpeg", 0)]},
         )
-    assert exc.value.codes() == {"agent_phone": "phone_format", "hukou_photo": "not_attachment"}
+    assert exc.value.codes() == {
+        "agent_phone": "phone_format",
+        "bank_account": "bank_account_length",
+        "hukou_photo": "not_attachment",
+    }
 
 
 def test_attachment_field_empty_and_required() -> None:
