@@ -2,7 +2,9 @@
 
 `create_app` opens (and migrates) the database, puts the store, blob store and templates on
 ``app.state`` for `county.deps`, maps `HubError` and validation errors to the protocol's
-JSON errors, and mounts the routers of `county.routers` (one per area).
+JSON errors, and mounts the routers of `county.routers` (one per area): the device API is
+specified in `sync.protocol`, the staff API in `county.routers.staff`, the pages in
+`county.routers.console`.
 """
 
 from __future__ import annotations

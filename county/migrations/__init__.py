@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from alembic.config import Config
     from sqlalchemy import Connection
 
 HEAD = "0002"
@@ -30,7 +31,7 @@ class SchemaTooNew(Exception):
     """The database was migrated by a newer county-hub than this one."""
 
 
-def config(conn: Connection | None = None) -> object:
+def config(conn: Connection | None = None) -> Config:
     """An Alembic Config for this directory (and, if given, the connection to migrate)."""
     from alembic.config import Config
 
@@ -47,14 +48,12 @@ def upgrade(conn: Connection) -> str:
     Returns the revision before the upgrade ("" for an empty database).
     """
     from alembic import command
-    from alembic.config import Config
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
     from alembic.util.exc import CommandError
     from sqlalchemy import inspect, text
 
     cfg = config(conn)
-    assert isinstance(cfg, Config)
     current = MigrationContext.configure(conn).get_current_revision()
     if current is not None:
         try:

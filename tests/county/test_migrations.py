@@ -42,7 +42,7 @@ def test_released_migrations_are_frozen_and_head_is_the_newest() -> None:
     for rev, digest in RELEASED.items():
         (path,) = versions.glob(f"{rev}_*.py")
         assert _file_hash(path) == digest, f"{path.name} was edited: add a new revision instead"
-    script = ScriptDirectory.from_config(migrations.config())  # type: ignore[arg-type]
+    script = ScriptDirectory.from_config(migrations.config())
     assert script.get_heads() == [migrations.HEAD]
     chain = [s.revision for s in script.walk_revisions("base", "heads")]
     assert chain[::-1] == sorted(RELEASED)
@@ -107,7 +107,7 @@ def test_revision_0001_is_the_first_release_schema(db_urls: tuple[str, str]) -> 
     try:
         _first_release_schema(legacy)
         with db.write_tx(fresh) as conn:
-            command.upgrade(migrations.config(conn), migrations.FIRST)  # type: ignore[arg-type]
+            command.upgrade(migrations.config(conn), migrations.FIRST)
         assert _shape(legacy) == _shape(fresh)
         assert "applications" in _shape(fresh)
     finally:
