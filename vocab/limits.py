@@ -28,6 +28,8 @@ FILENAME_MAX = 200
 MIME_MAX = 100
 BLOB_MAX_BYTES = 20 * 1024 * 1024
 CHUNK_MAX_BYTES = 1024 * 1024
+PHOTO_MAX_BYTES = 40 * 1024 * 1024  # a photo the kiosk will try to decode (kiosk.docimage)
+PHOTO_MAX_PIXELS = 64_000_000  # a 64 MP camera; refuses image bombs below Pillow's own limit
 
 # Amendments
 AMEND_NOTE_MAX = 2000
