@@ -98,7 +98,15 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False)
 
 
-class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+class MaskedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler whose filters work on its own copy of each record, so masking never
+    changes what other handlers of the same record (a test's log capture) receive."""
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        return super().handle(logging.makeLogRecord(vars(record)))
+
+
+class _Stderr(MaskedStreamHandler):
     """Writes to whatever ``sys.stderr`` is at the time of each record."""
 
     def __init__(self) -> None:
@@ -115,7 +123,7 @@ class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
 
 def handler(stream: TextIO | None = None) -> logging.Handler:
     """A handler writing masked JSON lines to ``stream`` (default: the current stderr)."""
-    h: logging.Handler = logging.StreamHandler(stream) if stream is not None else _Stderr()
+    h: logging.Handler = MaskedStreamHandler(stream) if stream is not None else _Stderr()
     h.setFormatter(JsonFormatter())
     h.addFilter(PersonalDataFilter())
     return h

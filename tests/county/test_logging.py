@@ -77,6 +77,17 @@ def test_names_accounts_extras_and_tracebacks_are_masked(
     assert "ValueError" in str(lines[2]["exc"]) and "138****8000" in str(lines[2]["exc"])
 
 
+def test_other_handlers_keep_the_original_record(
+    captured: tuple[logging.Logger, io.StringIO], caplog: pytest.LogCaptureFixture
+) -> None:
+    logger, buf = captured
+    logger.propagate = True
+    with caplog.at_level(logging.INFO, logger="county.test_logging"):
+        logger.info("id %s", FAKE_ID)
+    assert FAKE_ID not in buf.getvalue()
+    assert caplog.records[-1].args == (FAKE_ID,)  # the masking worked on the handler's copy
+
+
 def test_plain_identifiers_are_left_alone() -> None:
     text = (
         "S01-20250301-0001-K 550e8400-e29b-41d4-a716-446655440000 "
