@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import uuid as uuidlib
 from collections.abc import Callable, Sequence
@@ -177,8 +178,18 @@ def _write_out(data: bytes, out: str | None) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     url = args.db or db.default_db_url()
-    if args.command != "serve":
-        logs.setup(None, server=False)  # warnings from libraries: masked JSON, like serve
+    if args.command == "serve":
+        return _main(url, args)
+    # library warnings during a staff command: masked JSON lines, as when serving; the
+    # handler goes again afterwards, so calling main() in a process leaves logging as it was
+    hub_handler = logs.setup(None, server=False)
+    try:
+        return _main(url, args)
+    finally:
+        logging.getLogger().removeHandler(hub_handler)
+
+
+def _main(url: str, args: argparse.Namespace) -> int:
     try:
         tz = resolve_zone(args.tz)
         if args.command == "serve":

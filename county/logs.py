@@ -129,7 +129,7 @@ def handler(stream: TextIO | None = None) -> logging.Handler:
     return h
 
 
-def setup(level: str | int | None = "INFO", *, server: bool = True) -> None:
+def setup(level: str | int | None = "INFO", *, server: bool = True) -> logging.Handler:
     """Route every logger (the hub's, uvicorn's, Alembic's) to one masked JSON handler on
     stderr; ``server`` also hands uvicorn's loggers to it (request lines come from
     `RequestLog`, so uvicorn's own access log is off)."""
@@ -148,6 +148,7 @@ def setup(level: str | int | None = "INFO", *, server: bool = True) -> None:
             lg.handlers.clear()
             lg.propagate = True
         logging.getLogger("uvicorn.access").disabled = True
+    return h
 
 
 request_log = logging.getLogger("county.request")

@@ -88,6 +88,14 @@ def test_other_handlers_keep_the_original_record(
     assert caplog.records[-1].args == (FAKE_ID,)  # the masking worked on the handler's copy
 
 
+def test_a_staff_command_leaves_logging_as_it_was(tmp_path: Path) -> None:
+    from county.cli import main
+
+    before = list(logging.getLogger().handlers)
+    assert main(["--db", f"sqlite:///{tmp_path / 'hub.db'}", "queue", "--format", "json"]) == 0
+    assert logging.getLogger().handlers == before
+
+
 def test_plain_identifiers_are_left_alone() -> None:
     text = (
         "S01-20250301-0001-K 550e8400-e29b-41d4-a716-446655440000 "
