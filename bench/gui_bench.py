@@ -206,6 +206,7 @@ def worker(qpa: str, demo_dir: Path, big_dir: Path, runs: int, queue_runs: int) 
     from PySide6.QtCore import QEvent, QObject, qVersion
     from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+    from kiosk.operators import sign_in
     from kiosk.samples import SAMPLE_FIELDS, sample_resident
     from kiosk.station import Station
     from offline.store import open_store
@@ -336,7 +337,7 @@ def worker(qpa: str, demo_dir: Path, big_dir: Path, runs: int, queue_runs: int) 
             record("home → status lookup", ms)
         window.go_home()
         settle()
-        operator = station.store.verify_operator(OPERATOR[0], OPERATOR[2])
+        operator = sign_in(station.store, OPERATOR[0], OPERATOR[2])
         assert operator is not None
         ms = timed(lambda: window.open_operator(operator), lambda: window.console)
         if keep:

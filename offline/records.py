@@ -89,6 +89,7 @@ class QueueRow:
     resident_id: str
     resident_name: str
     status_note: str | None = None
+    last_error: str | None = None  # why the last push attempt failed; None once uploaded
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -493,7 +494,8 @@ class RecordsMixin(StoreBase):
         where, params = self._where(flt)
         rows = self._query(
             "SELECT a.uuid, a.tracking_no, a.service_code, a.state, a.status, a.created_at, "
-            "a.resident_id, r.name AS resident_name, a.status_note FROM applications a "
+            "a.resident_id, r.name AS resident_name, a.status_note, a.last_error "
+            "FROM applications a "
             "JOIN residents r ON r.id_number = a.resident_id"
             f"{where} ORDER BY a.created_at DESC, a.rowid DESC LIMIT ? OFFSET ?",
             [*params, limit, offset],

@@ -270,7 +270,9 @@ def nav_form_known(shot: Shot) -> None:
 
 def _console(shot: Shot) -> Any:
     store = shot.context.station.store
-    operator = store.verify_operator("admin", ADMIN_PIN)
+    from kiosk.operators import sign_in
+
+    operator = sign_in(store, "admin", ADMIN_PIN)
     assert operator is not None, "the demo operator's PIN changed"
     shot.window.open_operator(operator)
     return shot.window.console

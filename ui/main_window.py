@@ -19,13 +19,13 @@ Signals:
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QMouseEvent, QShortcut
-from PySide6.QtWidgets import QApplication, QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QStackedWidget, QVBoxLayout, QWidget
 
 from kiosk.context import KioskContext
+from kiosk.operators import Operator
 from ui.app import apply_style, preload_in_background
 from ui.i18n import I18n
 from ui.idle import DEFAULT_WARNING_MS, IdleOverlay, IdleWatcher
@@ -38,20 +38,8 @@ from ui.resident.service_picker import ServicePicker
 from ui.resident.status_lookup import StatusLookupScreen
 from ui.setup_screen import SetupScreen
 from ui.status_bar import StatusBar
-from ui.strings import add
-from ui.widgets.buttons import BigButton
-from vocab.text import Text
 
 log = logging.getLogger(__name__)
-
-add(
-    {
-        "operator.unavailable": Text(
-            "工作人员界面尚未安装。", "The operator console is not installed in this build."
-        ),
-        "operator.leave": Text("返回居民界面", "Back to resident mode"),
-    }
-)
 
 HOLD_MS = 3000
 PRELOAD_DELAY_MS = 1000
@@ -82,39 +70,6 @@ class CornerHotspot(QWidget):
         event.accept()
 
 
-class _OperatorPlaceholder(QWidget):
-    """Stands in for the operator console until ui.operator.console exists."""
-
-    exit_requested = Signal()
-
-    def __init__(
-        self,
-        context: KioskContext,
-        i18n: I18n,
-        operator: dict[str, Any],
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        layout = QVBoxLayout(self)
-        label = QLabel(i18n.t("operator.unavailable"))
-        button = BigButton(i18n.t("operator.leave"))
-        button.setObjectName("operator_leave")
-        button.clicked.connect(self.exit_requested)
-        layout.addWidget(label)
-        layout.addWidget(button)
-        layout.addStretch(1)
-
-
-def _console_class() -> Any:
-    try:
-        from ui.operator.console import OperatorConsole
-    except ImportError as exc:
-        if exc.name and not exc.name.startswith("ui.operator"):
-            raise  # a real bug inside the console, not a missing module
-        return _OperatorPlaceholder
-    return OperatorConsole
-
-
 class MainWindow(QWidget):
     screen_changed = Signal(str)
 
@@ -142,7 +97,7 @@ class MainWindow(QWidget):
         self.operator_idle_ms = operator_idle_ms
         self.form: ApplicationForm | None = None
         self.console: QWidget | None = None
-        self.operator: dict[str, Any] | None = None
+        self.operator: Operator | None = None
 
         # -- parts ------------------------------------------------------------------------
         self.resident_root = QWidget()
@@ -314,13 +269,14 @@ class MainWindow(QWidget):
         self.gate.reset()
         self.show_screen("gate")
 
-    def open_operator(self, operator: dict[str, Any]) -> None:
+    def open_operator(self, operator: Operator) -> None:
+        # imported on first use: the console's screens are not needed to show the home screen
+        from ui.operator.console import OperatorConsole
+
         self._discard_form()
-        console_class = _console_class()
-        console = console_class(self.context, self.i18n, operator)
+        console = OperatorConsole(self.context, self.i18n, operator)
         console.exit_requested.connect(self.go_home)
-        if hasattr(console, "quit_requested"):
-            console.quit_requested.connect(self.quit_kiosk)
+        console.quit_requested.connect(self.quit_kiosk)
         self.console, self.operator = console, operator
         self.modes.addWidget(console)
         self.modes.setCurrentWidget(console)
@@ -333,9 +289,7 @@ class MainWindow(QWidget):
         console, self.console = self.console, None
         if console is not None:
             if self.operator is not None:
-                self.context.station.store.audit(
-                    "operator.logout", operator=str(self.operator.get("id"))
-                )
+                self.context.station.store.audit("operator.logout", operator=self.operator.id)
             self.operator = None
             self.modes.removeWidget(console)
             console.setParent(None)
@@ -357,7 +311,7 @@ class MainWindow(QWidget):
     def quit_kiosk(self) -> None:
         """Close the program: only reachable from the operator console (behind the PIN)."""
         if self.operator is not None:
-            self.context.station.store.audit("kiosk.quit", operator=str(self.operator.get("id")))
+            self.context.station.store.audit("kiosk.quit", operator=self.operator.id)
         self._quitting = True
         self.close()
 

@@ -7,21 +7,30 @@ forwards "sync now" and enrollment to the worker, and turns the worker's signals
 `status_changed(dict)` that the status bar and the sync panel display.
 
 The sync client itself is `kiosk.sync_service` (run_sync, enroll_station, is_enrolled,
-SyncFailed); it is imported lazily, inside the worker thread, so this module imports even on a
-kiosk built without it, and tests can hand in another implementation (`service=`).
+SyncFailed); it is imported on first use, so opening the window does not wait for the HTTP
+stack, and another implementation of `SyncService` can be handed in (`service=`).
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
+from kiosk.station import Station
+from offline.store import open_store
 from vocab.text import Text
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import requests
+
+    from sync.client import SyncProgress, SyncReport
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +56,25 @@ NOT_ENROLLED = Text(
 )
 
 
-def _load_service() -> Any:
-    import kiosk.sync_service as service  # lazily: may land after this module
+class SyncService(Protocol):
+    """What the worker uses of `kiosk.sync_service`."""
+
+    def is_enrolled(self, station: Station) -> bool: ...
+
+    def enroll_station(self, station: Station, hub_url: str, code: str) -> None: ...
+
+    def run_sync(
+        self,
+        station: Station,
+        *,
+        progress: Callable[[SyncProgress], None] | None = None,
+        session: requests.Session | None = None,
+        ignore_backoff: bool = False,
+    ) -> SyncReport: ...
+
+
+def _load_service() -> SyncService:
+    import kiosk.sync_service as service  # on first use: requests and the client load late
 
     return service
 
@@ -77,24 +103,27 @@ class SyncWorker(QObject):
     enrolled = Signal()
     enroll_failed = Signal(object)
 
-    def __init__(self, data_dir: Path, *, service: Any = None, session: Any = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        service: SyncService | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
         super().__init__()
         self._data_dir = Path(data_dir)
         self._service = service
         self._session = session
-        self._station: Any = None
+        self._station: Station | None = None
 
-    def _svc(self) -> Any:
+    def _svc(self) -> SyncService:
         if self._service is None:
             self._service = _load_service()
         return self._service
 
-    def _own_station(self) -> Any:
+    def _own_station(self) -> Station:
         """This thread's Station (opened on first use, closed with the thread)."""
         if self._station is None:
-            from kiosk.station import Station
-            from offline.store import open_store
-
             self._station = Station(open_store(self._data_dir))
         return self._station
 
@@ -111,10 +140,9 @@ class SyncWorker(QObject):
             if not svc.is_enrolled(station):
                 self.failed.emit(NOT_ENROLLED)
                 return
-            options = {"ignore_backoff": True} if manual else {}
             # run_sync records LAST_SUCCESS_KEY itself when the pass was not stopped
             report = svc.run_sync(
-                station, progress=self._on_progress, session=self._session, **options
+                station, progress=self._on_progress, session=self._session, ignore_backoff=manual
             )
         except Exception as exc:
             if not isinstance(getattr(exc, "message", None), Text):
@@ -148,9 +176,8 @@ class SyncWorker(QObject):
             self._station.store.close()
             self._station = None
 
-    def _on_progress(self, p: Any) -> None:
-        data = asdict(p) if is_dataclass(p) and not isinstance(p, type) else dict(p)
-        self.progress.emit(data)
+    def _on_progress(self, p: SyncProgress) -> None:
+        self.progress.emit(asdict(p))
 
 
 class SyncController(QObject):
@@ -176,17 +203,17 @@ class SyncController(QObject):
 
     def __init__(
         self,
-        station: Any,
+        station: Station,
         *,
-        service: Any = None,
-        session: Any = None,
+        service: SyncService | None = None,
+        session: requests.Session | None = None,
         interval_s: float = DEFAULT_INTERVAL_S,
         max_backoff_s: float = MAX_BACKOFF_S,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._station = station  # the GUI thread's station: only cheap local reads
-        self._service: Any = service
+        self._service = service
         self.interval_s = interval_s
         self.max_backoff_s = max_backoff_s
         self._failures = 0
@@ -314,7 +341,7 @@ class SyncController(QObject):
             delay *= random.uniform(0.8, 1.2)  # jitter: stations do not retry in step
         self._timer.start(int(delay * 1000))
 
-    def _on_finished(self, report: Any) -> None:
+    def _on_finished(self, report: SyncReport) -> None:
         self._failures = 0
         self.message_text = None
         store = self._station.store

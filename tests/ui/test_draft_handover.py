@@ -10,6 +10,7 @@ from typing import Any
 from PIL import Image
 from PySide6.QtCore import Qt
 
+from kiosk.operators import Operator
 from offline.store import QueueFilter
 from tests.ui.conftest import ADMIN_PIN
 from tests.ui.helpers import button, tap, tap_keys, type_text
@@ -110,7 +111,7 @@ def test_a_draft_with_an_attachment_brings_it_along(
         [read_attachment("hukou_photo", scan)],
     )
     context.extras["camera"] = NoCamera()
-    console = OperatorConsole(context, i18n, {"id": "admin", "name": "李站长"})
+    console = OperatorConsole(context, i18n, Operator("admin", "李站长", "admin"))
     qtbot.addWidget(console)
     console.continue_draft(draft.uuid)
     items = console.filing.attachment_fields["hukou_photo"].items

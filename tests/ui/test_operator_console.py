@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 
 from kiosk.context import KioskContext
+from kiosk.operators import Operator
 from kiosk.printing import CupsPrinter, SaveToFolderPrinter
 from ui.i18n import I18n
 from ui.operator.camera import NoCamera
 from ui.operator.console import OperatorConsole
 
-ADMIN = {"id": "admin", "name": "李小红", "role": "admin"}
+ADMIN = Operator("admin", "李小红", "admin")
 
 
 @pytest.fixture
@@ -98,7 +99,7 @@ def test_admin_adds_an_operator(qtbot, console: OperatorConsole) -> None:  # typ
 
 
 def test_operator_without_admin_sees_no_operator_management(qtbot, context) -> None:  # type: ignore[no-untyped-def]
-    c = OperatorConsole(context, I18n("zh"), {"id": "op1", "name": "张", "role": "operator"})
+    c = OperatorConsole(context, I18n("zh"), Operator("op1", "张"))
     qtbot.addWidget(c)
     assert not c.settings.operators_box.isVisibleTo(c.settings)
     assert not c.settings.add_operator()

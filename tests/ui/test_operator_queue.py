@@ -3,16 +3,21 @@ and the detail view's decision history and reprint."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
+import requests
+from PySide6.QtCore import Qt
 
+from kiosk import credentials
 from kiosk.context import KioskContext
 from kiosk.printing import SaveToFolderPrinter
+from kiosk.sync_service import SyncFailed, run_sync
 from offline.store import QueueFilter
 from ui.i18n import I18n
 from ui.operator.detail import DetailView
-from ui.operator.queue_model import QueueModel
+from ui.operator.queue_model import COLUMNS, QueueModel
 from ui.operator.queue_view import QueueView
 
 OPERATOR = {"id": "op1", "name": "李小红", "role": "operator"}
@@ -92,6 +97,33 @@ def test_columns_and_masking(qtbot, station, filed) -> None:  # type: ignore[no-
         model.headerData(0, __import__("PySide6.QtCore").QtCore.Qt.Orientation.Horizontal)
         == "受理编号"
     )
+
+
+def test_a_failed_upload_shows_its_reason_as_a_tooltip(qtbot, station, filed) -> None:  # type: ignore[no-untyped-def]
+    """A real sync pass against a hub that is not there leaves the reason on each queued row;
+    the operator sees it when pointing at the state cell."""
+    model = QueueModel(station.store, I18n("en"), lambda c: station.service(c).name)
+    state = COLUMNS.index("state")
+
+    def tips() -> list[object]:
+        return [model.index(r, state).data(Qt.ItemDataRole.ToolTipRole) for r in range(3)]
+
+    assert tips() == [None, None, None]
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    station.update_settings({"hub_url": f"http://127.0.0.1:{port}", "device_id": "dev-test"})
+    credentials.save_token("dev-test", "not-a-real-token")
+    with pytest.raises(SyncFailed):
+        run_sync(station, session=requests.Session())  # no transport retries: fails at once
+    model.refresh()
+    assert all(
+        isinstance(t, str) and t.startswith("The last upload failed: link: ") for t in tips()
+    ), tips()
+    # other cells carry no tooltip, and the Chinese text follows the language
+    assert model.index(0, 0).data(Qt.ItemDataRole.ToolTipRole) is None
+    model._i18n.set_lang("zh")
+    assert str(model.index(0, state).data(Qt.ItemDataRole.ToolTipRole)).startswith("上次上传未成功")
 
 
 def test_search_by_tracking_id_and_name(qtbot, station, filed) -> None:  # type: ignore[no-untyped-def]

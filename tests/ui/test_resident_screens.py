@@ -11,6 +11,7 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import Qt
 
+from kiosk.operators import Operator
 from kiosk.privacy import mask_id_number
 from tests.ui.conftest import ADMIN_PIN
 from tests.ui.helpers import all_text, button, tap, tap_keys, type_text
@@ -198,7 +199,7 @@ def test_operator_gate_rejects_a_wrong_pin_and_accepts_the_right_one(
     tap_keys(qtbot, gate, ADMIN_PIN)
     with qtbot.waitSignal(gate.accepted) as accepted:
         tap(qtbot, button(gate, "gate_enter"))
-    assert accepted.args[0]["id"] == "admin"
+    assert accepted.args[0] == Operator("admin", "李站长", "admin")
     assert window.current_screen() == "operator"
     assert window.status_bar.isVisible()  # the status strip stays in operator mode
     window.console.exit_requested.emit()

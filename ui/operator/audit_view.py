@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-from typing import Any
 
 from PySide6.QtWidgets import (
     QHeaderView,
@@ -15,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from offline.store import Store
 from ui import strings
 from ui.i18n import I18n
 from ui.operator.common import heading
@@ -38,7 +38,7 @@ PAGE = 200
 
 
 class AuditView(QWidget):
-    def __init__(self, store: Any, i18n: I18n, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, i18n: I18n, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._store = store
         self._i18n = i18n

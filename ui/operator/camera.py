@@ -8,7 +8,7 @@ cannot have a camera.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice
 from PySide6.QtGui import QImage
@@ -30,7 +30,10 @@ strings.add(
 )
 
 
+@runtime_checkable
 class Camera(Protocol):
+    """Takes a photograph for an application (or says there is no camera)."""
+
     def available(self) -> bool: ...
 
     def capture(self, parent: QWidget | None, lang: str = "zh") -> bytes | None: ...
@@ -50,7 +53,8 @@ def image_to_jpeg(image: QImage, quality: int = 90) -> bytes:
     data = QByteArray()
     buf = QBuffer(data)
     buf.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buf, "JPEG", quality)
+    # PySide6 stubs type the format as bytes, but the binding only accepts str
+    image.save(buf, "JPEG", quality)  # type: ignore[call-overload]
     buf.close()
     return bytes(data.data())
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QWidget
 
+from kiosk.station import Station
 from vocab.text import Text
 
 
-def service_name(station: Any, code: str) -> Text:
+def service_name(station: Station, code: str) -> Text:
     """A service's name from the catalog; the bare code if the catalog no longer has it."""
     try:
         return station.service(code).name

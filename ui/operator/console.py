@@ -11,7 +11,7 @@ Signals:
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import asdict
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -25,10 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.context import KioskContext
+from kiosk.operators import Operator
 from ui import strings
 from ui.i18n import I18n
 from ui.operator.audit_view import AuditView
-from ui.operator.camera import QtCamera
+from ui.operator.camera import Camera, QtCamera
 from ui.operator.detail import DetailView
 from ui.operator.filing import FilingView
 from ui.operator.queue_view import QueueView
@@ -60,18 +62,23 @@ class OperatorConsole(QWidget):
     quit_requested = Signal()
 
     def __init__(
-        self, context: Any, i18n: I18n, operator: dict[str, Any], parent: QWidget | None = None
+        self, context: KioskContext, i18n: I18n, operator: Operator, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.context = context
         self.i18n = i18n
-        self.operator = dict(operator)
+        self.operator = operator
         station = context.station
 
-        camera = context.extras.get("camera") if getattr(context, "extras", None) else None
-        self.filing = FilingView(context, i18n, self.operator, camera=camera or QtCamera())
+        camera = context.extras.get("camera")
+        # TODO: FilingView and DetailView still take the operator as a dict; they take an
+        # Operator once they are rebuilt on the Qt-free filing model.
+        as_row = asdict(operator)
+        self.filing = FilingView(
+            context, i18n, as_row, camera=camera if isinstance(camera, Camera) else QtCamera()
+        )
         self.queue = QueueView(station, i18n)
-        self.detail = DetailView(context, i18n, self.operator)
+        self.detail = DetailView(context, i18n, as_row)
         self.queue_stack = QStackedWidget()
         self.queue_stack.addWidget(self.queue)
         self.queue_stack.addWidget(self.detail)
@@ -163,7 +170,7 @@ class OperatorConsole(QWidget):
             self.nav.blockSignals(True)
             self.nav.setCurrentRow(self.pages.currentIndex())
             self.nav.blockSignals(False)
-            self.context.station.store.audit("operator.leave", operator=self.operator.get("id"))
+            self.context.station.store.audit("operator.leave", operator=self.operator.id)
             self.exit_requested.emit()
             return
         self.pages.setCurrentIndex(row)
@@ -186,7 +193,7 @@ class OperatorConsole(QWidget):
             item = self.nav.item(i)
             item.setText(f"{i + 1}  {t('op.nav.' + name)}")
             item.setToolTip(f"Ctrl+{i + 1}")
-        self.who.setText(t("op.console.operator", name=self.operator.get("name", "")))
+        self.who.setText(t("op.console.operator", name=self.operator.name))
         self.lang_button.setText(t("op.console.language"))
         self.quit_button.setText(t("op.console.quit"))
         self.nav.item(PAGES.index("leave")).setForeground(Qt.GlobalColor.darkRed)

@@ -12,13 +12,13 @@ from collections.abc import Callable
 from datetime import tzinfo
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from kiosk import localtime
 from kiosk.privacy import mask_name
 from kiosk.summary import STATE_LABELS, STATUS_LABELS
-from offline.store import QueueFilter, QueueRow
+from offline.store import QueueFilter, QueueRow, Store
 from ui import strings
 from ui.i18n import I18n
 from vocab.text import Text
@@ -32,6 +32,7 @@ strings.add(
         "op.queue.col.status": Text("县里结果", "County status"),
         "op.queue.col.filed": Text("提交时间", "Filed at"),
         "op.queue.no_tracking": Text("（草稿）", "(draft)"),
+        "op.queue.last_error": Text("上次上传未成功：{error}", "The last upload failed: {error}"),
     }
 )
 
@@ -68,10 +69,10 @@ class QueueModel(QAbstractTableModel):
 
     def __init__(
         self,
-        store: Any,
+        store: Store,
         i18n: I18n,
         service_name: Callable[[str], Text],
-        parent: Any = None,
+        parent: QObject | None = None,
         *,
         zone: tzinfo | None = None,
     ) -> None:
@@ -161,7 +162,9 @@ class QueueModel(QAbstractTableModel):
             return font
         col = COLUMNS[index.column()]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return r.last_error if col == "state" and getattr(r, "last_error", None) else None
+            if col == "state" and r.last_error:
+                return self._i18n.t("op.queue.last_error", error=r.last_error)
+            return None
         lang = self._i18n.lang
         if col == "tracking":
             return r.tracking_no or self._i18n.t("op.queue.no_tracking")

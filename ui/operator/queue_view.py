@@ -6,9 +6,8 @@ Signals:
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.station import Station
 from kiosk.summary import STATE_LABELS, STATUS_LABELS
 from offline.store import QueueFilter
 from ui import strings
@@ -51,7 +51,7 @@ SEARCH_DEBOUNCE_MS = 250
 class QueueView(QWidget):
     open_requested = Signal(str)
 
-    def __init__(self, station: Any, i18n: I18n, parent: QWidget | None = None) -> None:
+    def __init__(self, station: Station, i18n: I18n, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._station = station
         self._i18n = i18n
@@ -201,7 +201,7 @@ class QueueView(QWidget):
         if uuid:
             self.open_requested.emit(uuid)
 
-    def keyPressEvent(self, event: Any) -> None:
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_F5:
             self.refresh()
             return

@@ -29,6 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.context import KioskContext
+from kiosk.operators import Operator
 from kiosk.printing import PDF_CHOICE
 from kiosk.settings import SettingsError
 from ui import strings
@@ -86,14 +88,14 @@ class SettingsView(QWidget):
     saved = Signal(object)
 
     def __init__(
-        self, context: Any, i18n: I18n, operator: dict[str, Any], parent: QWidget | None = None
+        self, context: KioskContext, i18n: I18n, operator: Operator, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self._context = context
         self._station = context.station
         self._i18n = i18n
         self._operator = operator
-        self.is_admin = operator.get("role") == "admin"
+        self.is_admin = operator.is_admin
 
         self.title = heading()
         self.station_name = QLineEdit()
@@ -203,15 +205,13 @@ class SettingsView(QWidget):
             if v is not None or k in ("printer", "station_phone")
         }
         try:
-            settings = self._station.update_settings(values, operator=self._operator.get("id"))
+            settings = self._station.update_settings(values, operator=self._operator.id)
         except SettingsError as exc:
             set_error(self.message, self._i18n.t("op.settings.not_saved", error=str(exc)))
             return False
         folder = self.scanner.text().strip()
         if folder != (self._station.store.get_setting(SCANNER_FOLDER_KEY) or ""):
-            self._station.store.set_setting(
-                SCANNER_FOLDER_KEY, folder, operator=self._operator.get("id")
-            )
+            self._station.store.set_setting(SCANNER_FOLDER_KEY, folder, operator=self._operator.id)
         self._context.printer = make_printer(settings, self._station.store.data_dir)
         set_error(self.message, self._i18n.t("op.settings.saved"), ok=True)
         self.saved.emit(settings)
@@ -234,7 +234,7 @@ class SettingsView(QWidget):
             zh, _, en = str(exc).partition(" / ")
             set_error(self.op_message, (en if self._i18n.lang == "en" else zh) or str(exc))
             return False
-        self._station.store.audit("operator.add", operator=self._operator.get("id"), target=op_id)
+        self._station.store.audit("operator.add", operator=self._operator.id, target=op_id)
         self.op_pin.clear()
         set_error(self.op_message, self._i18n.t("op.settings.op_added", id=op_id), ok=True)
         self._load_operators()

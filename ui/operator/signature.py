@@ -28,7 +28,7 @@ class SignaturePad(QWidget):
     # ------------------------------------------------------------------ public
 
     def is_empty(self) -> bool:
-        return not any(len(s) > 1 for s in self._strokes)
+        return not any(s.size() > 1 for s in self._strokes)
 
     def clear(self) -> None:
         self._strokes.clear()
@@ -52,7 +52,8 @@ class SignaturePad(QWidget):
         data = QByteArray()
         buf = QBuffer(data)
         buf.open(QIODevice.OpenModeFlag.WriteOnly)
-        image.save(buf, "PNG")
+        # PySide6 stubs type the format as bytes, but the binding only accepts str
+        image.save(buf, "PNG")  # type: ignore[call-overload]
         buf.close()
         return bytes(data.data())
 
@@ -69,8 +70,8 @@ class SignaturePad(QWidget):
         )
         p.setPen(pen)
         for stroke in self._strokes:
-            if len(stroke) == 1:
-                p.drawPoint(stroke[0])
+            if stroke.size() == 1:
+                p.drawPoint(stroke.at(0))
             else:
                 p.drawPolyline(stroke)
 

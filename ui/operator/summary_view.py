@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.context import KioskContext
+from kiosk.operators import Operator
 from kiosk.printing import PrintResult
 from kiosk.summary import COLUMNS, column_label, daily_summary, render_daily_summary
 from ui import strings
@@ -44,7 +46,7 @@ strings.add(
 
 class SummaryView(QWidget):
     def __init__(
-        self, context: Any, i18n: I18n, operator: dict[str, Any], parent: QWidget | None = None
+        self, context: KioskContext, i18n: I18n, operator: Operator, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self._context = context
@@ -93,7 +95,8 @@ class SummaryView(QWidget):
         self.refresh()
 
     def day(self) -> date:
-        return self.day_edit.date().toPython()  # type: ignore[no-any-return]
+        d = self.day_edit.date()
+        return date(d.year(), d.month(), d.day())
 
     def refresh(self) -> None:
         t, lang = self._i18n.t, self._i18n.lang
@@ -135,7 +138,7 @@ class SummaryView(QWidget):
         path = folder / f"summary-{day.isoformat()}.pdf"
         path.write_bytes(render_daily_summary(self._station, day))
         self._station.store.audit(
-            "summary.save", operator=self._operator.get("id"), target=day.isoformat()
+            "summary.save", operator=self._operator.id, target=day.isoformat()
         )
         set_error(self.message, self._i18n.t("op.summary.saved", path=str(path)), ok=True)
         return path

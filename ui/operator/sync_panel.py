@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.context import KioskContext
 from ui import strings
 from ui.i18n import I18n
 from ui.operator.common import heading, message_label, set_error
@@ -112,7 +113,7 @@ class EnrollDialog(QDialog):
 
 
 class SyncPanel(QWidget):
-    def __init__(self, context: Any, i18n: I18n, parent: QWidget | None = None) -> None:
+    def __init__(self, context: KioskContext, i18n: I18n, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._context = context
         self._i18n = i18n

@@ -3,7 +3,7 @@ gesture or Ctrl+Alt+O). Every attempt is audited by `Store.verify_operator`; aft
 `MAX_FAILURES` wrong PINs in a row the pad locks for `lock_ms`.
 
 Signals:
-    accepted(dict): the operator ({id, name, role}) after a right PIN.
+    accepted(object): the `kiosk.operators.Operator` after a right PIN.
     cancelled(): back to resident mode.
     rejected(): a wrong PIN (tests wait on it).
 """
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.operators import sign_in
 from offline.store import Store
 from ui.i18n import I18n
 from ui.strings import add
@@ -56,7 +57,7 @@ LOCK_MS = 30_000
 
 
 class OperatorGate(Screen):
-    accepted = Signal(dict)
+    accepted = Signal(object)
     cancelled = Signal()
     rejected = Signal()
 
@@ -147,7 +148,7 @@ class OperatorGate(Screen):
             return
         pin = self.pin.text()
         self.pin.clear()
-        operator = self.store.verify_operator(op_id, pin) if pin else None
+        operator = sign_in(self.store, op_id, pin) if pin else None
         if operator is None:
             self.failures += 1
             if self.failures >= MAX_FAILURES:

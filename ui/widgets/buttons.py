@@ -112,10 +112,10 @@ class Tile(QPushButton):
         layout.setContentsMargins(24, 14, 24, 14)
         layout.setSpacing(10 if icon else 6)
         layout.addStretch(1)  # the text sits in the middle of a tall tile
-        self.icon: TileIcon | None = None
+        self.icon_widget: TileIcon | None = None
         if icon is not None:
-            self.icon = TileIcon(icon)
-            layout.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignHCenter)
+            self.icon_widget = TileIcon(icon)
+            layout.addWidget(self.icon_widget, 0, Qt.AlignmentFlag.AlignHCenter)
         self.title_label = QLabel(title)
         self.title_label.setProperty("role", "homeTileTitle" if icon else "tileTitle")
         self.text_label = QLabel(text)
