@@ -3,11 +3,12 @@ run:   ## install what the kiosk needs into .venv and start it
 	bash scripts/run.sh
 test:  ## install .venv-test (hub, test and build tools) and run the whole test suite headless
 	bash scripts/test.sh
-lint:  ## ruff, then mypy strict on every package (configured in pyproject.toml)
+lint:  ## ruff, mypy strict on every package, the layer contract (all set in pyproject.toml)
 	bash scripts/setup.sh --test
 	.venv-test/bin/ruff check .
 	.venv-test/bin/ruff format --check .
 	.venv-test/bin/mypy
+	.venv-test/bin/lint-imports
 bench:  ## every benchmark; each writes its figures to docs/
 	bash scripts/setup.sh --test
 	for b in kiosk_core sync_link gui_bench; do .venv-test/bin/python -m bench.$$b || exit 1; done
