@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QMouseEvent, QShortcut
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QMouseEvent, QResizeEvent, QShortcut
 from PySide6.QtWidgets import QApplication, QStackedWidget, QVBoxLayout, QWidget
 
 from kiosk.context import KioskContext
@@ -302,8 +302,8 @@ class MainWindow(QWidget):
         if isinstance(app, QApplication):
             apply_style(app, on)
 
-    def resizeEvent(self, event: QEvent) -> None:
-        super().resizeEvent(event)  # type: ignore[arg-type]
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
         if self.idle_overlay.isVisible():
             self.idle_overlay.setGeometry(self.rect())
         self.hotspot.raise_()
@@ -315,11 +315,11 @@ class MainWindow(QWidget):
         self._quitting = True
         self.close()
 
-    def closeEvent(self, event: QEvent) -> None:
+    def closeEvent(self, event: QCloseEvent) -> None:
         if self.lock_close and not self._quitting:
             event.ignore()  # a resident cannot close the kiosk (Alt+F4 and the like)
             return
         self.idle.stop()
         self._discard_form()
         self._close_operator()
-        super().closeEvent(event)  # type: ignore[arg-type]
+        super().closeEvent(event)
