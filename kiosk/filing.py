@@ -209,6 +209,9 @@ class Filing:
         # resident mode: None (no known ID), "pending" (offered), "use" or "new"
         self.profile_choice: Literal["pending", "use", "new"] | None = None
         self._errors: list[FieldError] = []
+        # doubtful values (a bank card whose check digit fails): shown, then confirmed
+        self._warnings: list[FieldError] = []
+        self.warnings_confirmed = False
         self._photo_no = 0
 
     # ------------------------------------------------------------------ fields
@@ -248,6 +251,8 @@ class Filing:
         self.files = {k: v for k, v in self.files.items() if k in kept}
         self.service = new
         self._errors = []
+        self._warnings = []
+        self.warnings_confirmed = False
 
     # ------------------------------------------------------------------ values
 
@@ -262,7 +267,14 @@ class Filing:
             self.values.pop(name, None)
         else:
             self.values[name] = value
+        self._forget_problems(name)
+
+    def _forget_problems(self, name: str) -> None:
+        """An edit drops the field's old error; a warned value edited needs a new "yes"."""
         self._errors = [e for e in self._errors if e.field != name]
+        if any(w.field == name for w in self._warnings):
+            self._warnings = [w for w in self._warnings if w.field != name]
+            self.warnings_confirmed = False
 
     def get(self, name: str) -> Any:
         if name in self.files:
@@ -317,6 +329,8 @@ class Filing:
         self.draft_uuid = None
         self.forget_profile()
         self._errors = []
+        self._warnings = []
+        self.warnings_confirmed = False
         self._photo_no = 0
 
     # ------------------------------------------------------------------ documents
@@ -326,7 +340,7 @@ class Filing:
             self.signature = att
             return
         self.files.setdefault(att.field, []).append(att)
-        self._errors = [e for e in self._errors if e.field != att.field]
+        self._forget_problems(att.field)
 
     def remove_attachment(self, field: str, index: int) -> None:
         items = self.files.get(field, [])
@@ -450,16 +464,26 @@ class Filing:
 
     def check(self) -> list[FieldError]:
         """Check everything with the station's rules; the errors in field order (also kept
-        for `error`, `error_fields` and `first_error`)."""
+        for `error`, `error_fields` and `first_error`). Doubtful values not yet confirmed are
+        kept apart, in `warnings`."""
         try:
             self.station.check(
-                self.service.code, self.resident(), self.field_values(), self.attachments()
+                self.service.code,
+                self.resident(),
+                self.field_values(),
+                self.attachments(),
+                operator=self.operator,
+                confirm_warnings=self.warnings_confirmed,
             )
         except ValidationFailed as exc:
-            self._errors = self._ordered(exc.errors)
+            self._failed(exc)
         else:
-            self._errors = []
+            self._errors, self._warnings = [], []
         return list(self._errors)
+
+    def _failed(self, exc: ValidationFailed) -> None:
+        self._errors = self._ordered(exc.errors)
+        self._warnings = self._ordered(exc.warnings)
 
     def _ordered(self, errors: Sequence[FieldError]) -> list[FieldError]:
         order = {f.name: i for i, f in enumerate((*IDENTITY_FIELDS, *self.service.fields))}
@@ -473,6 +497,23 @@ class Filing:
         """The message for one field from the last check (first one if several)."""
         return next((e.message for e in self._errors if e.field == name), None)
 
+    @property
+    def warnings(self) -> list[FieldError]:
+        """Doubtful values from the last check, not confirmed yet, in field order."""
+        return [] if self.warnings_confirmed else list(self._warnings)
+
+    def warning(self, name: str) -> Text | None:
+        return next((w.message for w in self.warnings if w.field == name), None)
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """No mistakes left, only doubtful values a person must confirm (`confirm_warnings`)."""
+        return not self._errors and bool(self.warnings)
+
+    def confirm_warnings(self) -> None:
+        """A person checked the doubtful values and says they are right; filing takes them."""
+        self.warnings_confirmed = True
+
     def error_fields(self) -> list[str]:
         """Names of the fields in error, in the order the form asks them (no repeats)."""
         out: list[str] = []
@@ -482,8 +523,9 @@ class Filing:
         return out
 
     def first_error(self) -> str | None:
-        """The field a screen should focus after a failed check."""
-        fields = self.error_fields()
+        """The field a screen should focus after a failed check: the first in error, else the
+        first with a doubtful value to confirm."""
+        fields = self.error_fields() or [w.field for w in self.warnings]
         return fields[0] if fields else None
 
     def is_missing_document(self, error: FieldError) -> bool:
@@ -539,11 +581,12 @@ class Filing:
                 self.attachments(),
                 operator=self.operator,
                 draft_uuid=self.draft_uuid,
+                confirm_warnings=self.warnings_confirmed,
             )
         except ValidationFailed as exc:
-            self._errors = self._ordered(exc.errors)
+            self._failed(exc)
             raise
-        self._errors = []
+        self._errors, self._warnings = [], []
         self.draft_uuid = None
         return app
 
@@ -553,7 +596,7 @@ class Filing:
         try:
             resident = validate_resident(self.resident(), today=self.station.today())
         except ValidationFailed as exc:
-            self._errors = self._ordered(exc.errors)
+            self._failed(exc)
             raise
         app = self.station.save_draft(
             self.service.code,
@@ -568,11 +611,12 @@ class Filing:
 
     def submit_or_hand_off(self) -> Submitted:
         """The resident's "Submit": filed when complete; kept as a draft for the operator
-        when only documents are missing. Raises ValidationFailed for any other mistake."""
+        when only documents are missing. Raises ValidationFailed for any other mistake, and
+        for doubtful values not confirmed yet (`needs_confirmation`)."""
         errors = [e for e in self.check() if not self.is_missing_document(e)]
-        if errors:
+        if errors or self.warnings:
             self._errors = errors
-            raise ValidationFailed(errors)
+            raise ValidationFailed(errors, self.warnings)
         if self.missing_documents():
             return Submitted(self.save_draft(), handed_off=True)
         return Submitted(self.submit(), handed_off=False)

@@ -396,3 +396,59 @@ def test_clear_forgets_everything(station: Station, known: dict[str, str]) -> No
     filing.clear()
     assert filing.values == {} and filing.attachments() == [] and filing.profile is None
     assert filing.errors == [] and filing.draft_uuid is None
+
+
+# ----------------------------------------------------------------------- doubtful values
+
+DOUBTFUL_CARD = "6217000012345678"  # 16 digits whose card check digit fails: maybe a passbook
+
+
+def test_a_doubtful_card_number_is_confirmed_before_filing(station: Station) -> None:
+    filing = dibao(station, bank_account=DOUBTFUL_CARD)
+    assert filing.check() == [] and filing.needs_confirmation
+    assert filing.first_error() == "bank_account" and filing.error_fields() == []
+    message = filing.warning("bank_account")
+    assert message is not None and "校验位" in message.zh and "check digit" in message.en
+    with pytest.raises(ValidationFailed) as caught:
+        filing.submit()
+    assert caught.value.needs_confirmation and station.store.count() == 0
+    filing.confirm_warnings()
+    assert filing.warnings == [] and not filing.needs_confirmation
+    assert filing.check() == [] and filing.warnings == []
+    app = filing.submit()
+    assert app.fields["bank_account"] == DOUBTFUL_CARD
+
+
+def test_changing_a_confirmed_value_asks_again(station: Station) -> None:
+    filing = dibao(station, bank_account=DOUBTFUL_CARD)
+    filing.check()
+    filing.confirm_warnings()
+    filing.set("bank_account", "6217000012345679")  # another doubtful number
+    assert not filing.warnings_confirmed
+    filing.check()
+    assert filing.needs_confirmation
+    filing.set("bank_account", "6217000012345670")  # a good card number
+    assert filing.check() == [] and not filing.needs_confirmation
+
+
+def test_words_are_no_bank_account(station: Station) -> None:
+    filing = dibao(station, bank_account="测试内容")
+    assert [e.field for e in filing.check()] == ["bank_account"]
+    assert not filing.needs_confirmation
+
+
+def test_the_resident_confirms_before_handing_off(station: Station) -> None:
+    filing = Filing(station, "dibao", mode="resident")
+    filing.update({"id_number": ID, "name": "张桂兰", **SAMPLE_FIELDS["dibao"]})
+    filing.set("bank_account", DOUBTFUL_CARD)
+    with pytest.raises(ValidationFailed) as caught:
+        filing.submit_or_hand_off()  # the hukou photo is missing, but first: the card
+    assert caught.value.needs_confirmation and station.store.count() == 0
+    filing.confirm_warnings()
+    done = filing.submit_or_hand_off()
+    assert done.handed_off and done.application.fields["bank_account"] == DOUBTFUL_CARD
+
+
+def test_bank_accounts_are_masked_on_the_review(station: Station) -> None:
+    rows = {r.name: r.value for r in dibao(station).review_rows("zh")}
+    assert rows["bank_account"] == "************5670"

@@ -202,3 +202,22 @@ def test_first_error_gets_the_focus_and_a_draft_can_be_kept(qtbot, filing: Filin
     assert "草稿" in filing.form_message.text()
     assert filing.save_draft().uuid == app.uuid  # type: ignore[union-attr]
     assert filing.station.store.count() == 1
+
+
+def test_a_doubtful_card_number_needs_a_second_review(
+    qtbot, filing: FilingView, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    filing.set_service("elderly_allowance")
+    filing.set_values(
+        {"id_number": ID, "name": "张三丰"},
+        {"living_status": "with_family", "applicant_relation": "child"},
+    )
+    filing.editors["bank_account"].edit.setText("6217000012345678")  # type: ignore[attr-defined]
+    filing.add_files("hukou_photo", [_photo(tmp_path / "h.jpg", (800, 600))])
+    assert not filing.review()
+    assert "校验位" in filing.editors["bank_account"].error_widget.text()
+    assert "再按一次" in filing.form_message.text()
+    assert filing.review()  # checked with the resident: it is a passbook number
+    with qtbot.waitSignal(filing.print_done, timeout=10_000):
+        app = filing.confirm()
+    assert app is not None and app.fields["bank_account"] == "6217000012345678"

@@ -266,3 +266,27 @@ def test_physical_keyboard_still_types(qtbot: Any, window: Any) -> None:
     form = _start(qtbot, window, "temp_relief")
     qtbot.keyClicks(form.editors["id_number"].edit, ID)
     assert form.editors["id_number"].value() == ID
+
+
+def test_a_doubtful_card_number_is_confirmed_with_one_tap(
+    qtbot: Any, window: Any, context: Any
+) -> None:
+    form = _start(qtbot, window, "temp_relief")
+    _identity(qtbot, form)
+    form.editors["hardship_type"].set_value("fire")
+    form.editors["event_date"].set_value("2026-10-02")
+    form.show_page(3)
+    type_text(qtbot, form.editors["description"].edit, "房子漏雨倒塌")
+    type_text(qtbot, form.editors["bank_account"].edit, "6217000012345678")  # check digit off
+    tap(qtbot, form.next_button)
+    assert form.page == 3  # not yet: the resident looks at the number again
+    assert "校验位" in form.editors["bank_account"].error_widget.text()
+    assert form.next_button.text() == "没错，继续" and form.message.isVisible()
+    tap(qtbot, form.next_button)  # it is right (a passbook number)
+    assert form.page == 4 and form.next_button.text() == "下一步"
+    form.show_page(form.page_count - 1)
+    assert "************5678" in form.review_text()  # masked like an ID number
+    with qtbot.waitSignal(window.done.print_finished, timeout=10_000):
+        tap(qtbot, form.submit_button)
+    app = context.station.application(window.done.tracking_label.text())
+    assert app.fields["bank_account"] == "6217000012345678"

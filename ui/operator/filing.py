@@ -82,6 +82,11 @@ strings.add(
             "有 {n} 处需要修改，已用红字标出。",
             "{n} items need correcting; they are marked in red.",
         ),
+        "op.filing.check_warning": Text(
+            "请与申请人再核对标出的内容；没有错的话，再按一次“请申请人确认”。",
+            "Check the marked item with the resident; if it is right, press “Resident "
+            "confirms” again.",
+        ),
         "op.filing.confirm_title": Text(
             "请申请人核对以下内容", "Resident: please check the details below"
         ),
@@ -250,6 +255,7 @@ class FilingView(QWidget):
         self.editors: dict[str, FieldEditor] = {}
         self.attachment_fields: dict[str, AttachmentField] = {}
         self.last_application: Application | None = None
+        self._confirming = False  # doubtful values shown; reviewing again confirms them
 
         self.stack = QStackedWidget()
         self.stack.addWidget(self._build_form_page())
@@ -469,6 +475,8 @@ class FilingView(QWidget):
         self.filing.set(editor.name, editor.value())
         if editor.error is not None:
             editor.set_error(None)
+        if self._confirming and not self.filing.warnings:  # the doubtful value was changed
+            self._confirming = False
 
     def _show_values(self) -> None:
         """Every editor shows the model's value (after a draft, a profile, a new service)."""
@@ -604,15 +612,20 @@ class FilingView(QWidget):
     # ================================================================== steps
 
     def _show_errors(self) -> None:
-        """The model's errors next to their fields; the focus goes to the first of them."""
+        """The model's errors (and values to confirm) next to their fields; the focus goes
+        to the first of them."""
         for name, editor in self.editors.items():
-            editor.set_error(self.filing.error(name))
+            editor.set_error(self.filing.error(name) or self.filing.warning(name))
         errors = self.filing.errors
-        if not errors:
+        if errors:
+            set_error(self.form_message, self.i18n.t("op.filing.fix_errors", n=len(errors)))
+        elif self.filing.warnings:
+            set_error(self.form_message, self.i18n.t("op.filing.check_warning"))
+        else:
             set_error(self.form_message, None)
             return
-        set_error(self.form_message, self.i18n.t("op.filing.fix_errors", n=len(errors)))
-        first = next((n for n in self.filing.error_fields() if n in self.editors), None)
+        names = self.filing.error_fields() or [w.field for w in self.filing.warnings]
+        first = next((n for n in names if n in self.editors), None)
         if first is not None:
             self.form_scroll.ensureWidgetVisible(self.editors[first])
             self.editors[first].focus_input()
@@ -623,9 +636,12 @@ class FilingView(QWidget):
     def review(self) -> bool:
         """Check the whole form; if it is right, show the resident's confirmation page."""
         self._sync_signature()
+        if self._confirming:  # reviewed again: the operator and resident checked the value
+            self.filing.confirm_warnings()
         self.filing.check()
         self._show_errors()
-        if self.filing.errors:
+        self._confirming = self.filing.needs_confirmation
+        if self.filing.errors or self.filing.warnings:
             self.stack.setCurrentIndex(0)
             return False
         self.confirm_summary.setText(self._summary_html())
@@ -689,6 +705,7 @@ class FilingView(QWidget):
     def new_application(self) -> None:
         """Wipe the form for the next resident (keeps the chosen service)."""
         self.filing.clear()
+        self._confirming = False
         for editor in self.editors.values():
             editor.clear()
         self.signature.clear()

@@ -86,6 +86,12 @@ add(
             "Documents still needed: {docs}. After you submit, hand them to the operator, who "
             "will scan them and print your receipt.",
         ),
+        "form.check_warning": Text(
+            "请再核对一下标出的内容。没有错的话，请按“没错，继续”。",
+            "Please check the marked item once more. If it is right, press “It is right”.",
+        ),
+        "form.confirm_next": Text("没错，继续", "It is right"),
+        "form.confirm_submit": Text("没错，提交", "It is right, submit"),
         "form.save_failed": Text(
             "暂时无法保存，请找工作人员帮忙。",
             "The form could not be saved just now; please ask the operator.",
@@ -231,6 +237,7 @@ class ApplicationForm(Screen):
         self.filing = Filing(station, service, mode="resident")
         self.setObjectName(f"form_{service.code}")
         self._message: Text | None = None
+        self._confirming = False  # doubtful values shown; the next tap confirms them
 
         self.editors: dict[str, FieldEditor] = {}
         today = station.today()
@@ -332,6 +339,9 @@ class ApplicationForm(Screen):
         self.filing.set(editor.name, editor.value())
         if editor.error is not None:
             editor.set_error(None)
+        if self._confirming and not self.filing.warnings:  # the doubtful value was changed
+            self._confirming = False
+            self.retranslate()
         if editor.name == "id_number" and self.filing.lookup_profile():
             self._show_profile()
 
@@ -358,6 +368,7 @@ class ApplicationForm(Screen):
         for editor in self.editors.values():
             editor.clear()
         self.filing.clear()
+        self._confirming = False
         self._show_profile()
         self._show_message(None)
         clear_layout(self.review_grid)  # the review rows hold what was typed, too
@@ -389,6 +400,7 @@ class ApplicationForm(Screen):
 
     def go_back(self) -> None:
         self._show_message(None)
+        self._confirming = False
         if self.page > 0:
             self.show_page(self.page - 1)
 
@@ -396,6 +408,8 @@ class ApplicationForm(Screen):
         if self.page == 0 and self.profile_pending:
             self._show_message(STRINGS["form.profile_choose"])
             return
+        if self._confirming:  # the resident looked again and says it is right
+            self.filing.confirm_warnings()
         shown = [
             e
             for e in self._check()
@@ -404,6 +418,11 @@ class ApplicationForm(Screen):
         if shown:
             self._show_errors(shown)
             return
+        doubtful = [w for w in self.filing.warnings if self._page_of.get(w.field, 0) <= self.page]
+        if doubtful:
+            self._ask_confirmation(doubtful)
+            return
+        self._confirming = False
         self._show_message(None)
         self.show_page(self.page + 1)
 
@@ -425,8 +444,7 @@ class ApplicationForm(Screen):
             editor = self.editors.get(e.field)
             if editor is not None and editor.error is None:
                 editor.set_error(e.message)
-        names = [n for n in self.filing.error_fields() if any(e.field == n for e in errors)]
-        first = names[0] if names else None
+        first = errors[0].field if errors else None  # the model keeps them in field order
         target = self._page_of.get(first, 0) if first else 0
         if target != self.page:
             self.show_page(target)
@@ -434,6 +452,14 @@ class ApplicationForm(Screen):
         if editor is not None and editor.isVisibleTo(self):
             editor.focus_input()
         self._show_message(STRINGS["form.fix_errors"])
+
+    def _ask_confirmation(self, warnings: list[FieldError]) -> None:
+        """Doubtful values (a card number whose check digit fails): shown next to their
+        fields; the Next or Submit button becomes "It is right" for the resident to confirm."""
+        self._show_errors(warnings)
+        self._confirming = True
+        self._show_message(STRINGS["form.check_warning"])
+        self.retranslate()
 
     def _show_message(self, message: Text | None) -> None:
         self._message = message
@@ -447,10 +473,16 @@ class ApplicationForm(Screen):
         """Finalize (or keep as a draft for the operator when only documents are missing)."""
         for editor in self.editors.values():
             editor.set_error(None)
+        if self._confirming:
+            self.filing.confirm_warnings()
         try:
             done = self.filing.submit_or_hand_off()
         except ValidationFailed as exc:  # also: the resident's age changed at midnight
-            self._show_errors(exc.errors)
+            if exc.errors:
+                self._confirming = False
+                self._show_errors(exc.errors)
+            else:
+                self._ask_confirmation(exc.warnings)
             return
         except StoreError:
             log.exception("could not store the application")
@@ -548,10 +580,9 @@ class ApplicationForm(Screen):
                 page.keypad.retranslate(self.i18n)
         self.cancel_button.setText(t("form.cancel"))
         self.back_button.setText(t("form.back"))
-        self.next_button.setText(t("form.next"))
-        self.submit_button.setText(
-            t("form.submit_handoff" if self.filing.missing_documents() else "form.submit")
-        )
+        self.next_button.setText(t("form.confirm_next" if self._confirming else "form.next"))
+        submit = "form.submit_handoff" if self.filing.missing_documents() else "form.submit"
+        self.submit_button.setText(t("form.confirm_submit" if self._confirming else submit))
         self.message.setText(self.i18n.text(self._message))
         if last:
             self._fill_review()
