@@ -90,7 +90,7 @@ def _one_pass(
     if failure is not None:
         problems.append(failure)
     if report is not None:
-        problems += [Text(e.zh, e.en) for e in report.errors if e is not report.stopped_by]
+        problems += [e.message for e in report.errors if e is not report.stopped_by]
     done = failure is None and report is not None and report.complete
     if not done and report is not None and report.stopped_by is None and not report.complete:
         problems.append(_not_done(report))

@@ -7,6 +7,7 @@ Blocking: run `run_sync` off the GUI thread.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import uuid as uuidlib
@@ -22,6 +23,7 @@ from pydantic import ValidationError
 from kiosk import credentials
 from kiosk.catalog import CatalogError
 from kiosk.station import Station
+from offline.errors import StoreError
 from offline.store import QueueFilter
 from sync import bundle
 from sync.client import (
@@ -35,6 +37,7 @@ from sync.client import (
 )
 from sync.client import enroll as _enroll
 from sync.protocol import PROTOCOL_VERSION
+from vocab.errors import UserError
 from vocab.text import Text
 
 __all__ = [
@@ -55,6 +58,7 @@ __all__ = [
 _FAR_FUTURE = datetime(9000, 1, 1, tzinfo=UTC)
 
 log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())  # the detail goes to the log, never to stderr by default
 
 LAST_SUCCESS_KEY = "sync.last_success"
 """Store setting: when a pass last finished without being stopped (kiosk local ISO time)."""
@@ -73,11 +77,13 @@ TOKEN_MISSING = Text(
 )
 
 
-class SyncFailed(Exception):
+class SyncFailed(UserError):
     """A sync or enrollment could not finish. ``message`` says what to do, in both languages.
 
-    ``error`` is the underlying `sync.client.SyncError` (if any); ``report`` what the pass
-    did before it stopped; ``retryable`` whether trying again later may help.
+    ``error`` is the underlying cause (a `sync.client.SyncError`, a store error, an OS error);
+    its technical text goes to ``detail`` and the log, never into ``message`` or ``str()``.
+    ``report`` is what the pass did before it stopped; ``retryable`` whether trying again
+    later may help.
     """
 
     def __init__(
@@ -88,15 +94,34 @@ class SyncFailed(Exception):
         report: SyncReport | None = None,
         retryable: bool = False,
     ) -> None:
-        self.message = message
+        super().__init__(message, detail=_detail_of(error))
         self.error = error
         self.report = report
-        self.retryable = retryable
-        super().__init__(str(message))
+        self._retryable = retryable
+        if self.detail:
+            log.warning("sync failed: %s", self.detail)
+
+    @property
+    def retryable(self) -> bool:
+        """Whether trying again later may help (it depends on the cause, so per instance)."""
+        return self._retryable
+
+    @retryable.setter
+    def retryable(self, value: bool) -> None:
+        self._retryable = value
 
     @classmethod
-    def from_error(cls, error: SyncError, report: SyncReport | None = None) -> SyncFailed:
-        return cls(Text(error.zh, error.en), error=error, report=report, retryable=error.retryable)
+    def from_error(cls, error: UserError, report: SyncReport | None = None) -> SyncFailed:
+        """Wrap an error that already has words for people (sync, store, bundle, keychain)."""
+        return cls(error.message, error=error, report=report, retryable=error.retryable)
+
+
+def _detail_of(error: BaseException | None) -> str:
+    """What the log gets: the cause's type and its technical detail (or its text)."""
+    if error is None:
+        return ""
+    detail = error.detail if isinstance(error, UserError) else str(error)
+    return f"{type(error).__name__}: {detail}" if detail else type(error).__name__
 
 
 def is_enrolled(station: Station) -> bool:
@@ -151,9 +176,12 @@ def enroll_station(
         credentials.save_token(answer.device_id, answer.token)
     except credentials.KeychainUnavailable as exc:
         raise SyncFailed(exc.message, error=exc) from exc
-    station.update_settings({"hub_url": hub_url, "device_id": answer.device_id})
-    station.store.set_setting(CURSOR_KEY, 0)  # pulling again from the start is harmless
-    station.store.audit("sync.enroll", target=answer.device_id, detail={"hub": hub_url})
+    try:
+        station.update_settings({"hub_url": hub_url, "device_id": answer.device_id})
+        station.store.set_setting(CURSOR_KEY, 0)  # pulling again from the start is harmless
+        station.store.audit("sync.enroll", target=answer.device_id, detail={"hub": hub_url})
+    except StoreError as exc:  # disk full, database busy: plain words, the cause to the log
+        raise SyncFailed.from_error(exc) from exc
     if old_device and old_device != answer.device_id:
         try:
             credentials.delete_token(old_device)
@@ -202,26 +230,29 @@ def run_sync(
         raise SyncFailed(exc.message, error=exc) from exc
     if not token:
         raise SyncFailed(TOKEN_MISSING)
-    with SyncClient(
-        store,
-        url,
-        token,
-        session=session,
-        on_catalog=_catalog_taker(station),
-        catalog_version=lambda: station.catalog.version,
-        progress=progress,
-        **client_options,
-    ) as client:
-        report = client.sync_once(ignore_backoff=ignore_backoff)
-    if report.stopped_by is None:
-        store.set_setting(LAST_SUCCESS_KEY, store.now())
-    first = report.errors[0] if report.errors else None
-    store.set_setting(
-        LAST_ERROR_KEY,
-        None
-        if first is None
-        else {"at": store.now(), "type": type(first).__name__, "zh": first.zh, "en": first.en},
-    )
+    try:
+        with SyncClient(
+            store,
+            url,
+            token,
+            session=session,
+            on_catalog=_catalog_taker(station),
+            catalog_version=lambda: station.catalog.version,
+            progress=progress,
+            **client_options,
+        ) as client:
+            report = client.sync_once(ignore_backoff=ignore_backoff)
+        if report.stopped_by is None:
+            store.set_setting(LAST_SUCCESS_KEY, store.now())
+        first = report.errors[0] if report.errors else None
+        store.set_setting(
+            LAST_ERROR_KEY,
+            None
+            if first is None
+            else {"at": store.now(), "type": type(first).__name__, **first.message.to_json()},
+        )
+    except StoreError as exc:  # the kiosk's own disk or database, mid-pass: nothing is lost
+        raise SyncFailed.from_error(exc) from exc
     if report.stopped_by is not None:
         raise SyncFailed.from_error(report.stopped_by, report)
     return report
@@ -298,7 +329,20 @@ def _device_key(station: Station) -> tuple[str, str]:
 
 
 def _bundle_failed(exc: bundle.BundleError) -> SyncFailed:
-    return SyncFailed(Text(exc.zh, exc.en), error=exc)
+    return SyncFailed.from_error(exc)
+
+
+def _write_problem(exc: OSError) -> Text:
+    """What went wrong writing a file, in words (the OS's own text goes to the log)."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return Text("U盘已满", "the USB stick is full")
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return Text("U盘只读或没有写入权限", "the USB stick is write-protected or not writable")
+    if exc.errno == errno.ENOENT:
+        return Text("找不到这个文件夹", "the folder does not exist")
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST):
+        return Text("这个位置不是文件夹", "that place is not a folder")
+    return Text("写入出错", "a write error")
 
 
 def export_bundle(station: Station, out: Path | str) -> BundleExport:
@@ -357,7 +401,7 @@ def export_bundle(station: Station, out: Path | str) -> BundleExport:
                     data = b""
                 if hashlib.sha256(data).hexdigest() != sha:
                     damaged = LocalBlobCorrupt(sha)  # the network client's words for it
-                    result.skipped.append(Text(damaged.zh, damaged.en))
+                    result.skipped.append(damaged.message)
                     continue
                 writer.add_blob(sha, data)
                 result.blobs += 1
@@ -381,8 +425,9 @@ def export_bundle(station: Station, out: Path | str) -> BundleExport:
     except OSError as exc:
         raise SyncFailed(
             Text(
-                f"无法写入数据包 {out}：{exc.strerror or exc}。请检查U盘是否插好、是否已满或只读。",
-                f"Cannot write the bundle {out}: {exc.strerror or exc}. Check that the USB "
+                f"无法写入数据包 {out}（{_write_problem(exc).zh}）。"
+                "请检查U盘是否插好、是否已满或只读。",
+                f"Cannot write the bundle {out} ({_write_problem(exc).en}). Check that the USB "
                 "stick is plugged in, not full and not write-protected.",
             ),
             error=exc,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -16,7 +17,13 @@ from typing import Any, Self
 
 import sqlite_utils
 
-from offline.errors import ImmutableApplication, StoreBusy, StoreFull, StoreReadOnly
+from offline.errors import (
+    ImmutableApplication,
+    StoreBusy,
+    StoreError,
+    StoreFull,
+    StoreReadOnly,
+)
 from offline.migrations import migrations
 
 DB_NAME = "kiosk.db"
@@ -24,6 +31,8 @@ BLOB_DIR = "blobs"
 BUSY_TIMEOUT_MS = 5000  # how long a writer waits for another before StoreBusy
 
 Clock = Callable[[], datetime]
+
+log = logging.getLogger(__name__)
 
 
 def utc_now() -> datetime:
@@ -35,6 +44,12 @@ def iso_local(dt: datetime) -> str:
     return dt.astimezone().isoformat(timespec="milliseconds")
 
 
+def _logged(error: StoreError) -> StoreError:
+    """The technical cause goes to the log (and ``detail``); people see the message only."""
+    log.warning("store: %s: %s", type(error).__name__, error.detail)
+    return error
+
+
 @contextlib.contextmanager
 def translate_errors() -> Iterator[None]:
     """Turn sqlite3's environment failures into StoreError subclasses with plain messages."""
@@ -43,21 +58,21 @@ def translate_errors() -> Iterator[None]:
     except sqlite3.OperationalError as exc:
         text = str(exc).lower()
         if "disk is full" in text or "database or disk is full" in text:
-            raise StoreFull(str(exc)) from exc
+            raise _logged(StoreFull(str(exc))) from exc
         if "locked" in text or "busy" in text:
-            raise StoreBusy(str(exc)) from exc
+            raise _logged(StoreBusy(str(exc))) from exc
         if "readonly" in text or "read-only" in text:
-            raise StoreReadOnly(str(exc)) from exc
+            raise _logged(StoreReadOnly(str(exc))) from exc
         raise
     except sqlite3.IntegrityError as exc:
         if "immutable application" in str(exc) or "append-only" in str(exc):
-            raise ImmutableApplication(str(exc)) from exc
+            raise _logged(ImmutableApplication(str(exc))) from exc
         raise
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
-            raise StoreFull(str(exc)) from exc
+            raise _logged(StoreFull(str(exc))) from exc
         if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-            raise StoreReadOnly(str(exc)) from exc
+            raise _logged(StoreReadOnly(str(exc))) from exc
         raise
 
 

@@ -29,6 +29,7 @@ names below stay importable from here.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,9 @@ __all__ = [
 ]
 
 
+log = logging.getLogger(__name__)
+
+
 class Store(OutboxMixin, BlobsMixin, RecordsMixin, StoreBase):
     """The local store. Pass a data directory; the database and blobs live inside it.
 
@@ -107,4 +111,5 @@ def open_store(data_dir: Path | str, **kwargs: Any) -> Store:
     except StoreError:
         raise
     except sqlite3.DatabaseError as exc:
-        raise StoreError(str(exc)) from exc
+        log.warning("cannot open the store in %s: %s", data_dir, exc)
+        raise StoreError(f"{type(exc).__name__}: {exc}") from exc

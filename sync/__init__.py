@@ -5,3 +5,9 @@ Plain blocking Python: no Qt, no kiosk code. Imports `offline` (the kiosk's stor
 the wire (`sync.protocol`, `sync.bundle`, `sync.crypto`) imports only `vocab`, so the hub
 uses it too. `ui.sync_worker` runs the client in a thread.
 """
+
+import logging
+
+# A library's records go where the application sends them (the kiosk's log file) and nowhere
+# else: without a handler Python would print warnings, with their technical detail, to stderr.
+logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -89,6 +89,8 @@ from sync.protocol import (
     is_sha256,
 )
 from vocab import limits
+from vocab.errors import UserError
+from vocab.text import Text
 
 FORMAT = "kiosk-bundle"
 VERSION = 1
@@ -122,20 +124,20 @@ DEFAULT_LIMITS = BundleLimits()
 # --------------------------------------------------------------------------- errors
 
 
-class BundleError(Exception):
-    """A bundle cannot be written or is refused. ``zh``/``en`` say what to do; nothing changed."""
+class BundleError(UserError):
+    """A bundle cannot be written or is refused; nothing changed. ``message`` says what to do
+    (``BundleError(zh, en)``); a library's exception text goes to ``detail`` only."""
 
-    def __init__(self, zh: str, en: str) -> None:
-        self.zh = zh
-        self.en = en
-        super().__init__(f"{zh} / {en}")
+    def __init__(self, zh: str, en: str, *, detail: str = "") -> None:
+        super().__init__(Text(zh, en), detail=detail)
 
 
-def _invalid(detail: str) -> BundleError:
+def _invalid(what: str, *, detail: str = "") -> BundleError:
     return BundleError(
-        f"这不是有效的离线数据包（{detail}），未做任何更改。请在服务站重新导出。",
-        f"This is not a valid offline bundle ({detail}); nothing was changed. "
+        f"这不是有效的离线数据包（{what}），未做任何更改。请在服务站重新导出。",
+        f"This is not a valid offline bundle ({what}); nothing was changed. "
         "Export it again at the station.",
+        detail=detail,
     )
 
 
@@ -304,7 +306,7 @@ class BundleWriter:
         try:
             model = parse_manifest(body)
         except BundleError as exc:
-            raise ValueError(f"bad manifest: {exc.en}") from exc
+            raise ValueError(f"bad manifest: {exc.message.en}") from exc
         raw = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str).encode()
         if len(raw) > self.limits.manifest_bytes:
             raise _too_large(f"manifest of {len(raw)} bytes")
@@ -376,7 +378,7 @@ def _read_limited(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> byt
         with zf.open(info) as fh:
             data = fh.read(limit + 1)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
-        raise _invalid(f"{info.filename} cannot be read: {exc}") from exc
+        raise _invalid(f"{info.filename} cannot be read", detail=repr(exc)) from exc
     if len(data) > limit or len(data) != info.file_size:
         raise _invalid(f"{info.filename}: size differs from its header")
     return data
@@ -418,7 +420,7 @@ class Bundle:
                     left -= len(data)
                     yield data
         except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise _invalid(f"attachment {sha256[:12]} cannot be read: {exc}") from exc
+            raise _invalid(f"attachment {sha256[:12]} cannot be read", detail=repr(exc)) from exc
 
     def _verify_blob(self, entry: BlobEntry) -> None:
         info = self._infos[BLOB_PREFIX + entry.sha256]
@@ -497,15 +499,17 @@ def open_bundle(
         size = path.stat().st_size
     except OSError as exc:
         raise BundleError(
-            f"无法读取离线数据包 {path}：{exc.strerror or exc}",
-            f"Cannot read the offline bundle {path}: {exc.strerror or exc}",
+            f"无法读取离线数据包 {path}。请检查U盘是否插好、文件名是否正确。",
+            f"Cannot read the offline bundle {path}. Check that the USB stick is plugged in "
+            "and the file name is right.",
+            detail=repr(exc),
         ) from exc
     if size > limits.file_bytes:
         raise _too_large(f"{size} bytes")
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise _invalid(f"not a zip file: {exc}") from exc
+        raise _invalid("not a zip file", detail=repr(exc)) from exc
     try:
         infos = _check_members(zf, limits)
         device_id, mac = _signature(_read_limited(zf, infos[SIGNATURE], limits.signature_bytes))

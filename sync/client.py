@@ -17,9 +17,9 @@ Two kinds of retry, kept apart:
   a restart.  Attachments resume from the hub's ``Upload-Offset``; acknowledged bytes are
   never sent again.
 
-Errors are a small family (`SyncError`) with Chinese and English messages (``zh``/``en``)
-saying what the person should do; per-record problems go into the `SyncReport` instead of
-stopping the pass.
+Errors are a small family (`SyncError`, a `vocab.errors.UserError`) whose Chinese and English
+``message`` says what the person should do (the technical cause is in ``detail`` and the log);
+per-record problems go into the `SyncReport` instead of stopping the pass.
 
 This module is the orchestration (one pass: push, attachments, pull). Its parts:
 `sync.errors`, `sync.transport` (session, retry, timeouts, HTTP answers to errors),
@@ -44,6 +44,7 @@ from offline.store import Application, Store
 from sync.enrollment import enroll
 from sync.errors import (
     AuthRejected,
+    BadHubAddress,
     EnrollmentRejected,
     HubError,
     HubUnreachable,
@@ -83,6 +84,7 @@ __all__ = [
     "REJECTED_BACKOFF",
     "REJECTED_PREFIX",
     "AuthRejected",
+    "BadHubAddress",
     "EnrollmentRejected",
     "HubError",
     "HubUnreachable",
@@ -170,10 +172,7 @@ class SyncReport:
             "blobs_pending_after": self.blobs_pending_after,
             "ok": self.ok,
             "complete": self.complete,
-            "errors": [
-                {"type": type(e).__name__, "zh": e.zh, "en": e.en, "detail": e.detail}
-                for e in self.errors
-            ],
+            "errors": [{"type": type(e).__name__, **e.message.to_json()} for e in self.errors],
         }
 
 
@@ -511,6 +510,8 @@ class SyncClient:
             report.errors.append(exc)
             report.stopped_by = exc
         finally:
+            for err in report.errors:  # the technical cause goes to the log, not to people
+                log.warning("sync: %s: %s", type(err).__name__, err.detail)
             report.pending_after = (
                 self.store.pending_count() + self.store.pending_amendments_count()
             )

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from sync.errors import AuthRejected, HubError, HubUnreachable, ProtocolMismatch
+from sync.errors import AuthRejected, BadHubAddress, HubError, HubUnreachable, ProtocolMismatch
 from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION, ErrorBody
 
 
@@ -62,6 +62,13 @@ def make_session(*, retries: int = 3, backoff_factor: float = 0.5) -> requests.S
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
+
+
+_BAD_ADDRESS = (
+    requests.exceptions.InvalidURL,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidSchema,
+)
 
 
 def link_error(exc: requests.RequestException) -> bool:
@@ -194,6 +201,8 @@ class HubTransport:
                 headers=self.headers(**(headers or {})),
                 timeout=self.timeouts.for_bytes(expect_bytes),
             )
+        except _BAD_ADDRESS as exc:
+            raise BadHubAddress(f"{type(exc).__name__}: {exc}") from exc
         except requests.RequestException as exc:
             if link_error(exc):
                 raise unreachable(exc) from exc

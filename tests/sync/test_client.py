@@ -207,7 +207,7 @@ def test_damaged_local_attachment_is_reported_and_not_uploaded(
     assert report.pushed == 1 and not report.complete and not report.ok
     (err,) = report.errors
     assert isinstance(err, LocalBlobCorrupt) and err.sha256 == sha
-    assert "损坏" in err.zh and "damaged" in err.en
+    assert "损坏" in err.message.zh and "damaged" in err.message.en
     assert station.store.blobs_to_upload()[0]["sha256"] == sha
     assert station.store.get_setting(LAST_ERROR_KEY)["type"] == "LocalBlobCorrupt"
 
