@@ -11,6 +11,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from vocab.errors import UserError
 from vocab.text import Text
 
 MAX_EDGE = 1600
@@ -20,12 +21,11 @@ MAX_INPUT_BYTES = 40 * 1024 * 1024
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp", "image/bmp", "image/tiff"}
 
 
-class AttachmentRejected(ValueError):
+class AttachmentRejected(UserError, ValueError):
     """The file is not an image or PDF we can accept; says so in both languages."""
 
-    def __init__(self, message: Text) -> None:
-        self.message = message
-        super().__init__(str(message))
+    def __init__(self, message: Text, *, detail: str = "") -> None:
+        super().__init__(message, detail=detail)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +113,8 @@ def prepare_attachment(
             raise AttachmentRejected(
                 Text(
                     "照片文件已损坏，无法打开。", "The photo file is damaged and cannot be opened."
-                )
+                ),
+                detail=f"{type(exc).__name__}: {exc}",
             ) from exc
         mime = "image/jpeg"
         filename = str(Path(filename).with_suffix(".jpg").name)
@@ -126,6 +127,7 @@ def read_attachment(field: str, path: Path | str) -> PreparedAttachment:
         data = path.read_bytes()
     except OSError as exc:
         raise AttachmentRejected(
-            Text(f"无法读取文件 {path.name}。", f"Cannot read the file {path.name}.")
+            Text(f"无法读取文件 {path.name}。", f"Cannot read the file {path.name}."),
+            detail=f"{path}: {exc.strerror or exc}",
         ) from exc
     return prepare_attachment(field, path.name, data)

@@ -20,6 +20,7 @@ from importlib import resources
 from typing import Any, TypeGuard
 
 from vocab import limits
+from vocab.errors import UserError
 from vocab.text import Text
 
 FIELD_TYPES: tuple[str, ...] = (
@@ -40,23 +41,28 @@ _FIELD_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _MIME_RE = re.compile(r"^[a-z]+/([a-z0-9.+-]+|\*)$")
 
 
-class CatalogError(ValueError):
+class CatalogError(UserError, ValueError):
     """A catalog (default or pushed by the hub) is malformed; the message names the spot."""
 
+    def __init__(self, problem: str) -> None:
+        super().__init__(
+            Text(f"业务目录格式有误：{problem}", f"The service catalog is malformed: {problem}"),
+            detail=problem,
+        )
 
-class UnknownService(KeyError):
+
+class UnknownService(UserError, KeyError):
     """No service with this code in the catalog; the catalog may be older than the form."""
 
     def __init__(self, code: str) -> None:
         self.code = code
-        self.message = Text(
-            f"没有找到业务“{code}”，请更新业务目录或联系县里",
-            f"No service with code {code!r}; update the catalog or ask the county",
+        super().__init__(
+            Text(
+                f"没有找到业务“{code}”，请更新业务目录或联系县里",
+                f"No service with code {code!r}; update the catalog or ask the county",
+            ),
+            detail=f"unknown service code {code!r}",
         )
-        super().__init__(code)
-
-    def __str__(self) -> str:  # KeyError would print only the quoted key
-        return self.message.en
 
 
 @dataclass(frozen=True, slots=True)

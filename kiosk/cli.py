@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from kiosk.station import Station
     from kiosk.validation import ValidationFailed
+
+log = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -93,13 +96,25 @@ def _read_attachments(specs: list[str] | None) -> list[Any] | None:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
+    from kiosk.catalog import UnknownService
     from kiosk.validation import ValidationFailed
 
     station = _station(args)
     try:
         data = json.loads(Path(args.data).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        _err(f"无法读取数据文件 / cannot read the data file {args.data}: {exc}")
+    except json.JSONDecodeError as exc:
+        _err(
+            f"数据文件 {args.data} 不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列）/ "
+            f"the data file {args.data} is not valid JSON (line {exc.lineno}, "
+            f"column {exc.colno})"
+        )
+        return EXIT_INVALID
+    except (OSError, UnicodeDecodeError) as exc:
+        log.info("kiosk new: cannot read %s: %r", args.data, exc)
+        _err(
+            f"无法读取数据文件 {args.data}（文件不存在、无权限或不是 UTF-8 文本）/ "
+            f"cannot read the data file {args.data} (missing, not permitted, or not UTF-8 text)"
+        )
         return EXIT_INVALID
     if not isinstance(data, dict) or not isinstance(data.get("resident"), dict):
         _err('数据文件须含 "resident" 对象 / the data file needs a "resident" object')
@@ -123,8 +138,8 @@ def cmd_new(args: argparse.Namespace) -> int:
     except ValidationFailed as exc:
         _print_problems(exc)
         return EXIT_INVALID
-    except KeyError as exc:
-        _err(f"未知服务 / unknown service: {exc}")
+    except UnknownService as exc:
+        _err(str(exc.message))
         return EXIT_INVALID
     if args.json:
         _print_json(app.to_json())
@@ -400,11 +415,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from kiosk.settings import SettingsError
+    """Run one command. People get a bilingual message and an exit code, never a traceback:
+    the technical detail of what went wrong goes to the log (kiosk.logs)."""
+    from kiosk.logs import CRASHED, configure_logging, log_path
+    from kiosk.settings import resolve_data_dir
     from kiosk.station import StationNotSetUp
     from offline.errors import NotFound, StoreError
+    from vocab.errors import UserError
 
     args = build_parser().parse_args(argv)
+    data_dir = resolve_data_dir(args.data_dir)
+    configure_logging(data_dir)
     try:
         return int(args.func(args))
     except StationNotSetUp as exc:
@@ -413,12 +434,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NotFound as exc:
         _err(f"未找到 / not found: {exc.detail}")
         return EXIT_ERROR
-    except StoreError as exc:
-        _err(str(exc))
+    except StoreError as exc:  # environment trouble: the plain message, the detail logged
+        log.warning("kiosk %s: store error %s: %s", args.command, type(exc).__name__, exc.detail)
+        _err(str(exc.message))
         return EXIT_ERROR
-    except (SettingsError, ValueError) as exc:
+    except UserError as exc:
+        log.info("kiosk %s: %s: %s", args.command, type(exc).__name__, exc.detail)
+        _err(str(exc.message))
+        return EXIT_INVALID if isinstance(exc, ValueError) else EXIT_ERROR
+    except OSError as exc:  # a file or folder the command needs cannot be read or written
+        log.warning("kiosk %s: %r", args.command, exc, exc_info=True)
+        where = exc.filename or data_dir
+        _err(
+            f"无法读写 {where}，请检查路径、权限和磁盘空间 / cannot read or write {where}: "
+            "check the path, the permissions and the free disk space"
+        )
+        return EXIT_ERROR
+    except ValueError as exc:  # the core's bilingual refusals (e.g. a station code change)
+        log.info("kiosk %s: %s", args.command, exc)
         _err(str(exc))
         return EXIT_INVALID
+    except Exception:  # a bug: the traceback to the log, a message to the person
+        log.exception("kiosk %s failed", args.command)
+        path = log_path(data_dir)
+        _err(f"{CRASHED.zh.format(path=path)}\n{CRASHED.en.format(path=path)}")
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
+from vocab.errors import UserError
 from vocab.text import Text
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRSTWXYZ"
@@ -33,16 +34,15 @@ _SEPARATORS = re.compile(r"[\s\-_‐‑‒–—―−]+")
 MAX_SEQ = 99_999_999
 
 
-class InvalidTrackingNo(ValueError):
+class InvalidTrackingNo(UserError, ValueError):
     """A tracking number that is malformed or fails its check; `.message` is bilingual."""
 
     def __init__(self, code: str, message: Text) -> None:
         self.code = code
-        self.message = message
-        super().__init__(message.en)
+        super().__init__(message, detail=code)
 
 
-class InvalidStationCode(ValueError):
+class InvalidStationCode(UserError, ValueError):
     """A station code that cannot appear in tracking numbers; the message says why."""
 
 
@@ -73,15 +73,26 @@ def check_char(body: str) -> str:
 def check_station_code(code: str) -> str:
     """Return the station code upper-cased; InvalidStationCode if it cannot be used."""
     if not isinstance(code, str):
-        raise InvalidStationCode("a station code must be text, e.g. 'LX03'")
+        raise InvalidStationCode(
+            Text("站点编码应为文字，例如 LX03", "a station code must be text, e.g. 'LX03'")
+        )
     c = code.strip().upper()
     if not 2 <= len(c) <= 8:
-        raise InvalidStationCode(f"station code {code!r} must be 2 to 8 characters, e.g. 'LX03'")
+        raise InvalidStationCode(
+            Text(
+                f"站点编码 {code!r} 应为2到8个字符，例如 LX03",
+                f"station code {code!r} must be 2 to 8 characters, e.g. 'LX03'",
+            )
+        )
     bad = sorted({ch for ch in c if ch not in _VALUE})
     if bad:
         raise InvalidStationCode(
-            f"station code {code!r} may use only digits and letters other than I, O, U, V "
-            f"(they are misread over the phone); not {''.join(bad)!r}"
+            Text(
+                f"站点编码 {code!r} 只能用数字和除 I、O、U、V 以外的字母（电话里容易听错），"
+                f"不能用 {''.join(bad)!r}",
+                f"station code {code!r} may use only digits and letters other than I, O, U, V "
+                f"(they are misread over the phone); not {''.join(bad)!r}",
+            )
         )
     return c
 
