@@ -16,17 +16,18 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
 from county.blobs import BlobStore
 from county.clock import Clock, resolve_zone, system_clock
-from county.deps import validation_message
+from county.deps import LoginRequired, refusal_headers, validation_message
 from county.errors import HubError
+from county.headers import SecurityHeaders
 from county.logs import RequestLog
 from county.pages import make_templates
-from county.routers import console, device, staff
+from county.routers import admin, console, device, staff
 from county.store import ENROLL_TTL, HubStore, blob_dir_for
 from sync.protocol import SUPPORTED_VERSIONS, error_body
 
@@ -59,6 +60,7 @@ def create_app(config: HubConfig) -> FastAPI:
     app.state.blobs = BlobStore(blob_dir_for(config.db_url, config.blob_dir))
     app.state.templates = make_templates(config.tz)
     app.add_middleware(GZipMiddleware, minimum_size=500)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestLog)  # outermost: sees every request's final status
 
     @app.exception_handler(HubError)
@@ -73,7 +75,14 @@ def create_app(config: HubConfig) -> FastAPI:
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse(error_body(f"http_{exc.status_code}", str(exc.detail)), exc.status_code)
 
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, _exc: LoginRequired) -> Response:
+        page = console.login_page(request, "请先登录 Please log in", 401)
+        page.headers.update(refusal_headers(request))  # the form's body was never read
+        return page
+
     app.include_router(device.router)
     app.include_router(staff.router)
     app.include_router(console.router)
+    app.include_router(admin.router)
     return app

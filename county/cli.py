@@ -9,8 +9,10 @@ that pages and exports show and of the calendar days people type (``--since 2025
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
+import os
 import sys
 import uuid as uuidlib
 from collections.abc import Callable, Sequence
@@ -20,8 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from county import db, logs
+from county.accounts import CLI
+from county.auth import ROLES, parse_departments
 from county.blobs import BlobStore
-from county.clock import TZ_ENV, parse_since, resolve_zone
+from county.clock import TZ_ENV, local_text, parse_since, resolve_zone
 from county.export import render
 from county.store import (
     DECISION_STATUSES,
@@ -43,6 +47,7 @@ from sync.bundle import (
 from sync.bundle import FORMAT as BUNDLE_FORMAT
 from sync.bundle import VERSION as BUNDLE_VERSION
 from sync.protocol import PROTOCOL_VERSION, PushRequest
+from vocab.departments import DEPARTMENT_LABELS, DEPARTMENTS
 from vocab.limits import BATCH_MAX
 
 EXIT_OK = 0
@@ -77,10 +82,47 @@ def _parser() -> argparse.ArgumentParser:
     r = with_db(sub.add_parser("revoke", help="cut off a station's device"))
     r.add_argument("--station", required=True)
 
-    st = with_db(sub.add_parser("staff", help="staff accounts"))
+    st = with_db(sub.add_parser("staff", help="staff accounts and script API keys"))
     st_sub = st.add_subparsers(dest="staff_command", required=True)
-    sa = with_db(st_sub.add_parser("add", help="create a staff account, print its API key"))
-    sa.add_argument("name")
+    sa = with_db(
+        st_sub.add_parser(
+            "add",
+            help=f"create a console account (password from ${PASSWORD_ENV} or a prompt)",
+        )
+    )
+    sa.add_argument("username")
+    sa.add_argument("--role", required=True, choices=list(ROLES))
+    sa.add_argument(
+        "--department",
+        action="append",
+        default=[],
+        help="a department the account works for (repeat): " + _DEPT_HELP,
+    )
+    sl = with_db(st_sub.add_parser("list", help="list console accounts"))
+    sl.add_argument("--json", action="store_true", help="print JSON")
+    for verb, what in (
+        ("disable", "disable an account (its sessions end at once)"),
+        ("enable", "enable a disabled account"),
+        ("password", f"set a new password (from ${PASSWORD_ENV} or a prompt)"),
+    ):
+        with_db(st_sub.add_parser(verb, help=what)).add_argument("username")
+    ak = with_db(st_sub.add_parser("api-key", help="API keys for scripts (not for the console)"))
+    ak_sub = ak.add_subparsers(dest="key_command", required=True)
+    aka = with_db(ak_sub.add_parser("add", help="issue a key and print it once"))
+    aka.add_argument("name", help="what the key is for, e.g. nightly-export")
+    aka.add_argument("--role", default="viewer", choices=list(ROLES))
+    aka.add_argument("--department", action="append", default=[], help=_DEPT_HELP)
+    akl = with_db(ak_sub.add_parser("list", help="list keys (never the keys themselves)"))
+    akl.add_argument("--json", action="store_true", help="print JSON")
+    akr = with_db(ak_sub.add_parser("revoke", help="revoke a key at once"))
+    akr.add_argument("key_id", type=int)
+
+    au = with_db(sub.add_parser("audit", help="show the audit log, newest first"))
+    au.add_argument("--action")
+    au.add_argument("--actor")
+    au.add_argument("--since", help="at or after (a local date, or an ISO time)")
+    au.add_argument("--limit", type=int, default=100)
+    au.add_argument("--json", action="store_true", help="print JSON")
 
     q = with_db(sub.add_parser("queue", help="export the synced queue"))
     q.add_argument("--station")
@@ -219,9 +261,20 @@ def _run(store: HubStore, args: argparse.Namespace, tz: tzinfo) -> int:
         n = store.revoke_station(args.station)
         print(f"revoked {n} device(s) of station {args.station}")
     elif args.command == "staff":
-        key = store.add_staff(args.name)
-        print(f"API key for {args.name} (shown once, keep it safe):")
-        print(key)
+        return _cmd_staff(store, args)
+    elif args.command == "audit":
+        since = parse_since(args.since, tz) if args.since else None
+        rows = store.audit_entries(
+            action=args.action, actor=args.actor, since=since, limit=max(1, args.limit)
+        )
+        if args.json:
+            print(json.dumps(rows, ensure_ascii=False))
+        else:
+            for r in rows:
+                print(
+                    f"{r['seq']:>6}  {local_text(r['at'], tz)}  {r['actor']} ({r['actor_kind']})"
+                    f"  {r['action']}  {r['target']}  {json.dumps(r['detail'], ensure_ascii=False)}"
+                )
     elif args.command == "queue":
         since = parse_since(args.since, tz) if args.since else None
         rows = store.queue(args.station, args.service, args.status, since)
@@ -242,6 +295,83 @@ def _run(store: HubStore, args: argparse.Namespace, tz: tzinfo) -> int:
         return _cmd_import_bundle(store, args)
     elif args.command == "export-bundle":
         return _cmd_export_bundle(store, args)
+    return EXIT_OK
+
+
+# -- staff accounts and keys ------------------------------------------------------------
+
+PASSWORD_ENV = "COUNTY_HUB_PASSWORD"
+_DEPT_HELP = ", ".join(f"{c} ({DEPARTMENT_LABELS[c].zh})" for c in DEPARTMENTS)
+
+
+def read_password(prompt: str = "Password: ") -> str:
+    """The new password: ``$COUNTY_HUB_PASSWORD``, else typed twice at a terminal (getpass).
+
+    Without the variable and without a terminal it fails rather than wait for input."""
+    env = os.environ.get(PASSWORD_ENV)
+    if env is not None:
+        return env
+    if not sys.stdin.isatty():
+        raise HubError(
+            422,
+            "no_password",
+            f"no password: set {PASSWORD_ENV} or run this at a terminal to be asked for one",
+        )
+    first = getpass.getpass(prompt)
+    if getpass.getpass("Again: ") != first:
+        raise HubError(422, "password_mismatch", "the two passwords differ: nothing changed")
+    return first
+
+
+def _cmd_staff(store: HubStore, args: argparse.Namespace) -> int:
+    cmd = args.staff_command
+    if cmd == "add":
+        departments = parse_departments(args.department)
+        if args.role != "admin" and not departments:
+            print(
+                f"county-hub: warning: a {args.role} without --department sees no applications",
+                file=sys.stderr,
+            )
+        store.add_account(args.username, read_password(), args.role, departments, CLI)
+        print(f"added {args.role} {args.username.strip()}")
+    elif cmd == "list":
+        rows = store.accounts()
+        if args.json:
+            print(json.dumps(rows, ensure_ascii=False))
+        else:
+            for r in rows:
+                state = "active" if r["active"] else "disabled"
+                print(f"{r['username']}\t{r['role']}\t{' '.join(r['departments'])}\t{state}")
+    elif cmd in ("disable", "enable"):
+        ended = store.set_account_enabled(args.username, cmd == "enable", CLI)
+        print(f"{cmd}d {args.username}" + (f" ({ended} session(s) ended)" if ended else ""))
+    elif cmd == "password":
+        store.set_password(args.username, read_password("New password: "), CLI)
+        print(f"password set for {args.username}; its sessions have ended")
+    elif cmd == "api-key":
+        return _cmd_api_key(store, args)
+    return EXIT_OK
+
+
+def _cmd_api_key(store: HubStore, args: argparse.Namespace) -> int:
+    cmd = args.key_command
+    if cmd == "add":
+        key_id, key = store.add_api_key(
+            args.name, args.role, parse_departments(args.department), CLI
+        )
+        print(f"API key {key_id} for {args.name} ({args.role}; shown once, keep it safe):")
+        print(key)
+    elif cmd == "list":
+        rows = store.api_keys()
+        if args.json:
+            print(json.dumps(rows, ensure_ascii=False))
+        else:
+            for r in rows:
+                state = "revoked" if r["revoked_at"] else "live"
+                print(f"{r['id']}\t{r['name']}\t{r['role']}\t{' '.join(r['departments'])}\t{state}")
+    elif cmd == "revoke":
+        name = store.revoke_api_key(args.key_id, CLI)
+        print(f"revoked API key {args.key_id} ({name})")
     return EXIT_OK
 
 

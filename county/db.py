@@ -84,7 +84,77 @@ staff = Table(
     Column("key_hash", String(64), nullable=False, unique=True),
     Column("created_at", String(40), nullable=False),
     Column("revoked_at", String(40)),
+    # what a script's key may do (county.auth.ROLES) and in which departments (codes, spaces)
+    Column("role", String(16), nullable=False, server_default="admin"),
+    Column("departments", String(200), nullable=False, server_default=""),
 )
+"""Staff API keys for scripts (``stf_...``, stored hashed); separate from console accounts."""
+
+staff_accounts = Table(
+    "staff_accounts",
+    metadata,
+    Column("account_id", SeqType, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),  # argon2id, PHC string
+    Column("role", String(16), nullable=False),
+    Column("departments", String(200), nullable=False, default=""),  # codes, space-separated
+    Column("created_at", String(40), nullable=False),
+    Column("password_changed_at", String(40), nullable=False),
+    Column("last_login_at", String(40)),
+    Column("disabled_at", String(40)),
+)
+"""Console accounts: a username and password, a role and departments."""
+
+staff_sessions = Table(
+    "staff_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),  # SHA-256 of the cookie's token
+    Column(
+        "account_id", SeqType, ForeignKey("staff_accounts.account_id"), nullable=False, index=True
+    ),
+    Column("csrf", String(64), nullable=False),  # the synchronizer token of this session's forms
+    Column("created_at", String(40), nullable=False),
+    Column("last_seen_at", String(40), nullable=False),
+    Column("expires_at", String(40), nullable=False),  # absolute expiry
+    Column("ended_at", String(40)),
+    Column("ended_reason", String(16)),
+    Column("client", String(64), nullable=False, default=""),
+)
+"""Server-side console sessions; the browser holds only the token."""
+
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("key", String(200), primary_key=True),  # "user:NAME" or "addr:IP"
+    Column("failures", Integer, nullable=False),
+    Column("window_start", String(40), nullable=False),
+    Column("locked_until", String(40)),
+)
+"""Failed console logins per username and per client address (county.auth's lock-out)."""
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", SeqType, primary_key=True, autoincrement=True),
+    Column("at", String(40), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("actor_kind", String(16), nullable=False),  # session, key, cli, anonymous
+    Column("action", String(32), nullable=False),
+    Column("target", String(200), nullable=False, default=""),
+    Column("detail", Text, nullable=False, default="{}"),  # JSON, never personal data
+    Column("client", String(64), nullable=False, default=""),
+)
+Index("ix_audit_action", audit_log.c.action, audit_log.c.seq)
+"""Append-only record of what staff did (triggers refuse UPDATE and DELETE)."""
+
+service_departments = Table(
+    "service_departments",
+    metadata,
+    Column("service_code", String(64), primary_key=True),
+    Column("department", String(16), nullable=False),
+    Column("catalog_version", Integer, nullable=False),
+)
+"""Which department decides each service, from the newest published catalog naming it."""
 
 applications = Table(
     "applications",

@@ -1,5 +1,6 @@
 """What the hub's routers depend on: the store and blob store of this app, authentication of
-devices and staff, the protocol check, and bounded body reading.
+devices and staff (API keys, console sessions, CSRF and origin checks), the protocol check,
+and bounded body reading.
 
 Routers take these as FastAPI dependencies (``StoreDep``, ``DeviceDep``, ``StaffDep``...)
 instead of closing over globals, so each router module stands alone.
@@ -7,23 +8,28 @@ instead of closing over globals, so each router module stands alone.
 
 from __future__ import annotations
 
+import hmac
 import zlib
+from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Annotated
+from urllib.parse import parse_qs
 
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
+from county.accounts import Session
+from county.auth import same_origin
 from county.blobs import BlobStore
 from county.errors import HubError
 from county.models import Device, StaffMember
+from county.queries.audit import Actor
 from county.store import HubStore
 from sync.protocol import PROTOCOL_HEADER, SUPPORTED_VERSIONS, dumps
-
-STAFF_COOKIE = "hub_staff"
 
 
 def get_store(request: Request) -> HubStore:
@@ -128,28 +134,147 @@ def device_auth(request: Request) -> Device:
     return device
 
 
+SESSION_COOKIE = "hub_session"
+"""The console's session cookie: a random token (HttpOnly, SameSite=Strict, Secure on HTTPS);
+the hub keeps only its hash (`county.accounts`)."""
+LOGIN_COOKIE = "hub_login"
+"""The login form's own CSRF token (double-submit: cookie and form field must match)."""
+CSRF_FIELD = "csrf"
+CONSOLE_FORM_MAX = 64 * 1024
+"""Largest console form body (an admin form, a decision with its note)."""
+
+
+class LoginRequired(Exception):
+    """A console page or form needs a live session: the app answers with the login page."""
+
+
+def client_addr(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def actor(request: Request, member: StaffMember) -> Actor:
+    """Who acts in an audit entry: the member, how they signed in, from which address."""
+    return Actor(member.name, member.kind, client_addr(request))
+
+
+def _has_body(request: Request) -> bool:
+    length = request.headers.get("content-length")
+    return bool(request.headers.get("transfer-encoding")) or (length not in (None, "", "0"))
+
+
+def refusal_headers(request: Request, headers: dict[str, str] | None = None) -> dict[str, str]:
+    """Headers of an answer that refuses a request before reading its body: when the client
+    is sending one, close the connection so the server does not go on receiving it."""
+    out = dict(headers or {})
+    if _has_body(request):
+        out["Connection"] = "close"
+    return out
+
+
+def _unauthorized(request: Request, message: str) -> HubError:
+    return HubError(
+        401, "unauthorized", message, refusal_headers(request, {"WWW-Authenticate": "Bearer"})
+    )
+
+
+def session_of(request: Request) -> Session | None:
+    """The console session behind the cookie (kept on ``request.state`` for templates)."""
+    cached: Session | None = getattr(request.state, "session", None)
+    if cached is not None:
+        return cached
+    found = get_store(request).session_for(request.cookies.get(SESSION_COOKIE, ""))
+    if found is not None:
+        request.state.session = found
+        request.state.member = found.member
+        request.state.csrf = found.csrf
+    return found
+
+
 def staff_auth(request: Request) -> StaffMember:
-    """Dependency: the staff member behind a ``stf_`` key (Bearer header or console cookie)."""
-    key = bearer(request) or request.cookies.get(STAFF_COOKIE, "")
-    member = get_store(request).staff_for_key(key)
+    """Dependency: who calls the staff API: a script's key (``Authorization: Bearer stf_...``)
+    or, for reading only (GET), a console session.  Checked before any body is read."""
+    key = bearer(request)
+    if key:
+        member = get_store(request).staff_for_key(key)
+    elif request.method in ("GET", "HEAD"):
+        found = session_of(request)
+        member = found.member if found is not None else None
+    else:
+        raise _unauthorized(request, "a staff API key is required (county-hub staff api-key add)")
     if member is None:
-        raise HubError(
-            401,
-            "unauthorized",
-            "staff API key required (county-hub staff add NAME)",
-            {"WWW-Authenticate": "Bearer"},
+        raise _unauthorized(
+            request, "unknown or revoked staff API key, or no console session: log in again"
         )
     return member
 
 
+def staff_writer(request: Request) -> StaffMember:
+    """Dependency: a staff API caller allowed to decide (admin or clerk)."""
+    member = staff_auth(request)
+    if not member.can_decide:
+        raise HubError(403, "forbidden", "this key or account may only read (role viewer)")
+    return member
+
+
 def console_member(request: Request) -> StaffMember | None:
-    """Dependency: the staff member logged in to the console (cookie), or None."""
-    return get_store(request).staff_for_key(request.cookies.get(STAFF_COOKIE, ""))
+    """Dependency: the staff member logged in to the console (session cookie), or None."""
+    found = session_of(request)
+    return None if found is None else found.member
+
+
+def check_origin(request: Request) -> None:
+    """403 unless the request comes from a page of this hub (Origin, else Referer)."""
+    if not same_origin(
+        request.headers.get("host", ""),
+        request.headers.get("origin"),
+        request.headers.get("referer"),
+    ):
+        raise HubError(
+            403,
+            "cross_origin",
+            "请从本系统的页面提交 This form must be sent from a page of this hub "
+            "(Origin or Referer missing or foreign)",
+            refusal_headers(request),
+        )
+
+
+@dataclass(frozen=True)
+class ConsolePost:
+    """A state-changing console request that passed every check: a live session, a
+    same-origin source and the session's CSRF token in the form.  ``form`` is the body."""
+
+    member: StaffMember
+    session: Session
+    form: dict[str, list[str]]
+
+    def one(self, name: str) -> str:
+        return (self.form.get(name) or [""])[0]
+
+    def all(self, name: str) -> list[str]:
+        return self.form.get(name) or []
+
+
+async def console_post(request: Request) -> ConsolePost:
+    """Dependency of every console form handler: origin, then session, and only then the
+    (bounded) body, whose ``csrf`` field must equal the session's token."""
+    check_origin(request)
+    found = await run_in_threadpool(session_of, request)
+    if found is None:
+        raise LoginRequired
+    form = parse_qs((await read_limited(request, CONSOLE_FORM_MAX)).decode("utf-8", "replace"))
+    sent = (form.get(CSRF_FIELD) or [""])[0]
+    if not hmac.compare_digest(sent.encode(), found.csrf.encode()):
+        raise HubError(
+            403, "csrf", "表单已过期，请刷新页面 The form is stale or forged: reload the page"
+        )
+    return ConsolePost(found.member, found, form)
 
 
 StoreDep = Annotated[HubStore, Depends(get_store)]
 BlobsDep = Annotated[BlobStore, Depends(get_blobs)]
 DeviceDep = Annotated[Device, Depends(device_auth)]
 StaffDep = Annotated[StaffMember, Depends(staff_auth)]
+StaffWriterDep = Annotated[StaffMember, Depends(staff_writer)]
 ConsoleMemberDep = Annotated[StaffMember | None, Depends(console_member)]
+ConsolePostDep = Annotated[ConsolePost, Depends(console_post)]
 ZoneDep = Annotated[tzinfo, Depends(get_tz)]

@@ -19,11 +19,39 @@ class Device:
 
 
 @dataclass(frozen=True, slots=True)
+class Scope:
+    """Which applications someone may see: those of ``departments`` (codes), or every one
+    (None, admins).  `county.queries.scope.visible` turns it into the one SQL filter."""
+
+    departments: frozenset[str] | None
+
+
+ALL = Scope(None)
+"""Every application (admins, the command line)."""
+
+
+@dataclass(frozen=True, slots=True)
 class StaffMember:
-    """A county staff account (authenticated by an API key)."""
+    """Someone acting for the county: a console account (``kind`` "session", ``staff_id`` its
+    account id) or a script's API key (``kind`` "key", ``staff_id`` the key's id)."""
 
     staff_id: int
     name: str
+    role: str = "admin"
+    departments: frozenset[str] = frozenset()
+    kind: str = "key"
+
+    @property
+    def scope(self) -> Scope:
+        return ALL if self.role == "admin" else Scope(self.departments)
+
+    @property
+    def can_decide(self) -> bool:
+        return self.role in ("admin", "clerk")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
 
 
 def hash_secret(secret: str) -> str:

@@ -9,8 +9,10 @@ from typing import Any
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader
 
+from county.auth import ROLE_LABELS
 from county.clock import local_text, offset_text, zone_name
 from county.store import DECISION_STATUSES, RECEIVED
+from vocab.departments import department_label
 from vocab.states import status_label
 
 
@@ -31,9 +33,11 @@ def make_templates(tz: tzinfo) -> Jinja2Templates:
     env.filters["status_zh"] = status_zh
     env.filters["when"] = lambda value: local_text(value, tz)
     env.filters["kb"] = lambda size: int(size) // 1024
+    env.filters["department_zh"] = lambda code: department_label(code).zh
     glob: dict[str, Any] = {
         "DECISION_STATUSES": DECISION_STATUSES,
         "QUEUE_STATUSES": (RECEIVED, *DECISION_STATUSES),
+        "ROLE_LABELS": ROLE_LABELS,
         "zone": lambda: f"{zone_name(tz)} (UTC{offset_text(datetime.now(tz))})",
     }
     env.globals.update(glob)

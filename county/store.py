@@ -16,13 +16,21 @@ from typing import Any
 from sqlalchemy import Engine
 
 from county import db
+from county.accounts import AccountsMixin
 from county.clock import Clock, iso, system_clock
 from county.errors import HubError
-from county.models import Device, StaffMember, check_station, hash_secret, normalize_code
-from county.queries import applications, blobs, catalogs, decisions, devices, push, staff
+from county.models import (
+    ALL,
+    Device,
+    Scope,
+    StaffMember,
+    check_station,
+    hash_secret,
+    normalize_code,
+)
+from county.queries import applications, blobs, catalogs, decisions, devices, push
 from sync.protocol import (
     DEVICE_TOKEN_PREFIX,
-    STAFF_KEY_PREFIX,
     Decision,
     EnrollResponse,
     PullResponse,
@@ -55,7 +63,7 @@ ENROLL_TTL = timedelta(hours=24)
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
 
-class HubStore:
+class HubStore(AccountsMixin):
     """The hub's database (and clock); blob bytes live in `county.blobs.BlobStore`."""
 
     def __init__(self, engine: Engine, clock: Clock = system_clock) -> None:
@@ -122,27 +130,6 @@ class HubStore:
         with db.read_tx(self.engine) as conn:
             return devices.active_for_station(conn, station)
 
-    # -- staff -------------------------------------------------------------------------
-
-    def add_staff(self, name: str) -> str:
-        """Create a staff account; returns its API key (shown once, stored hashed)."""
-        if not name.strip():
-            raise HubError(422, "bad_name", "give the staff member a name")
-        key = STAFF_KEY_PREFIX + secrets.token_urlsafe(32)
-        with db.write_tx(self.engine) as conn:
-            staff.add(conn, name.strip(), hash_secret(key), self.now())
-        return key
-
-    def staff_for_key(self, key: str) -> StaffMember | None:
-        if not key.startswith(STAFF_KEY_PREFIX):
-            return None
-        wanted = hash_secret(key)
-        with db.read_tx(self.engine) as conn:
-            found = staff.by_key_hash(conn, wanted)
-        if found is None or found[2] or not hmac.compare_digest(found[1], wanted):
-            return None
-        return found[0]
-
     # -- push and pull -------------------------------------------------------------------
 
     def push(self, device: Device, request: PushRequest) -> PushResponse:
@@ -207,18 +194,29 @@ class HubStore:
         status: str | None = None,
         since: str | None = None,
         limit: int | None = None,
+        scope: Scope = ALL,
     ) -> list[dict[str, Any]]:
-        """Synced applications, oldest first by hub sequence, as staff export rows."""
+        """Synced applications ``scope`` may see, oldest first by hub sequence, as staff
+        export rows."""
         with db.read_tx(self.engine) as conn:
-            return applications.queue(conn, station, service, status, since, limit)
+            return applications.queue(conn, station, service, status, since, limit, scope)
 
-    def application(self, tracking_no: str) -> dict[str, Any]:
-        """One application in full (the record as sent, plus hub fields and decisions)."""
+    def application(self, tracking_no: str, scope: Scope = ALL) -> dict[str, Any]:
+        """One application in full (the record as sent, plus hub fields and decisions);
+        404 also when it is outside ``scope``."""
         with db.read_tx(self.engine) as conn:
-            return applications.by_tracking_no(conn, tracking_no)
+            return applications.by_tracking_no(conn, tracking_no, scope)
 
-    def decide(self, tracking_no: str, status: str, note: str | None, staff_name: str) -> Decision:
-        """Record a decision; it reaches the station on its next pull."""
+    def decide(
+        self,
+        tracking_no: str,
+        status: str,
+        note: str | None,
+        staff_name: str,
+        scope: Scope = ALL,
+    ) -> Decision:
+        """Record a decision; it reaches the station on its next pull.  An application
+        outside ``scope`` is 404, as if it did not exist."""
         if status not in DECISION_STATUSES:
             raise HubError(
                 422, "bad_status", f"status must be one of {', '.join(DECISION_STATUSES)}"
@@ -230,7 +228,9 @@ class HubStore:
                 f"the note has {len(note)} characters; at most {DECISION_NOTE_MAX} are allowed",
             )
         with db.write_tx(self.engine) as conn:
-            return decisions.record(conn, tracking_no, status, note or None, staff_name, self.now())
+            return decisions.record(
+                conn, tracking_no, status, note or None, staff_name, self.now(), scope
+            )
 
     def publish_catalog(self, body: dict[str, Any]) -> int:
         """Store a new catalog version; it must be newer than every published one."""

@@ -6,12 +6,15 @@ with run_hub("sqlite:///" + str(tmp_path / "hub.db"), tmp_path / "blobs") as bas
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import requests
 import uvicorn
 
 from county.app import HubConfig, create_app
@@ -69,3 +72,59 @@ def run_hub(
         thread.join(10)
         sock.close()
         app.state.store.close()
+
+
+class ConsoleClient:
+    """A logged-in console session over real HTTP, as a browser on the hub's own page would
+    send it: ``Origin`` set to the hub, the session's CSRF token added to every form."""
+
+    def __init__(self, base_url: str, http: requests.Session) -> None:
+        self.url = base_url
+        self.http = http
+        self.csrf = ""
+
+    @classmethod
+    def anonymous(cls, base_url: str) -> ConsoleClient:
+        """A browser on the hub's login page, nobody logged in yet."""
+        http = requests.Session()
+        http.headers["Origin"] = base_url
+        return cls(base_url, http)
+
+    @classmethod
+    def login(cls, base_url: str, username: str, password: str) -> ConsoleClient:
+        """Log in through the form at ``/``; AssertionError if the hub refuses."""
+        client = cls.anonymous(base_url)
+        http = client.http
+        r = client.submit_login(username, password)
+        if r.status_code != 200 or not r.url.endswith("/queue"):
+            http.close()
+            raise AssertionError(f"login as {username} refused: {r.status_code}")
+        return client
+
+    def submit_login(self, username: str, password: str) -> requests.Response:
+        self.http.get(self.url + "/", timeout=30)
+        return self.http.post(
+            self.url + "/login",
+            data={
+                "username": username,
+                "password": password,
+                "csrf": self.http.cookies.get("hub_login", ""),
+            },
+            timeout=30,
+        )
+
+    def get(self, path: str, **kw: Any) -> requests.Response:
+        r = self.http.get(self.url + path, timeout=30, **kw)
+        found = re.search(r'name="csrf" value="([^"]+)"', r.text) if r.ok else None
+        if found:
+            self.csrf = found.group(1)
+        return r
+
+    def post(self, path: str, data: dict[str, Any], **kw: Any) -> requests.Response:
+        """A form post with the session's CSRF token (fetched from a page if not known yet)."""
+        if not self.csrf:
+            self.get("/queue")
+        return self.http.post(self.url + path, data={"csrf": self.csrf, **data}, timeout=30, **kw)
+
+    def close(self) -> None:
+        self.http.close()

@@ -9,7 +9,9 @@ from sqlalchemy import Connection, select
 
 from county import db
 from county.errors import HubError
+from county.models import ALL, Scope
 from county.queries import decisions
+from county.queries.scope import visible
 
 
 def queue(
@@ -19,10 +21,12 @@ def queue(
     status: str | None = None,
     since: str | None = None,
     limit: int | None = None,
+    scope: Scope = ALL,
 ) -> list[dict[str, Any]]:
-    """Synced applications, oldest first by hub sequence, as staff export rows."""
+    """Synced applications ``scope`` may see, oldest first by hub sequence, as staff
+    export rows."""
     a = db.applications
-    q = select(a).order_by(a.c.seq)
+    q = select(a).where(visible(scope)).order_by(a.c.seq)
     if station:
         q = q.where(a.c.station == station)
     if service:
@@ -55,10 +59,11 @@ def queue(
     return [queue_row(r, atts.get(r.uuid, [])) for r in rows]
 
 
-def by_tracking_no(conn: Connection, tracking_no: str) -> dict[str, Any]:
-    """One application in full (the record as sent, plus hub fields and decisions)."""
+def by_tracking_no(conn: Connection, tracking_no: str, scope: Scope = ALL) -> dict[str, Any]:
+    """One application in full (the record as sent, plus hub fields and decisions); one
+    outside ``scope`` is not found, exactly like one that does not exist."""
     row = conn.execute(
-        select(db.applications).where(db.applications.c.tracking_no == tracking_no)
+        select(db.applications).where(db.applications.c.tracking_no == tracking_no, visible(scope))
     ).first()
     if row is None:
         raise HubError(404, "not_found", f"no application {tracking_no} on the hub")

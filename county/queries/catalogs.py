@@ -9,6 +9,7 @@ from sqlalchemy import Connection, func, insert, select
 
 from county import db
 from county.errors import HubError
+from county.queries import scope
 
 
 def latest_version(conn: Connection) -> int:
@@ -46,4 +47,5 @@ def publish(conn: Connection, body: dict[str, Any], now: str) -> int:
             version=version, body=json.dumps(body, ensure_ascii=False), published_at=now
         )
     )
+    scope.refresh(conn, body)  # which department decides each service
     return version

@@ -9,6 +9,8 @@ from sqlalchemy import Connection, and_, insert, select, update
 
 from county import db
 from county.errors import HubError
+from county.models import ALL, Scope
+from county.queries.scope import visible
 from sync.protocol import Decision
 from vocab.states import Status
 
@@ -17,12 +19,21 @@ SEQUENCE_LOCK = 7_140_002
 
 
 def record(
-    conn: Connection, tracking_no: str, status: Status, note: str | None, staff: str, now: str
+    conn: Connection,
+    tracking_no: str,
+    status: Status,
+    note: str | None,
+    staff: str,
+    now: str,
+    scope: Scope = ALL,
 ) -> Decision:
-    """Append a decision and set the application's current status (caller checked ``status``)."""
+    """Append a decision and set the application's current status (caller checked ``status``);
+    an application outside ``scope`` is not found."""
     db.lock_for_sequence(conn, SEQUENCE_LOCK)
     a = db.applications
-    row = conn.execute(select(a.c.uuid, a.c.station).where(a.c.tracking_no == tracking_no)).first()
+    row = conn.execute(
+        select(a.c.uuid, a.c.station).where(a.c.tracking_no == tracking_no, visible(scope))
+    ).first()
     if row is None:
         raise HubError(404, "not_found", f"no application {tracking_no} on the hub")
     seq = conn.execute(

@@ -1,9 +1,11 @@
-"""The staff console pages: log in with a staff API key (kept in an HttpOnly, SameSite=Strict
-cookie), filter the queue, open an application, record decisions with buttons.  HTML comes
-from county/templates; every value is escaped by Jinja2."""
+"""The staff console pages: log in at ``/`` with a username and password (a server-side
+session, `county.accounts`), the queue at ``/queue``, open an application, record decisions.
+Every form posts through `county.deps.console_post` (session, origin and CSRF checks).
+HTML comes from county/templates; every value is escaped by Jinja2."""
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
@@ -12,7 +14,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
-from county.deps import STAFF_COOKIE, ConsoleMemberDep, StoreDep, ZoneDep, read_limited
+from county.auth import SESSION_MAX, new_token
+from county.deps import (
+    CSRF_FIELD,
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    ConsoleMemberDep,
+    ConsolePostDep,
+    StoreDep,
+    ZoneDep,
+    actor,
+    check_origin,
+    client_addr,
+    read_limited,
+)
 from county.errors import HubError
 from county.routers.staff import filtered_queue
 from vocab.limits import DECISION_NOTE_MAX
@@ -34,8 +49,22 @@ def _page(
     return _templates(request).TemplateResponse(request, name, context, status_code=status_code)
 
 
-def _login(request: Request, error: str = "", status_code: int = 200) -> HTMLResponse:
-    return _page(request, "login.html", {"error": error}, status_code)
+def login_page(request: Request, error: str = "", status_code: int = 200) -> HTMLResponse:
+    """The login form, with a fresh login CSRF token in a cookie and in the form."""
+    token = new_token()
+    resp = _page(request, "login.html", {"error": error, "login_csrf": token}, status_code)
+    resp.set_cookie(
+        LOGIN_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        max_age=3600,
+    )
+    return resp
+
+
+_login = login_page
 
 
 @router.get("/app/{tracking_no}", response_class=HTMLResponse)
@@ -46,13 +75,21 @@ def application_page(
     if member is None:
         return _login(request)
     try:
-        row = store.application(tracking_no)
+        row = store.application(tracking_no, member.scope)
     except HubError as exc:
         return _page(request, "not_found.html", {"error": exc.message}, exc.status)
     return _page(request, "application.html", {"row": row, "record": row["record"]})
 
 
 @router.get("/", response_class=HTMLResponse)
+def home(request: Request, member: ConsoleMemberDep) -> Response:
+    """The console's front door: the login form, or the queue for someone logged in."""
+    if member is not None:
+        return RedirectResponse("/queue", 303)
+    return _login(request)
+
+
+@router.get("/queue", response_class=HTMLResponse)
 def queue_page(
     request: Request,
     member: ConsoleMemberDep,
@@ -66,7 +103,7 @@ def queue_page(
     if member is None:
         return _login(request)
     try:
-        rows = filtered_queue(store, tz, station, service, status, since)
+        rows = filtered_queue(store, tz, station, service, status, since, member.scope)
         error = ""
     except HubError as exc:
         rows, error = [], exc.message
@@ -79,37 +116,74 @@ def queue_page(
     )
 
 
+LOGIN_FORM_MAX = 4096
+
+
 @router.post("/login")
 async def login(request: Request, store: StoreDep) -> Response:
-    form = parse_qs((await read_limited(request, 4096)).decode("utf-8", "replace"))
-    key = (form.get("key") or [""])[0].strip()
-    member = await run_in_threadpool(store.staff_for_key, key)
-    if member is None:
-        return _login(request, "密钥无效 Invalid key", 401)
-    resp = RedirectResponse("/", 303)
-    resp.set_cookie(STAFF_COOKIE, key, httponly=True, samesite="strict", max_age=12 * 3600)
-    return resp
-
-
-@router.post("/logout")
-def logout() -> Response:
-    resp = RedirectResponse("/", 303)
-    resp.delete_cookie(STAFF_COOKIE)
-    return resp
-
-
-@router.post("/decide")
-async def decide_form(request: Request, store: StoreDep) -> Response:
-    member = await run_in_threadpool(store.staff_for_key, request.cookies.get(STAFF_COOKIE, ""))
-    if member is None:
-        return RedirectResponse("/", 303)
-    form = parse_qs((await read_limited(request, DECIDE_FORM_MAX)).decode("utf-8", "replace"))
+    """Check the form's origin and login token, then the username and password (counted
+    against lock-out per username and per address); on success a new session cookie."""
+    check_origin(request)
+    form = parse_qs((await read_limited(request, LOGIN_FORM_MAX)).decode("utf-8", "replace"))
 
     def one(name: str) -> str:
         return (form.get(name) or [""])[0]
 
+    expected = request.cookies.get(LOGIN_COOKIE, "")
+    if not expected or not hmac.compare_digest(one(CSRF_FIELD).encode(), expected.encode()):
+        return _login(request, "登录页已过期，请重试 The login page expired: try again", 403)
+    result = await run_in_threadpool(
+        store.login, one("username"), one("password"), client_addr(request)
+    )
+    if result.locked:
+        return _login(
+            request,
+            "失败次数过多，请 15 分钟后再试 Too many failed attempts: try again in 15 minutes",
+            429,
+        )
+    if result.member is None:
+        return _login(request, "用户名或密码错误 Wrong username or password", 401)
+    resp = RedirectResponse("/queue", 303)
+    resp.set_cookie(
+        SESSION_COOKIE,
+        result.token,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        max_age=int(SESSION_MAX.total_seconds()),
+    )
+    resp.delete_cookie(LOGIN_COOKIE)
+    return resp
+
+
+@router.post("/logout")
+async def logout(request: Request, post: ConsolePostDep, store: StoreDep) -> Response:
+    """End the session on the server (the cookie's token opens nothing afterwards)."""
+    await run_in_threadpool(store.logout, post.session, client_addr(request))
+    resp = RedirectResponse("/", 303)
+    resp.delete_cookie(SESSION_COOKIE)
+    return resp
+
+
+@router.post("/decide")
+async def decide_form(request: Request, post: ConsolePostDep, store: StoreDep) -> Response:
+    member, one = post.member, post.one
+    if not member.can_decide:
+        raise HubError(403, "forbidden", "只读账号不能做决定 A viewer account cannot decide")
+    decision = await run_in_threadpool(
+        store.decide,
+        one("tracking_no"),
+        one("status"),
+        one("note") or None,
+        member.name,
+        member.scope,
+    )
     await run_in_threadpool(
-        store.decide, one("tracking_no"), one("status"), one("note") or None, member.name
+        store.audit,
+        actor(request, member),
+        "decide",
+        decision.tracking_no,
+        {"status": decision.status, "seq": decision.seq},
     )
     back = one("back")
-    return RedirectResponse("/" + (back if back.startswith("?") else ""), 303)
+    return RedirectResponse("/queue" + (back if back.startswith("?") else ""), 303)

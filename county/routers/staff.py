@@ -1,8 +1,11 @@
-"""The staff API for scripts, authenticated with ``Authorization: Bearer stf_...``.
+"""The staff API for scripts, authenticated with ``Authorization: Bearer stf_...`` (reads also
+with a console session, which the console's export links and document images use).  Every
+answer is limited to the caller's departments (`county.queries.scope`).
 
 * ``GET /v1/staff/queue?station=&service=&status=&since=&format=json|csv|xlsx`` -- the synced
   queue (``status`` is ``received`` until a decision is recorded).
-* ``POST /v1/staff/decisions`` ``{"tracking_no", "status", "note"}`` -> the `Decision`.
+* ``POST /v1/staff/decisions`` ``{"tracking_no", "status", "note"}`` -> the `Decision`
+  (an API key of an admin or clerk; the key is checked before a byte of the body is read).
 * ``GET /v1/staff/applications/{tracking_no}`` -> the record as sent plus hub fields.
 * ``GET /v1/staff/blobs/{sha256}`` -> an attachment's bytes.
 """
@@ -12,14 +15,26 @@ from __future__ import annotations
 from datetime import tzinfo
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from county.clock import local_today, parse_since
-from county.deps import BlobsDep, StaffDep, StoreDep, ZoneDep, json_response
+from county.deps import (
+    BlobsDep,
+    StaffDep,
+    StaffWriterDep,
+    StoreDep,
+    ZoneDep,
+    actor,
+    json_response,
+    read_limited,
+    validation_message,
+)
 from county.errors import HubError
 from county.export import MEDIA_TYPES, render
+from county.models import ALL, Scope
 from county.store import HubStore
 from sync.protocol import is_sha256
 from vocab.limits import DECISION_NOTE_MAX
@@ -45,18 +60,21 @@ def filtered_queue(
     service: str | None,
     status: str | None,
     since: str | None,
+    scope: Scope = ALL,
 ) -> list[dict[str, Any]]:
-    """The queue under the filters people type (``since``: a local calendar day or time)."""
+    """The queue under the filters people type (``since``: a local calendar day or time),
+    limited to ``scope``."""
     try:
         since_iso = parse_since(since, tz) if since else None
     except ValueError as exc:
         raise HubError(422, "bad_since", str(exc)) from exc
-    return store.queue(station or None, service or None, status or None, since_iso)
+    return store.queue(station or None, service or None, status or None, since_iso, scope=scope)
 
 
 @router.get("/queue")
 def staff_queue(
-    _staff: StaffDep,
+    request: Request,
+    staff: StaffDep,
     store: StoreDep,
     tz: ZoneDep,
     station: str | None = None,
@@ -67,7 +85,14 @@ def staff_queue(
 ) -> Response:
     if format not in MEDIA_TYPES:
         raise HubError(422, "bad_format", "format must be json, csv or xlsx")
-    rows = filtered_queue(store, tz, station, service, status, since)
+    rows = filtered_queue(store, tz, station, service, status, since, staff.scope)
+    filters = {"station": station, "service": service, "status": status, "since": since}
+    store.audit(
+        actor(request, staff),
+        "export",
+        f"queue.{format}",
+        {"rows": len(rows), "filters": {k: v for k, v in filters.items() if v}},
+    )
     headers = {}
     if format != "json":
         day = local_today(tz, store.clock).isoformat()
@@ -75,22 +100,44 @@ def staff_queue(
     return Response(render(rows, format, tz), media_type=MEDIA_TYPES[format], headers=headers)
 
 
+DECISION_BODY_MAX = 4096 + DECISION_NOTE_MAX * 6
+"""A decision's JSON with a note at its limit (each character at most a 6-byte escape)."""
+
+
 @router.post("/decisions")
-def staff_decide(body: DecisionIn, staff: StaffDep, store: StoreDep) -> Response:
-    return json_response(store.decide(body.tracking_no, body.status, body.note, staff.name))
+async def staff_decide(request: Request, staff: StaffWriterDep, store: StoreDep) -> Response:
+    """Record a decision.  The body is not a parameter: FastAPI would read it before the
+    key is checked; it is read here, bounded, after `staff_writer` let the caller in."""
+    raw = await read_limited(request, DECISION_BODY_MAX)
+    try:
+        body = DecisionIn.model_validate_json(raw)
+    except ValidationError as exc:
+        raise HubError(422, "invalid", validation_message(exc)) from exc
+    decision = await run_in_threadpool(
+        store.decide, body.tracking_no, body.status, body.note, staff.name, staff.scope
+    )
+    await run_in_threadpool(
+        store.audit,
+        actor(request, staff),
+        "decide",
+        decision.tracking_no,
+        {"status": decision.status, "seq": decision.seq},
+    )
+    return json_response(decision)
 
 
 @router.get("/applications/{tracking_no}")
-def staff_application(tracking_no: str, _staff: StaffDep, store: StoreDep) -> JSONResponse:
-    return JSONResponse(store.application(tracking_no))
+def staff_application(tracking_no: str, staff: StaffDep, store: StoreDep) -> JSONResponse:
+    return JSONResponse(store.application(tracking_no, staff.scope))
 
 
 @router.get("/blobs/{sha256}")
-def staff_blob(sha256: str, _staff: StaffDep, store: StoreDep, blobs: BlobsDep) -> Response:
-    """An attachment's bytes, so staff can see the documents they decide on."""
+def staff_blob(sha256: str, staff: StaffDep, store: StoreDep, blobs: BlobsDep) -> Response:
+    """An attachment's bytes, so staff can see the documents they decide on (only those of
+    applications in their departments)."""
     if not is_sha256(sha256):
         raise HubError(400, "bad_hash", "a blob is named by 64 lowercase hex digits")
-    mime = store.blob_mime(sha256)
+    mime = store.blob_mime(sha256) if store.blob_visible(sha256, staff.scope) else None
     if mime is None or not blobs.has(sha256):
         raise HubError(404, "not_found", "no complete attachment with that hash")
     inline = mime in SAFE_INLINE_TYPES
@@ -101,6 +148,6 @@ def staff_blob(sha256: str, _staff: StaffDep, store: StoreDep, blobs: BlobsDep) 
             "Content-Disposition": "inline" if inline else f'attachment; filename="{sha256}"',
             "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": "default-src 'none'; sandbox",
-            "Cache-Control": "private, max-age=86400, immutable",
+            "Cache-Control": "no-store",  # a resident's documents stay off the disk cache
         },
     )

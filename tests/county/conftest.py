@@ -15,11 +15,15 @@ from typing import Any
 import pytest
 import requests
 
+from county.accounts import CLI
 from county.store import HubStore
-from county.testing import pg_schema, run_hub
+from county.testing import ConsoleClient, pg_schema, run_hub
 from sync.protocol import PROTOCOL_HEADER
 
 PG_URL = os.environ.get("KIOSK_TEST_PG_URL", "")
+PASSWORD = "correct-horse-1"
+"""Password of the test accounts (fake, like every person in these tests)."""
+CATALOG = Path(__file__).resolve().parents[2] / "kiosk" / "data" / "catalog.json"
 PG_SKIP = "PostgreSQL tests need KIOSK_TEST_PG_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)"
 
 
@@ -51,8 +55,29 @@ class Hub:
         assert r.json()["station_code"] == station
         return str(r.json()["token"])
 
-    def staff_key(self, name: str = "王科长") -> str:
-        return self.store.add_staff(name)
+    def staff_key(
+        self, name: str = "王科长", role: str = "admin", departments: tuple[str, ...] = ()
+    ) -> str:
+        """A script API key (admin: every department) of the staff API."""
+        return self.store.add_staff(name, role, frozenset(departments))
+
+    def console(
+        self,
+        username: str = "王科长",
+        role: str = "admin",
+        departments: tuple[str, ...] = (),
+        password: str = PASSWORD,
+    ) -> ConsoleClient:
+        """A console account (created if new), logged in through the form at ``/``."""
+        if username not in {a["username"] for a in self.store.accounts()}:
+            self.store.add_account(username, password, role, frozenset(departments), CLI)
+        return ConsoleClient.login(self.url, username, password)
+
+    def publish_shipped_catalog(self, version: int = 1) -> None:
+        """Publish the kiosk's catalog, so the hub knows each service's department."""
+        body = json.loads(CATALOG.read_text(encoding="utf-8"))
+        body["version"] = version
+        self.store.publish_catalog(body)
 
     def request(
         self, method: str, path: str, token: str | None = None, proto: str | None = "1", **kw: Any

@@ -29,6 +29,7 @@ HERE = Path(__file__).resolve().parent
 RELEASED = {
     "0001": "46f481aa8ebad98d5cc8bdea8277ccd93428aa16eeeef46eb9be3e2336eae671",
     "0002": "c909eef4e5abac619342b830ac43a2e586ac6ad2d59bd17b06061fd603de3f55",
+    "0003": "9d14bd817bb3046821b03de17404b7b96937380140d68724596c7c8da7d85e98",
 }
 """sha256 of each released revision's file (versions/NNNN_*.py): released files never change."""
 
@@ -209,6 +210,7 @@ def test_first_release_database_is_upgraded_in_place(db_urls: tuple[str, str]) -
         assert device is not None and device.station == "S01"
         staff = store.staff_for_key(seeded["key"])
         assert staff is not None and staff.name == "王科长"
+        assert staff.role == "admin"  # keys made before roles keep the access they had
         assert store.latest_catalog_version() == 3
         # sequences go on after the old rows (PostgreSQL's BIGSERIAL kept its sequence)
         d = store.decide(rec["tracking_no"], "approved", "同意", "王科长")

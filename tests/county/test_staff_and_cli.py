@@ -13,6 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from county.cli import main
+from county.testing import ConsoleClient
 from tests.county.conftest import Hub, app_record, attachment
 
 
@@ -70,20 +71,21 @@ def test_staff_api_queue_detail_and_decision(hub: Hub) -> None:
 
 def test_dashboard_login_and_decide(hub: Hub) -> None:
     _, apps = _seed(hub)
-    key = hub.staff_key()
     page = hub.http.get(hub.url + "/", timeout=30)
-    assert "Staff API key" in page.text and "李四" not in page.text
-    bad = hub.http.post(hub.url + "/login", data={"key": "stf_wrong"}, timeout=30)
-    assert bad.status_code == 401
-    ok = hub.http.post(hub.url + "/login", data={"key": key}, timeout=30)
+    assert 'name="username"' in page.text and 'name="password"' in page.text
+    assert "李四" not in page.text
+    assert "李四" not in hub.http.get(hub.url + "/queue", timeout=30).text
+    console = hub.console()
+    wrong = ConsoleClient.anonymous(hub.url).submit_login("王科长", "wrong-password")
+    assert wrong.status_code == 401 and "李四" not in wrong.text
+    ok = console.get("/queue")
     assert ok.status_code == 200 and "李四" in ok.text
     tn = str(apps[1]["tracking_no"])
-    hub.http.post(
-        hub.url + "/decide",
-        data={"tracking_no": tn, "status": "approved", "note": "<b>ok</b>", "back": "?station=S01"},
-        timeout=30,
+    console.post(
+        "/decide",
+        {"tracking_no": tn, "status": "approved", "note": "<b>ok</b>", "back": "?station=S01"},
     )
-    page = hub.http.get(hub.url + "/?status=approved", timeout=30)
+    page = console.get("/queue?status=approved")
     assert tn in page.text and "已批准" in page.text
     assert "<b>ok</b>" not in page.text and "&lt;b&gt;ok&lt;/b&gt;" in page.text
 
@@ -143,7 +145,7 @@ def test_cli_commands_on_the_database(
     assert main([*db, "catalog", "publish", str(catalog)]) == 1  # not newer
     assert "not newer" in capsys.readouterr().err
 
-    key = _cli(capsys, *db, "staff", "add", "张主任").strip().splitlines()[-1]
+    key = _cli(capsys, *db, "staff", "api-key", "add", "张主任").strip().splitlines()[-1]
     assert key.startswith("stf_")
     assert hub.request("GET", "/v1/staff/queue", key).status_code == 200
 

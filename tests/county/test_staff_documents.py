@@ -48,15 +48,14 @@ def test_incomplete_upload_is_not_served(hub: Hub) -> None:
 
 def test_application_page_shows_documents_amendments_and_escapes(hub: Hub) -> None:
     _, rec, photo = _filed_with_photo(hub)
-    key = hub.staff_key()
-    assert hub.http.post(hub.url + "/login", data={"key": key}, timeout=30).status_code == 200
-    queue = hub.http.get(hub.url + "/", timeout=30).text
+    console = hub.console()
+    queue = console.get("/queue").text
     assert f'href="/app/{rec["tracking_no"]}"' in queue
-    page = hub.http.get(hub.url + f"/app/{rec['tracking_no']}", timeout=30).text
+    page = console.get(f"/app/{rec['tracking_no']}").text
     sha = hashlib.sha256(photo).hexdigest()
     assert f'<img src="/v1/staff/blobs/{sha}"' in page
     assert "李四" in page and "家庭困难" in page
     assert "<script>x</script>" not in page and "&lt;script&gt;" in page
-    assert hub.http.get(hub.url + "/app/S01-nope", timeout=30).status_code == 404
-    hub.http.post(hub.url + "/logout", timeout=30)
-    assert "李四" not in hub.http.get(hub.url + f"/app/{rec['tracking_no']}", timeout=30).text
+    assert console.get("/app/S01-nope").status_code == 404
+    console.post("/logout", {})
+    assert "李四" not in console.get(f"/app/{rec['tracking_no']}").text

@@ -14,12 +14,13 @@ import pytest
 import requests
 from openpyxl import load_workbook
 
+from county.accounts import CLI
 from county.app import HubConfig
 from county.cli import main
 from county.clock import local_text, parse_since, resolve_zone, zone
 from county.store import HubStore
-from county.testing import run_hub
-from tests.county.conftest import app_record
+from county.testing import ConsoleClient, run_hub
+from tests.county.conftest import PASSWORD, app_record
 
 # 16:30 UTC on 1 March: 00:30 on 2 March in Shanghai, 11:30 on 1 March in New York.
 RECEIVED = datetime(2025, 3, 1, 16, 30, tzinfo=UTC)
@@ -43,7 +44,7 @@ def zoned_hub(
         db_url=db_url, blob_dir=tmp_path / "b", clock=lambda: RECEIVED, tz=zone(tz_name)
     )
     code = store.issue_enroll_code("S01")
-    key = store.add_staff("王科长")
+    store.add_account("王科长", PASSWORD, "admin", frozenset(), CLI)
     with run_hub(db_url, config=cfg) as url, requests.Session() as http:
         token = http.post(
             url + "/v1/enroll", json={"code": code}, headers={"X-Kiosk-Protocol": "1"}, timeout=30
@@ -62,8 +63,9 @@ def zoned_hub(
         )
         assert r.status_code == 200, r.text
         store.decide(rec["tracking_no"], "approved", None, "王科长")
-        assert http.post(url + "/login", data={"key": key}, timeout=30).status_code == 200
-        yield tz_name, url, db_url, http, rec["tracking_no"]
+        console = ConsoleClient.login(url, "王科长", PASSWORD)
+        yield tz_name, url, db_url, console.http, rec["tracking_no"]
+        console.close()
     store.close()
 
 
@@ -85,7 +87,7 @@ def test_pages_show_local_time_with_the_zone(
 ) -> None:
     tz_name, url, _, http, tn = zoned_hub
     shown, _ = ZONES[tz_name]
-    queue = http.get(url + "/", timeout=30).text
+    queue = http.get(url + "/queue", timeout=30).text
     assert shown in queue and tz_name in queue
     assert "2025-03-01T16:30" not in queue
     page = http.get(url + f"/app/{tn}", timeout=30).text
@@ -119,7 +121,7 @@ def test_since_dates_are_local_calendar_days(
     assert [r["tracking_no"] for r in rows] == [tn]
     later = http.get(url + "/v1/staff/queue?since=2025-03-03", timeout=30).json()
     assert later == []
-    page = http.get(url + "/?since=2025-03-02", timeout=30).text
+    page = http.get(url + "/queue?since=2025-03-02", timeout=30).text
     assert (tn in page) == (tz_name == "Asia/Shanghai")
 
 

@@ -33,13 +33,12 @@ def _filed(hub: Hub) -> tuple[str, str]:
 
 def test_console_shows_every_status_with_the_shared_labels(hub: Hub) -> None:
     _, tn = _filed(hub)
-    key = hub.staff_key()
-    assert hub.http.post(hub.url + "/login", data={"key": key}, timeout=30).status_code == 200
-    page = hub.http.get(hub.url + "/", timeout=30).text
+    console = hub.console()
+    page = console.get("/queue").text
     for status in ("received", *STATUSES):
         assert STATUS_LABELS[status].zh in page
-    hub.http.post(hub.url + "/decide", data={"tracking_no": tn, "status": "needs_info"}, timeout=30)
-    detail = hub.http.get(hub.url + f"/app/{tn}", timeout=30).text
+    console.post("/decide", {"tracking_no": tn, "status": "needs_info"})
+    detail = console.get(f"/app/{tn}").text
     assert STATUS_LABELS["needs_info"].zh in detail
 
 
@@ -58,18 +57,10 @@ def test_decision_note_is_bounded_everywhere(hub: Hub, capsys: pytest.CaptureFix
         "/v1/staff/decisions", key, json={"tracking_no": tn, "status": "approved", "note": over}
     )
     assert api.status_code == 422
-    assert hub.http.post(hub.url + "/login", data={"key": key}, timeout=30).status_code == 200
-    form = hub.http.post(
-        hub.url + "/decide",
-        data={"tracking_no": tn, "status": "approved", "note": over},
-        timeout=30,
-    )
+    console = hub.console()
+    form = console.post("/decide", {"tracking_no": tn, "status": "approved", "note": over})
     assert 400 <= form.status_code < 500
-    form_ok = hub.http.post(
-        hub.url + "/decide",
-        data={"tracking_no": tn, "status": "in_review", "note": at_limit},
-        timeout=30,
-    )
+    form_ok = console.post("/decide", {"tracking_no": tn, "status": "in_review", "note": at_limit})
     assert form_ok.status_code == 200
     assert main(["--db", hub.db_url, "decide", tn, "approved", "--note", over]) == 1
     assert str(DECISION_NOTE_MAX) in capsys.readouterr().err
