@@ -31,7 +31,7 @@ pkgs=(python3 python3-venv python3-pip
       libx11-xcb1 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-shape0
       libxcb-render-util0 libxcb-randr0 libxcb-xinerama0 libxcb-xkb1 libpulse0)
 [ $mode = test ] && pkgs+=(postgresql poppler-utils xvfb xauth xdotool gnome-keyring dbus
-                          tesseract-ocr tesseract-ocr-chi-sim)
+                          tesseract-ocr tesseract-ocr-chi-sim chromium)
 
 # How long to wait for another apt/dpkg process (unattended-upgrades, a second terminal).
 lock_wait=${APT_LOCK_WAIT:-900}
