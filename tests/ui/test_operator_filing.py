@@ -11,13 +11,14 @@ from PIL import Image
 
 from kiosk.attachments import MAX_EDGE
 from kiosk.context import KioskContext
+from kiosk.operators import Operator
 from kiosk.printing import SaveToFolderPrinter
 from ui.i18n import I18n
 from ui.operator.camera import NoCamera
 from ui.operator.filing import FilingView
 
 ID = "11010519491231002X"
-OPERATOR = {"id": "op1", "name": "李小红", "role": "operator"}
+OPERATOR = Operator("op1", "李小红")
 
 
 @pytest.fixture

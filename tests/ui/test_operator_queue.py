@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 
 from kiosk import credentials
 from kiosk.context import KioskContext
+from kiosk.operators import Operator
 from kiosk.printing import SaveToFolderPrinter
 from kiosk.sync_service import SyncFailed, run_sync
 from offline.store import QueueFilter
@@ -20,7 +21,7 @@ from ui.operator.detail import DetailView
 from ui.operator.queue_model import COLUMNS, QueueModel
 from ui.operator.queue_view import QueueView
 
-OPERATOR = {"id": "op1", "name": "李小红", "role": "operator"}
+OPERATOR = Operator("op1", "李小红")
 PEOPLE = [
     ("11010519491231002X", "张三丰"),
     ("110105198001010016", "李四"),

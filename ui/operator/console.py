@@ -11,8 +11,6 @@ Signals:
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -71,14 +69,11 @@ class OperatorConsole(QWidget):
         station = context.station
 
         camera = context.extras.get("camera")
-        # TODO: FilingView and DetailView still take the operator as a dict; they take an
-        # Operator once they are rebuilt on the Qt-free filing model.
-        as_row = asdict(operator)
         self.filing = FilingView(
-            context, i18n, as_row, camera=camera if isinstance(camera, Camera) else QtCamera()
+            context, i18n, operator, camera=camera if isinstance(camera, Camera) else QtCamera()
         )
         self.queue = QueueView(station, i18n)
-        self.detail = DetailView(context, i18n, as_row)
+        self.detail = DetailView(context, i18n, operator)
         self.queue_stack = QStackedWidget()
         self.queue_stack.addWidget(self.queue)
         self.queue_stack.addWidget(self.detail)

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 from kiosk.catalog import Field
 from kiosk.context import KioskContext
 from kiosk.filing import display_value
+from kiosk.operators import Operator
 from kiosk.printing import PrintResult
 from kiosk.privacy import show_resident
 from kiosk.station import ReprintRefused, Station
@@ -106,7 +107,7 @@ class DetailView(QWidget):
         self,
         context: KioskContext,
         i18n: I18n,
-        operator: dict[str, Any],
+        operator: Operator,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -200,9 +201,7 @@ class DetailView(QWidget):
         """Show the resident's full identity: the station's rule audits it, then we show it."""
         if self._uuid is None:
             return
-        self._resident = self._station.reveal_resident(
-            self._uuid, operator=self._operator.get("id")
-        )
+        self._resident = self._station.reveal_resident(self._uuid, operator=self._operator.id)
         self._render()
 
     def reprint(self) -> None:
@@ -210,9 +209,7 @@ class DetailView(QWidget):
         if self._uuid is None:
             return
         try:
-            reprint = self._station.reprint_for_operator(
-                self._uuid, operator=str(self._operator.get("id") or "")
-            )
+            reprint = self._station.reprint_for_operator(self._uuid, operator=self._operator.id)
         except ReprintRefused as exc:
             set_error(self.message, self._i18n.text(exc.message))
             return

@@ -50,6 +50,7 @@ from kiosk.attachments import PreparedAttachment
 from kiosk.catalog import Field, Service
 from kiosk.context import KioskContext
 from kiosk.filing import Filing
+from kiosk.operators import Operator
 from kiosk.printing import PrintResult
 from kiosk.station import Station
 from kiosk.validation import ValidationFailed
@@ -237,7 +238,7 @@ class FilingView(QWidget):
         self,
         context: KioskContext,
         i18n: I18n,
-        operator: dict[str, Any],
+        operator: Operator,
         *,
         camera: Camera | None = None,
         parent: QWidget | None = None,
@@ -248,9 +249,8 @@ class FilingView(QWidget):
         self.i18n = i18n
         self.operator = operator
         self.camera: Camera = camera if camera is not None else NoCamera()
-        operator_id = str(operator.get("id") or "") or None
         self.filing = Filing(
-            self.station, self.station.catalog.services[0], mode="operator", operator=operator_id
+            self.station, self.station.catalog.services[0], mode="operator", operator=operator.id
         )
         self.editors: dict[str, FieldEditor] = {}
         self.attachment_fields: dict[str, AttachmentField] = {}
