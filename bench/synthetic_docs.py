@@ -44,7 +44,8 @@ class Capture:
     """One synthetic photo and what is known about it.
 
     `text` is the printed text in reading order (lines joined by newlines, the seal's own
-    lettering excluded); `page_box` and `seal_box` are in the capture's pixel coordinates.
+    lettering excluded); `lines` holds each line with its box. `page_box`, `seal_box` and the
+    line boxes are in the capture's pixel coordinates.
     """
 
     name: str
@@ -54,6 +55,7 @@ class Capture:
     page_box: Box
     seal_box: Box | None
     size: tuple[int, int]
+    lines: tuple[tuple[str, Box], ...]
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont:
@@ -87,7 +89,7 @@ class _Page:
     def __init__(self, size: tuple[int, int], paper: tuple[int, int, int]) -> None:
         self.img = Image.new("RGB", size, paper)
         self.draw = ImageDraw.Draw(self.img)
-        self.lines: list[str] = []
+        self.lines: list[tuple[str, Box]] = []
 
     def text(
         self,
@@ -98,10 +100,28 @@ class _Page:
         *,
         record: bool = True,
         anchor: str = "la",
-    ) -> None:
+    ) -> Box:
+        """Draw one piece of text; record it as a line of the truth unless told not to."""
         self.draw.text(xy, text, font=_font(size), fill=fill, anchor=anchor)
+        left, top, right, bottom = self.draw.textbbox(xy, text, font=_font(size), anchor=anchor)
+        box = (int(left), int(top), int(right) + 1, int(bottom) + 1)
         if record:
-            self.lines.append(text)
+            self.lines.append((text, box))
+        return box
+
+    def line(self, text: str, *boxes: Box) -> None:
+        """Record `text` as one line of the truth covering `boxes`."""
+        self.lines.append(
+            (
+                text,
+                (
+                    min(b[0] for b in boxes),
+                    min(b[1] for b in boxes),
+                    max(b[2] for b in boxes),
+                    max(b[3] for b in boxes),
+                ),
+            )
+        )
 
 
 def _hukou(rng: random.Random, w: int, h: int, seal: bool) -> tuple[_Page, Box | None]:
@@ -134,18 +154,16 @@ def _hukou(rng: random.Random, w: int, h: int, seal: bool) -> tuple[_Page, Box |
         y = top + i * row_h
         page.draw.line([(left, y), (right, y)], fill=ink, width=line_w)
         cell_w = (right - left) / len(row)
-        parts: list[str] = []
         for j, (label, value) in enumerate(row):
             x = left + j * cell_w
             if j:
                 page.draw.line([(x, y), (x, y + row_h)], fill=ink, width=line_w)
-            page.text((x + 14 * u, y + row_h / 2), label, size, ink, record=False, anchor="lm")
+            a = page.text((x + 14 * u, y + row_h / 2), label, size, ink, record=False, anchor="lm")
             label_w = page.draw.textlength(label, font=_font(size))
-            page.text(
+            b = page.text(
                 (x + 34 * u + label_w, y + row_h / 2), value, size, ink, record=False, anchor="lm"
             )
-            parts.append(f"{label} {value}")
-        page.lines.append(" ".join(parts))
+            page.line(f"{label} {value}", a, b)
     bottom = top + len(rows) * row_h
     page.draw.line([(left, bottom), (right, bottom)], fill=ink, width=line_w)
     page.draw.line([(left, top), (left, bottom)], fill=ink, width=line_w)
@@ -173,35 +191,36 @@ def _id_card(rng: random.Random, w: int, h: int) -> tuple[_Page, Box | None]:
     x0, xv = 60 * u, 170 * u
     y = 70 * u
     step = 82 * u
-    page.text((x0, y), "姓名", size, label, record=False)
-    page.text((xv, y), name, int(46 * u), value, record=False)
-    page.lines.append(f"姓名 {name}")
+    a = page.text((x0, y), "姓名", size, label, record=False)
+    b = page.text((xv, y), name, int(46 * u), value, record=False)
+    page.line(f"姓名 {name}", a, b)
     y += step
     sex = rng.choice(("男", "女"))
-    page.text((x0, y), "性别", size, label, record=False)
-    page.text((xv, y), sex, size, value, record=False)
-    page.text((xv + 130 * u, y), "民族", size, label, record=False)
-    page.text((xv + 240 * u, y), "汉", size, value, record=False)
-    page.lines.append(f"性别 {sex} 民族 汉")
+    boxes = [
+        page.text((x0, y), "性别", size, label, record=False),
+        page.text((xv, y), sex, size, value, record=False),
+        page.text((xv + 130 * u, y), "民族", size, label, record=False),
+        page.text((xv + 240 * u, y), "汉", size, value, record=False),
+    ]
+    page.line(f"性别 {sex} 民族 汉", *boxes)
     y += step
     year, month, day = rng.randint(1950, 2005), rng.randint(1, 12), rng.randint(1, 28)
     born = f"{year} 年 {month} 月 {day} 日"
-    page.text((x0, y), "出生", size, label, record=False)
-    page.text((xv, y), born, size, value, record=False)
-    page.lines.append(f"出生 {born}")
+    a = page.text((x0, y), "出生", size, label, record=False)
+    b = page.text((xv, y), born, size, value, record=False)
+    page.line(f"出生 {born}", a, b)
     y += step
     address = f"测试省示例市演示县{rng.choice(TOWNS)}{rng.choice(VILLAGES)}{rng.randint(1, 9)}组"
-    page.text((x0, y), "住址", size, label, record=False)
+    a = page.text((x0, y), "住址", size, label, record=False)
     parts = _wrap(address, _font(size), 440 * u, 440 * u)
     for i, part in enumerate(parts):
-        page.text((xv, y + i * 56 * u), part, size, value, record=False)
-    page.lines.append("住址 " + parts[0])
-    page.lines.extend(parts[1:])
+        b = page.text((xv, y + i * 56 * u), part, size, value, record=False)
+        page.line(f"住址 {part}" if i == 0 else part, *((a, b) if i == 0 else (b,)))
     y = h - 110 * u
     number = _fake_id(rng)
-    page.text((x0, y), "公民身份号码", size, label, record=False)
-    page.text((x0 + 270 * u, y - 2 * u), number, int(44 * u), value, record=False)
-    page.lines.append(f"公民身份号码 {number}")
+    a = page.text((x0, y), "公民身份号码", size, label, record=False)
+    b = page.text((x0 + 270 * u, y - 2 * u), number, int(44 * u), value, record=False)
+    page.line(f"公民身份号码 {number}", a, b)
     # portrait placeholder: a grey silhouette on a pale ground
     pw, ph = int(w * 0.27), int(h * 0.58)
     portrait = Image.new("RGB", (pw, ph), (226, 228, 230))
@@ -217,8 +236,8 @@ def _certificate(rng: random.Random, w: int, h: int) -> tuple[_Page, Box | None]
     page = _Page((w, h), (240, 237, 228))
     u = w / 1000
     ink = (28, 28, 32)
-    page.text((w / 2, 90 * u), "证  明", int(72 * u), ink, anchor="ma")
-    page.lines[-1] = "证明"
+    title = page.text((w / 2, 90 * u), "证  明", int(52 * u), ink, anchor="ma", record=False)
+    page.line("证明", title)
     name = rng.choice(NAMES)
     village = rng.choice(VILLAGES)
     town = rng.choice(TOWNS)
@@ -228,19 +247,27 @@ def _certificate(rng: random.Random, w: int, h: int) -> tuple[_Page, Box | None]
         f"现住测试省示例市演示县{town}{village}{rng.randint(1, 9)}组。"
         f"{rng.choice(REASONS)}，情况属实。特此证明。"
     )
-    size = int(40 * u)
-    x, y = 80 * u, 250 * u
+    size = int(30 * u)
+    x, y = 110 * u, 220 * u
     lines = _wrap(body, _font(size), w - 2 * x - 2 * size, w - 2 * x)
     for i, line in enumerate(lines):
-        page.text((x + (2 * size if i == 0 else 0), y + i * 72 * u), line, size, ink)
-    bottom = y + len(lines) * 72 * u
+        page.text((x + (2 * size if i == 0 else 0), y + i * 56 * u), line, size, ink)
+    bottom = y + len(lines) * 56 * u
+    note = (
+        f"本证明仅用于办理{rng.choice(('最低生活保障', '临时救助', '医疗救助', '危房改造'))}"
+        f"申请，自开具之日起三个月内有效。联系人：{rng.choice(NAMES)}，"
+        f"联系电话：000{rng.randint(1000, 9999)}0000。"
+    )
+    for i, line in enumerate(_wrap(note, _font(size), w - 2 * x - 2 * size, w - 2 * x)):
+        page.text((x + (2 * size if i == 0 else 0), bottom + 20 * u + i * 56 * u), line, size, ink)
+    bottom += 20 * u + (i + 1) * 56 * u
     committee = f"{village}村民委员会"
     date = f"2026年{rng.randint(1, 11)}月{rng.randint(1, 28)}日"
-    sx = w - 120 * u
-    sy = max(bottom + 220 * u, h * 0.62)
+    sx = w - 140 * u
+    sy = max(bottom + 200 * u, h * 0.55)
     page.text((sx, sy), committee, size, ink, anchor="ra")
-    page.text((sx, sy + 70 * u), date, size, ink, anchor="ra")
-    d = int(240 * u)
+    page.text((sx, sy + 56 * u), date, size, ink, anchor="ra")
+    d = int(200 * u)
     cx = int(sx - page.draw.textlength(committee, font=_font(size)) / 2 + rng.uniform(-30, 30) * u)
     cy = int(sy + 40 * u + rng.uniform(-20, 20) * u)
     seal_box = _seal(page.img, rng, (cx, cy), d, f"测试省示例市演示县{town}{committee}")
@@ -330,11 +357,11 @@ def _photograph(
     page: Image.Image,
     size: tuple[int, int],
     at: tuple[int, int],
-    seal: Box | None,
-) -> tuple[Image.Image, Box, Box | None]:
+    boxes: list[Box],
+) -> tuple[Image.Image, Box, list[Box]]:
     """Lay the page on a desk, light it unevenly, blur, add noise.
 
-    Returns the frame, the page's box in it and the seal's box moved with the page.
+    Returns the frame, the page's box in it and `boxes` (page coordinates) moved with the page.
     """
     w, h = size
     desk_colour = rng.choice(((78, 58, 42), (62, 64, 68), (92, 70, 50), (48, 46, 50)))
@@ -351,15 +378,17 @@ def _photograph(
         tilt, expand=True, resample=Image.Resampling.BICUBIC
     )
     page = page.rotate(tilt, expand=True, resample=Image.Resampling.BICUBIC)
-    if seal is not None:
-        # Pillow turns counter-clockwise about the centre; move the seal's centre the same way
-        t = math.radians(tilt)
-        dx = (seal[0] + seal[2]) / 2 - before[0] / 2
-        dy = (seal[1] + seal[3]) / 2 - before[1] / 2
-        cx = at[0] + page.width / 2 + dx * math.cos(t) + dy * math.sin(t)
-        cy = at[1] + page.height / 2 - dx * math.sin(t) + dy * math.cos(t)
-        half_w, half_h = (seal[2] - seal[0]) // 2, (seal[3] - seal[1]) // 2
-        seal = (int(cx) - half_w, int(cy) - half_h, int(cx) + half_w, int(cy) + half_h)
+    # Pillow turns counter-clockwise about the centre; move the boxes' corners the same way
+    t = math.radians(tilt)
+
+    def moved(box: Box) -> Box:
+        xs, ys = [], []
+        for x, y in ((box[0], box[1]), (box[2], box[1]), (box[0], box[3]), (box[2], box[3])):
+            dx, dy = x - before[0] / 2, y - before[1] / 2
+            xs.append(at[0] + page.width / 2 + dx * math.cos(t) + dy * math.sin(t))
+            ys.append(at[1] + page.height / 2 - dx * math.sin(t) + dy * math.cos(t))
+        return (int(min(xs)), int(min(ys)), math.ceil(max(xs)), math.ceil(max(ys)))
+
     # a soft shadow under the page
     shadow = Image.new("L", size, 0)
     shadow.paste(mask, (at[0] + 12, at[1] + 16))
@@ -372,7 +401,7 @@ def _photograph(
     sigma = rng.uniform(5, 8)
     noise = Image.merge("RGB", [_noise(rng, size, sigma) for _ in range(3)])
     frame = ImageChops.add(frame, noise, 1, -128)
-    return frame, page_box, seal
+    return frame, page_box, [moved(b) for b in boxes]
 
 
 def make_capture(kind: Kind, seed: int, long_edge: int = 3000) -> Capture:
@@ -394,17 +423,21 @@ def make_capture(kind: Kind, seed: int, long_edge: int = 3000) -> Capture:
         pw = int(ph * 210 / 297)
         page, seal_box = _certificate(rng, pw, ph)
     at = (rng.randint(w // 40, w - pw - w // 40), rng.randint(h // 40, h - ph - h // 40))
-    frame, page_box, seal_box = _photograph(rng, page.img, (w, h), at, seal_box)
+    boxes = [box for _, box in page.lines] + ([seal_box] if seal_box else [])
+    frame, page_box, moved = _photograph(rng, page.img, (w, h), at, boxes)
+    if seal_box is not None:
+        seal_box = moved.pop()
     out = io.BytesIO()
     frame.save(out, "JPEG", quality=rng.randint(86, 92))
     return Capture(
         name=f"{kind}-{seed}",
         kind=kind,
         jpeg=out.getvalue(),
-        text="\n".join(page.lines),
+        text="\n".join(text for text, _ in page.lines),
         page_box=page_box,
         seal_box=seal_box,
         size=(w, h),
+        lines=tuple((text, box) for (text, _), box in zip(page.lines, moved, strict=True)),
     )
 
 

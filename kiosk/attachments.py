@@ -80,7 +80,7 @@ def prepare_attachment(
     """Check and shrink one attachment; raise AttachmentRejected with a clear message.
 
     `document=True` treats a photo as a document page (kiosk.docimage: cropped, flattened,
-    WebP, ≈ 40 KB instead of ≈ 190 KB); the field must accept image/webp.
+    WebP, at most 44 KB instead of ≈ 180 KB); the field must accept image/webp.
     """
     if not data:
         raise AttachmentRejected(Text("文件是空的。", "The file is empty."))
