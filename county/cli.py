@@ -279,8 +279,16 @@ def _run(store: HubStore, args: argparse.Namespace, tz: tzinfo) -> int:
         since = parse_since(args.since, tz) if args.since else None
         rows = store.queue(args.station, args.service, args.status, since)
         _write_out(render(rows, args.format, tz), args.out)
+        filters = {k: getattr(args, k) for k in ("station", "service", "status", "since")}
+        store.audit(
+            CLI,
+            "export",
+            f"queue.{args.format}",
+            {"rows": len(rows), "filters": {k: v for k, v in filters.items() if v}},
+        )
     elif args.command == "decide":
         d = store.decide(args.tracking_no, args.status, args.note, "cli")
+        store.audit(CLI, "decide", d.tracking_no, {"status": d.status, "seq": d.seq})
         print(f"{d.tracking_no}: {d.status} (seq {d.seq})")
     elif args.command == "catalog":
         try:

@@ -165,6 +165,27 @@ def test_session_cookie_flags(hub: Hub) -> None:
     assert "secure" not in flags  # plain HTTP on loopback; Secure when the request is HTTPS
 
 
+def test_session_cookie_is_secure_over_https(hub: Hub) -> None:
+    """Behind a TLS-terminating proxy (uvicorn trusts X-Forwarded-Proto from loopback) the
+    request is HTTPS, and the login and session cookies are marked Secure."""
+    hub.store.add_account("王科长", PASSWORD, "viewer", frozenset(), CLI)
+    https = {"X-Forwarded-Proto": "https", "Origin": "https://" + hub.url.split("//")[1]}
+    with requests.Session() as http:
+        page = http.get(hub.url + "/", headers=https, timeout=30)
+        assert "secure" in page.headers["set-cookie"].lower()
+        token = http.cookies["hub_login"]  # a Secure cookie: sent by hand over the test's HTTP
+        r = http.post(
+            hub.url + "/login",
+            data={"username": "王科长", "password": PASSWORD, "csrf": token},
+            headers={**https, "Cookie": f"hub_login={token}"},
+            allow_redirects=False,
+            timeout=30,
+        )
+    assert r.status_code == 303
+    session_cookie = [c for c in r.headers["set-cookie"].split(", hub_") if "session=" in c]
+    assert session_cookie and "secure" in session_cookie[0].lower()
+
+
 def test_forged_and_cross_origin_posts_are_refused(hub: Hub) -> None:
     token = hub.enroll("S01")
     rec = app_record()
@@ -283,6 +304,8 @@ def test_cli_staff_accounts_and_api_keys(
     actions = [e["action"] for e in json.loads(capsys.readouterr().out)]
     for wanted in ("account_add", "login", "account_disable", "key_add", "key_revoke"):
         assert wanted in actions
+    assert main([*db, "queue", "--format", "json"]) == 0
+    assert hub.store.audit_entries(action="export")[0]["actor"] == "cli"
 
 
 def test_cli_password_without_terminal_or_variable_fails_clearly(tmp_path: Path) -> None:
