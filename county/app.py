@@ -25,6 +25,7 @@ from county.clock import Clock, resolve_zone, system_clock
 from county.deps import LoginRequired, refusal_headers, validation_message
 from county.errors import HubError
 from county.headers import SecurityHeaders
+from county.keys import tls_identity
 from county.logs import RequestLog
 from county.pages import make_templates
 from county.routers import admin, console, device, staff
@@ -43,6 +44,12 @@ class HubConfig:
     tz: tzinfo = field(default_factory=resolve_zone)
     enroll_ttl: timedelta = ENROLL_TTL
     extra: dict[str, Any] = field(default_factory=dict)
+    key_file: Path | None = None
+    """The hub's key file (county.keys; default beside the SQLite file)."""
+    tls_cert: Path | None = None
+    """The certificate kiosks see (the one served, or a TLS-terminating proxy's)."""
+    tls_next_cert: Path | None = None
+    """The next certificate of a planned rotation, announced in push and pull answers."""
 
 
 def _error(exc: HubError) -> JSONResponse:
@@ -56,7 +63,8 @@ def create_app(config: HubConfig) -> FastAPI:
     """Build the hub app on the database and blob directory of ``config`` (migrating it)."""
     app = FastAPI(title="County hub", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.config = config
-    app.state.store = HubStore.open(config.db_url, config.clock)
+    app.state.store = HubStore.open(config.db_url, config.clock, config.key_file)
+    app.state.tls = tls_identity(config.tls_cert, config.tls_next_cert, app.state.store.hub_keys())
     app.state.blobs = BlobStore(blob_dir_for(config.db_url, config.blob_dir))
     app.state.templates = make_templates(config.tz)
     app.add_middleware(GZipMiddleware, minimum_size=500)

@@ -27,6 +27,7 @@ from county.auth import ROLES, parse_departments
 from county.blobs import BlobStore
 from county.clock import TZ_ENV, local_text, parse_since, resolve_zone
 from county.export import render
+from county.keys import HubKeyError
 from county.store import (
     DECISION_STATUSES,
     Device,
@@ -73,11 +74,35 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=8470)
     s.add_argument("--blob-dir", default=None, help="attachment directory (default: beside db)")
     s.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    s.add_argument("--tls-cert", default=None, help="serve HTTPS with this certificate (PEM)")
+    s.add_argument("--tls-key", default=None, help="the certificate's private key (PEM, 0600)")
+    s.add_argument(
+        "--tls-next-cert",
+        default=None,
+        help="the next certificate of a planned rotation: announced to kiosks, which pin it too",
+    )
+    s.add_argument(
+        "--proxy-cert",
+        default=None,
+        help="serve plain http behind a TLS-terminating proxy that presents this certificate",
+    )
+    s.add_argument("--key-file", default=None, help="the hub's key file (default: beside db)")
+
+    ts = sub.add_parser("tls-selfsigned", help="make a self-signed certificate and key for serve")
+    ts.add_argument("--out-dir", required=True, help="writes hub-cert.pem and hub-key.pem here")
+    ts.add_argument(
+        "--host",
+        action="append",
+        default=[],
+        help="a name or IP address kiosks use for the hub (repeat; default: localhost)",
+    )
+    ts.add_argument("--days", type=int, default=3650, help="validity in days (default 3650)")
 
     e = with_db(sub.add_parser("enroll-code", help="issue a one-time enrollment code"))
     e.add_argument("--station", required=True)
     e.add_argument("--name", default="", help="station name, e.g. 东湖村便民服务站")
     e.add_argument("--hours", type=float, default=24.0, help="validity in hours (default 24)")
+    e.add_argument("--key-file", default=None, help="the hub's key file (as given to serve)")
 
     r = with_db(sub.add_parser("revoke", help="cut off a station's device"))
     r.add_argument("--station", required=True)
@@ -158,14 +183,54 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+_TLS_CERT_ENV = "COUNTY_HUB_TLS_CERT"
+_TLS_NEXT_ENV = "COUNTY_HUB_TLS_NEXT_CERT"
+
+
+def _tls_options(args: argparse.Namespace) -> tuple[Path | None, Path | None, Path | None]:
+    """(certificate kiosks see, its key if the hub serves TLS itself, next certificate)."""
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise ValueError("--tls-cert and --tls-key go together")
+    if args.tls_cert and args.proxy_cert:
+        raise ValueError("--proxy-cert is for a hub behind a TLS proxy, not with --tls-cert")
+    cert = args.tls_cert or args.proxy_cert
+    if args.tls_next_cert and not cert:
+        raise ValueError("--tls-next-cert needs --tls-cert (or --proxy-cert)")
+    for name in (cert, args.tls_key, args.tls_next_cert):
+        if name and not Path(name).is_file():
+            raise ValueError(f"no such file: {name}")
+    return (
+        Path(cert) if cert else None,
+        Path(args.tls_key) if args.tls_key else None,
+        Path(args.tls_next_cert) if args.tls_next_cert else None,
+    )
+
+
 def _serve(url: str, args: argparse.Namespace, tz: tzinfo) -> int:
     import uvicorn
 
+    from county.keys import KEY_FILE_ENV, load_or_create, tls_identity
+
+    cert, tls_key, next_cert = _tls_options(args)
     logs.setup("INFO")  # JSON lines on stderr, personal data masked (county.logs)
 
     from county.app import HubConfig, create_app
 
     blob_dir = Path(args.blob_dir) if args.blob_dir else None
+    key_file = Path(args.key_file) if args.key_file else None
+    store = HubStore.open(url, key_file=key_file)  # migrates; makes the key file once
+    try:
+        identity = tls_identity(cert, next_cert, store.hub_keys())
+        key_file = store.key_file
+    finally:
+        store.close()
+    if identity.fingerprint:
+        print(f"county-hub: certificate SHA-256 {identity.fingerprint}", file=sys.stderr)
+    if identity.next_fingerprint:
+        print(f"county-hub: announcing next {identity.next_fingerprint}", file=sys.stderr)
+    ssl: dict[str, Any] = (
+        {"ssl_certfile": str(cert), "ssl_keyfile": str(tls_key)} if tls_key is not None else {}
+    )
     if args.workers > 1:
         # Workers import the app through a factory that reads the environment.
         import os
@@ -175,7 +240,11 @@ def _serve(url: str, args: argparse.Namespace, tz: tzinfo) -> int:
             os.environ[TZ_ENV] = args.tz
         if blob_dir:
             os.environ["COUNTY_HUB_BLOB_DIR"] = str(blob_dir)
-        db.migrate(db.make_engine(url))  # once, before the workers start
+        os.environ[KEY_FILE_ENV] = str(key_file)
+        for env, path in ((_TLS_CERT_ENV, cert), (_TLS_NEXT_ENV, next_cert)):
+            if path is not None:
+                os.environ[env] = str(path)
+        load_or_create(key_file)  # once, before the workers start
         uvicorn.run(
             "county.cli:app_from_env",
             factory=True,
@@ -184,14 +253,24 @@ def _serve(url: str, args: argparse.Namespace, tz: tzinfo) -> int:
             workers=args.workers,
             log_config=None,
             access_log=False,
+            **ssl,
         )
     else:
+        config = HubConfig(
+            db_url=url,
+            blob_dir=blob_dir,
+            tz=tz,
+            key_file=key_file,
+            tls_cert=cert,
+            tls_next_cert=next_cert,
+        )
         uvicorn.run(
-            create_app(HubConfig(db_url=url, blob_dir=blob_dir, tz=tz)),
+            create_app(config),
             host=args.host,
             port=args.port,
             log_config=None,
             access_log=False,
+            **ssl,
         )
     return EXIT_OK
 
@@ -204,7 +283,35 @@ def app_from_env() -> object:
 
     logs.setup("INFO")  # each worker process logs as the parent does
     blob = os.environ.get("COUNTY_HUB_BLOB_DIR")
-    return create_app(HubConfig(db_url=db.default_db_url(), blob_dir=Path(blob) if blob else None))
+    cert = os.environ.get(_TLS_CERT_ENV)
+    next_cert = os.environ.get(_TLS_NEXT_ENV)
+    return create_app(
+        HubConfig(
+            db_url=db.default_db_url(),
+            blob_dir=Path(blob) if blob else None,
+            tls_cert=Path(cert) if cert else None,
+            tls_next_cert=Path(next_cert) if next_cert else None,
+        )
+    )
+
+
+def _tls_selfsigned(args: argparse.Namespace) -> int:
+    """Write hub-cert.pem and hub-key.pem (0600); print the fingerprint kiosks will pin."""
+    from sync.crypto import cert_fingerprint, make_self_signed, write_secret_file
+
+    out = Path(args.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    cert_path, key_path = out / "hub-cert.pem", out / "hub-key.pem"
+    for path in (cert_path, key_path):
+        if path.exists():
+            raise ValueError(f"{path} exists already: choose another --out-dir")
+    cert_pem, key_pem = make_self_signed(args.host or ["localhost"], days=args.days)
+    write_secret_file(key_path, key_pem.encode("ascii"))
+    cert_path.write_text(cert_pem, encoding="ascii")
+    print(f"certificate: {cert_path}")
+    print(f"key (mode 0600): {key_path}")
+    print(f"SHA-256 fingerprint: {cert_fingerprint(cert_pem)}")
+    return EXIT_OK
 
 
 def _write_out(data: bytes, out: str | None) -> None:
@@ -236,7 +343,10 @@ def _main(url: str, args: argparse.Namespace) -> int:
         tz = resolve_zone(args.tz)
         if args.command == "serve":
             return _serve(url, args, tz)
-        store = HubStore.open(url)
+        if args.command == "tls-selfsigned":
+            return _tls_selfsigned(args)
+        key_file = getattr(args, "key_file", None)
+        store = HubStore.open(url, key_file=Path(key_file) if key_file else None)
         try:
             return _run(store, args, tz)
         finally:
@@ -250,6 +360,9 @@ def _main(url: str, args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"county-hub: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except HubKeyError as exc:
+        print(f"county-hub: {exc}", file=sys.stderr)
+        return EXIT_ERROR
 
 
 def _run(store: HubStore, args: argparse.Namespace, tz: tzinfo) -> int:

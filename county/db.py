@@ -62,7 +62,12 @@ enroll_codes = Table(
     Column("expires_at", String(40), nullable=False),
     Column("used_at", String(40)),
     Column("revoked_at", String(40)),
+    # 0003: found by lookup id; proof key encrypted under the hub key file (county.keys)
+    Column("lookup_id", String(32)),
+    Column("proof_key", Text),
+    Column("failures", Integer, nullable=False, default=0, server_default=text("0")),
 )
+Index("ix_enroll_codes_lookup", enroll_codes.c.lookup_id, unique=True)
 
 devices = Table(
     "devices",
@@ -74,7 +79,12 @@ devices = Table(
     Column("enrolled_at", String(40), nullable=False),
     Column("revoked_at", String(40)),
     Column("last_seen_at", String(40)),
+    # 0003: public halves only (the private ones never leave the kiosk's keychain)
+    Column("signing_key", String(100)),
+    Column("box_key", String(100)),
+    Column("key_id", String(32)),
 )
+Index("ix_devices_key_id", devices.c.key_id, unique=True)
 
 staff = Table(
     "staff",

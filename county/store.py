@@ -7,6 +7,7 @@ neither writes SQL.  On one code path for SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import base64
 import hmac
 import secrets
 from datetime import timedelta
@@ -15,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from county import db
+from county import db, keys
 from county.accounts import AccountsMixin
 from county.clock import Clock, iso, system_clock
 from county.errors import HubError
@@ -29,9 +30,22 @@ from county.models import (
     normalize_code,
 )
 from county.queries import applications, blobs, catalogs, decisions, devices, push
+from sync.crypto import (
+    CryptoError,
+    EnrollmentKey,
+    ProofMismatch,
+    box_public_from_text,
+    check_proof,
+    hub_proof,
+    key_id,
+    kiosk_proof,
+    verify_key_from_text,
+)
 from sync.protocol import (
     DEVICE_TOKEN_PREFIX,
+    ENROLL_PROOF_FAILURES_MAX,
     Decision,
+    EnrollRequest,
     EnrollResponse,
     PullResponse,
     PushRequest,
@@ -63,19 +77,35 @@ ENROLL_TTL = timedelta(hours=24)
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
 
+def _proof_key_aad(lookup_id: str) -> bytes:
+    return b"county/enroll_codes/proof_key\0" + lookup_id.encode()
+
+
 class HubStore(AccountsMixin):
     """The hub's database (and clock); blob bytes live in `county.blobs.BlobStore`."""
 
-    def __init__(self, engine: Engine, clock: Clock = system_clock) -> None:
+    def __init__(
+        self, engine: Engine, clock: Clock = system_clock, key_file: Path | None = None
+    ) -> None:
         self.engine = engine
         self.clock = clock
+        name = engine.url.database if engine.dialect.name == "sqlite" else None
+        self.key_file = key_file or keys.default_key_file(Path(name) if name else None)
+        """The hub's key file (county.keys): outside the database, read on first use."""
+        self._keys: keys.HubKeys | None = None
 
     @classmethod
-    def open(cls, url: str, clock: Clock = system_clock) -> HubStore:
+    def open(cls, url: str, clock: Clock = system_clock, key_file: Path | None = None) -> HubStore:
         """Open (and migrate) the database at ``url``."""
         engine = db.make_engine(url)
         db.migrate(engine)
-        return cls(engine, clock)
+        return cls(engine, clock, key_file)
+
+    def hub_keys(self) -> keys.HubKeys:
+        """The hub's own signing, box and wrapping keys (the key file is made on first use)."""
+        if self._keys is None:
+            self._keys = keys.load_or_create(self.key_file)
+        return self._keys
 
     def close(self) -> None:
         self.engine.dispose()
@@ -86,21 +116,122 @@ class HubStore(AccountsMixin):
     # -- stations, enrollment, devices -------------------------------------------------
 
     def issue_enroll_code(self, station: str, name: str = "", ttl: timedelta = ENROLL_TTL) -> str:
-        """Create the station if new and return a one-time enrollment code (shown once)."""
+        """Create the station if new and return a one-time enrollment code (shown once).
+
+        Stored: the code's hash, its lookup id and its proof key encrypted under the hub's
+        key file (never the code)."""
         check_station(station)
         raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(16))
         code = "-".join(raw[i : i + 4] for i in range(0, 16, 4))
+        ek = EnrollmentKey.from_code(code)
+        sealed = self.hub_keys().wrap.encrypt_field(ek.proof_key, _proof_key_aad(ek.lookup_id))
         now = self.clock()
         with db.write_tx(self.engine) as conn:
             devices.add_enroll_code(
-                conn, station, name, hash_secret(normalize_code(code)), iso(now), iso(now + ttl)
+                conn,
+                station,
+                name,
+                hash_secret(normalize_code(code)),
+                iso(now),
+                iso(now + ttl),
+                lookup_id=ek.lookup_id,
+                proof_key=base64.b64encode(sealed).decode("ascii"),
             )
         return code
 
     def enroll(self, code: str, device_name: str) -> EnrollResponse:
-        """Trade a one-time code for a device token; supersedes the station's older devices."""
+        """Trade a one-time code sent in clear (older kiosks) for a device token."""
         with db.write_tx(self.engine) as conn:
             return devices.enroll(conn, hash_secret(normalize_code(code)), device_name, self.now())
+
+    def enroll_with_proof(
+        self, body: EnrollRequest, tls_fingerprint: str, tls_next: str | None = None
+    ) -> EnrollResponse:
+        """Enroll by proof (docs/SECURITY.md): check the kiosk's proof against the certificate
+        this hub serves (``tls_fingerprint``, "" over plain http) and answer with the hub's.
+
+        A wrong proof is counted (401 ``proof_mismatch``) and leaves the code usable until
+        `ENROLL_PROOF_FAILURES_MAX` failures, so a man in the middle does not burn it."""
+        assert body.lookup_id and body.nonce and body.signing_key and body.box_key
+        assert body.kiosk_proof
+        hub = self.hub_keys()
+        device_keys = [body.signing_key, body.box_key]
+        failed = burned = False
+        now = self.now()
+        with db.write_tx(self.engine) as conn:
+            row = devices.usable_code(conn, devices.code_by_lookup(conn, body.lookup_id), now)
+            if row.proof_key is None:
+                raise HubError(401, "bad_code", "unknown enrollment code: ask the county for one")
+            try:
+                proof_key = hub.wrap.decrypt_field(
+                    base64.b64decode(row.proof_key), _proof_key_aad(body.lookup_id)
+                )
+            except (CryptoError, ValueError) as exc:
+                raise HubError(
+                    401,
+                    "bad_code",
+                    "this enrollment code was made with another hub key file: issue a new one",
+                ) from exc
+            ek = EnrollmentKey(body.lookup_id, proof_key)
+            try:
+                check_proof(
+                    kiosk_proof(ek, tls_fingerprint, body.nonce, device_keys), body.kiosk_proof
+                )
+            except ProofMismatch:
+                failed = True
+                burned = devices.proof_failed(conn, row.code_hash, now, ENROLL_PROOF_FAILURES_MAX)
+            if not failed:
+                try:
+                    signing = verify_key_from_text(body.signing_key)
+                    box_public_from_text(body.box_key)
+                except CryptoError as exc:
+                    raise HubError(
+                        422, "bad_key", "signing_key must be ed25519-pk:, box_key x25519-pk:"
+                    ) from exc
+                kid = key_id(signing)
+                if devices.key_in_use(conn, kid):
+                    raise HubError(409, "key_reused", "make new device keys for each enrollment")
+                device_id, token = devices.enroll_device(
+                    conn,
+                    row,
+                    body.device_name,
+                    now,
+                    signing_key=body.signing_key,
+                    box_key=body.box_key,
+                    key_id=kid,
+                )
+        if failed:
+            raise HubError(
+                401,
+                "proof_mismatch",
+                "the enrollment proof does not match this hub's certificate: a wrong code, or "
+                "the connection is intercepted"
+                + (" (the code is now burned: ask for a new one)" if burned else ""),
+            )
+        answer = EnrollResponse(
+            device_id=device_id,
+            token=token,
+            station_code=row.station,
+            hub_time=now,
+            hub_signing_key=hub.signing_public,
+            hub_box_key=hub.box_public,
+            tls_fingerprint=tls_fingerprint,
+            tls_next=tls_next,
+        )
+        proof = hub_proof(
+            ek, tls_fingerprint, body.nonce, device_id, device_keys, extra=answer.proof_extra()
+        )
+        return answer.model_copy(update={"hub_proof": proof})
+
+    def device_public_keys(self, device_id: str) -> devices.DeviceKeys | None:
+        """A device's enrolled public keys (signing, box, key id) by device id, or None."""
+        with db.read_tx(self.engine) as conn:
+            return devices.public_keys(conn, device_id=device_id)
+
+    def device_by_key_id(self, key_id: str) -> devices.DeviceKeys | None:
+        """The device whose signing key has this id (a bundle's signer), or None."""
+        with db.read_tx(self.engine) as conn:
+            return devices.public_keys(conn, key_id=key_id)
 
     def revoke_station(self, station: str) -> int:
         """Revoke every device and unused code of a station; returns how many devices."""

@@ -45,10 +45,21 @@ class HubStartError(RuntimeError):
 
 @contextmanager
 def run_hub(
-    db_url: str, blob_dir: str | Path | None = None, config: HubConfig | None = None
+    db_url: str,
+    blob_dir: str | Path | None = None,
+    config: HubConfig | None = None,
+    *,
+    tls: tuple[Path, Path] | None = None,
 ) -> Iterator[str]:
-    """Serve a hub on 127.0.0.1 (a free port) in a thread; yields its base URL."""
-    cfg = config or HubConfig(db_url=db_url, blob_dir=Path(blob_dir) if blob_dir else None)
+    """Serve a hub on 127.0.0.1 (a free port) in a thread; yields its base URL.
+
+    ``tls=(cert, key)`` serves HTTPS (``https://127.0.0.1:PORT``); the hub then knows that
+    certificate's fingerprint unless ``config`` says otherwise."""
+    cfg = config or HubConfig(
+        db_url=db_url,
+        blob_dir=Path(blob_dir) if blob_dir else None,
+        tls_cert=tls[0] if tls else None,
+    )
     app = create_app(cfg)
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto is TCP;
     # with proto 0 every keep-alive answer waits ~40 ms for a delayed ACK
@@ -57,7 +68,14 @@ def run_hub(
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+        uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            ssl_certfile=str(tls[0]) if tls else None,
+            ssl_keyfile=str(tls[1]) if tls else None,
+        )
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -66,7 +84,7 @@ def run_hub(
             if not thread.is_alive():
                 raise HubStartError("the hub server thread exited before it started")
             thread.join(0.01)
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(10)

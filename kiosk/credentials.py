@@ -1,6 +1,8 @@
-"""The device token in the OS keychain (through `keyring`), never in the database or a file.
+"""The device token and the device's private keys in the OS keychain (through `keyring`),
+never in the database or a file.
 
-Service name ``village-kiosk``, user name = the device id the hub gave at enrollment.
+Service name ``village-kiosk``; user name = the device id the hub gave at enrollment for the
+token, ``<device id>:signing`` and ``<device id>:box`` for the private keys.
 
 Keychain policy: the token goes only into an OS keychain (Secret Service such as GNOME Keyring,
 KWallet, Windows Credential Manager, the macOS Keychain).  keyring falls back to backends that
@@ -17,10 +19,13 @@ import os
 from dataclasses import dataclass
 
 import keyring
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from keyring.backend import KeyringBackend
 from keyring.backends.chainer import ChainerBackend
 from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
 
+from sync.crypto import box_key_from_text, key_to_text, signing_key_from_text
 from vocab.errors import UserError
 from vocab.text import Text
 
@@ -129,28 +134,72 @@ def _unavailable(exc: Exception) -> KeychainUnavailable:
     return KeychainUnavailable(detail=f"{type(exc).__name__}: {exc}")
 
 
-def save_token(device_id: str, token: str) -> None:
+def _set(user: str, secret: str) -> None:
     require_keychain()
     try:
-        keyring.set_password(SERVICE, device_id, token)
+        keyring.set_password(SERVICE, user, secret)
     except (NoKeyringError, KeyringError, EOFError) as exc:
         raise _unavailable(exc) from exc
 
 
-def load_token(device_id: str) -> str | None:
+def _get(user: str) -> str | None:
     require_keychain()
     try:
-        return keyring.get_password(SERVICE, device_id)
+        return keyring.get_password(SERVICE, user)
     except (NoKeyringError, KeyringError, EOFError) as exc:
         raise _unavailable(exc) from exc
 
 
-def delete_token(device_id: str) -> None:
-    """Forget the token (absent already is fine)."""
+def _delete(user: str) -> None:
     require_keychain()
     try:
-        keyring.delete_password(SERVICE, device_id)
+        keyring.delete_password(SERVICE, user)
     except PasswordDeleteError:
         return
     except (NoKeyringError, KeyringError, EOFError) as exc:
         raise _unavailable(exc) from exc
+
+
+def save_token(device_id: str, token: str) -> None:
+    _set(device_id, token)
+
+
+def load_token(device_id: str) -> str | None:
+    return _get(device_id)
+
+
+def delete_token(device_id: str) -> None:
+    """Forget the token (absent already is fine)."""
+    _delete(device_id)
+
+
+# -- the device's private keys (made at enrollment; the hub holds only the public halves) --
+# Entries ``<device id>:signing`` (``ed25519-sk:...``) and ``<device id>:box``
+# (``x25519-sk:...``) under the same service, with the same keychain policy as the token.
+
+_SIGNING = ":signing"
+_BOX = ":box"
+
+
+def save_device_keys(device_id: str, signing: Ed25519PrivateKey, box: X25519PrivateKey) -> None:
+    """Put both private keys into the keychain (only there: never a file or the database)."""
+    _set(device_id + _SIGNING, key_to_text(signing))
+    _set(device_id + _BOX, key_to_text(box))
+
+
+def load_signing_key(device_id: str) -> Ed25519PrivateKey | None:
+    """The device's Ed25519 signing key, or None when the keychain has none for it."""
+    text = _get(device_id + _SIGNING)
+    return signing_key_from_text(text) if text else None
+
+
+def load_box_key(device_id: str) -> X25519PrivateKey | None:
+    """The device's X25519 key (opens boxes sealed to it), or None when absent."""
+    text = _get(device_id + _BOX)
+    return box_key_from_text(text) if text else None
+
+
+def delete_device_keys(device_id: str) -> None:
+    """Forget both private keys (absent already is fine)."""
+    _delete(device_id + _SIGNING)
+    _delete(device_id + _BOX)

@@ -30,16 +30,19 @@ def _err(text: Text | str) -> None:
 def cmd_enroll(args: argparse.Namespace) -> int:
     from kiosk import credentials
     from kiosk.cli import _station
-    from kiosk.sync_service import SyncFailed, enroll_station
+    from kiosk.sync_service import SyncFailed, enroll_station, hub_pins
 
     station = _station(args)
     try:
-        enroll_station(station, args.hub, args.code, args.name)
+        enroll_station(station, args.hub, args.code, args.name, insecure_http=args.insecure_http)
     except SyncFailed as exc:
         _err(exc.message)
         return EXIT_ERROR
     s = station.settings
     print(f"enrolled station {station.code} with {s.hub_url} as device {s.device_id}")
+    pins = hub_pins(station)
+    if pins:
+        print(f"hub certificate pinned: SHA-256 {pins[0]}")
     stored = credentials.storage_text()
     print(f"已登记，{stored.zh} / enrolled; {stored.en}")
     return EXIT_OK
@@ -153,6 +156,11 @@ def register(sub: Any) -> None:
     s.add_argument("--hub", required=True, help="county hub address, e.g. https://hub.example")
     s.add_argument("--code", required=True, help="one-time enrollment code from the county")
     s.add_argument("--name", help="device name shown at the county (default: station name)")
+    s.add_argument(
+        "--insecure-http",
+        action="store_true",
+        help="allow a plain http:// hub that is not this computer (labs only; remembered)",
+    )
     s.set_defaults(func=cmd_enroll)
 
     s = sub.add_parser(

@@ -15,9 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from pydantic import ValidationError
 
 from kiosk import credentials
@@ -36,7 +38,10 @@ from sync.client import (
     application_record,
 )
 from sync.client import enroll as _enroll
+from sync.crypto import CryptoError, box_public_from_text, verify_key_from_text
+from sync.enrollment import DeviceKeys
 from sync.protocol import PROTOCOL_VERSION
+from sync.transport import check_hub_url, next_pins
 from vocab.errors import UserError
 from vocab.text import Text
 
@@ -45,11 +50,16 @@ __all__ = [
     "LAST_SUCCESS_KEY",
     "BundleExport",
     "BundleImportResult",
+    "HubPublicKeys",
     "SyncFailed",
     "SyncProgress",
     "SyncReport",
+    "device_box_key",
+    "device_signing_key",
     "enroll_station",
     "export_bundle",
+    "hub_pins",
+    "hub_public_keys",
     "import_bundle",
     "is_enrolled",
     "run_sync",
@@ -65,6 +75,22 @@ LAST_SUCCESS_KEY = "sync.last_success"
 LAST_ERROR_KEY = "sync.last_error"
 """Store setting: {"at", "type", "zh", "en"} of the last pass's first problem, or None."""
 
+PINS_KEY = "sync.tls_pins"
+"""Store setting: the hub certificate fingerprints trusted (not secret; see sync.transport)."""
+HUB_KEYS_KEY = "sync.hub_keys"
+"""Store setting: {"signing", "box"}: the hub's public keys received at enrollment."""
+INSECURE_HTTP_KEY = "sync.insecure_http"
+"""Store setting: enrolled with --insecure-http, so a plain http:// hub stays allowed (labs)."""
+
+_K = TypeVar("_K")
+
+KEYS_MISSING = Text(
+    "本机没有设备密钥（或县里服务器的公钥），可能是在启用设备密钥之前登记的。"
+    "请向县里索取新的登记码，重新运行 kiosk enroll。",
+    "This kiosk has no device keys (or no county hub public keys), perhaps because it "
+    "enrolled before device keys existed. Ask the county for a new enrollment code and run "
+    "kiosk enroll again.",
+)
 NOT_ENROLLED = Text(
     "本机尚未在县里登记。请向县里索取登记码，然后运行 kiosk enroll --hub 地址 --code 登记码。",
     "This kiosk is not enrolled with the county hub. Ask the county for an enrollment code, "
@@ -143,8 +169,12 @@ def enroll_station(
     device_name: str | None = None,
     *,
     session: requests.Session | None = None,
+    insecure_http: bool = False,
 ) -> None:
-    """Trade an enrollment code for a device token: token to the keychain, address to settings."""
+    """Enroll by proof (sync.enrollment): the token and the device's new private keys go to
+    the keychain; the hub address, the pinned certificate and the hub's public keys to the
+    store (none of them secret). Plain ``http://`` is refused except to this computer unless
+    ``insecure_http`` (a lab), which is remembered for later syncs."""
     hub_url = hub_url.strip().rstrip("/")
     if not hub_url.startswith(("http://", "https://")):
         raise SyncFailed(
@@ -153,13 +183,24 @@ def enroll_station(
                 f"The hub address must start with http:// or https://: {hub_url}",
             )
         )
+    try:
+        check_hub_url(hub_url, insecure_http=insecure_http)
+    except SyncError as exc:
+        raise SyncFailed.from_error(exc) from exc
     station_code = station.code
     try:  # before the one-time code is spent
         credentials.require_keychain()
     except credentials.KeychainUnavailable as exc:
         raise SyncFailed(exc.message, error=exc) from exc
+    keys = DeviceKeys.generate()
     try:
-        answer = _enroll(hub_url, code, device_name or f"{station_code} {station.name}", session)
+        answer = _enroll(
+            hub_url,
+            code,
+            device_name or f"{station_code} {station.name}",
+            session,
+            device_keys=keys,
+        )
     except SyncError as exc:
         raise SyncFailed.from_error(exc) from exc
     if answer.station_code != station_code:
@@ -174,19 +215,88 @@ def enroll_station(
     old_device = station.settings.device_id
     try:
         credentials.save_token(answer.device_id, answer.token)
+        credentials.save_device_keys(answer.device_id, keys.signing, keys.box)
     except credentials.KeychainUnavailable as exc:
         raise SyncFailed(exc.message, error=exc) from exc
+    store = station.store
+    pins = [p for p in (answer.tls_fingerprint, answer.tls_next) if p]
     try:
         station.update_settings({"hub_url": hub_url, "device_id": answer.device_id})
-        station.store.set_setting(CURSOR_KEY, 0)  # pulling again from the start is harmless
-        station.store.audit("sync.enroll", target=answer.device_id, detail={"hub": hub_url})
+        store.set_setting(PINS_KEY, pins)
+        store.set_setting(
+            HUB_KEYS_KEY, {"signing": answer.hub_signing_key, "box": answer.hub_box_key}
+        )
+        store.set_setting(INSECURE_HTTP_KEY, bool(insecure_http))
+        store.set_setting(CURSOR_KEY, 0)  # pulling again from the start is harmless
+        store.audit(
+            "sync.enroll",
+            target=answer.device_id,
+            detail={"hub": hub_url, "pins": pins, "insecure_http": bool(insecure_http)},
+        )
     except StoreError as exc:  # disk full, database busy: plain words, the cause to the log
         raise SyncFailed.from_error(exc) from exc
     if old_device and old_device != answer.device_id:
         try:
             credentials.delete_token(old_device)
+            credentials.delete_device_keys(old_device)
         except credentials.KeychainUnavailable:
             log.warning("could not delete the old device token %s", old_device)
+
+
+@dataclass(frozen=True, slots=True)
+class HubPublicKeys:
+    """The hub's public keys as received (proof-checked) at enrollment."""
+
+    signing: Ed25519PublicKey
+    box: X25519PublicKey
+
+
+def hub_pins(station: Station) -> list[str]:
+    """The hub certificate fingerprints this kiosk trusts (empty: plain http, or enrolled
+    before pinning, when https falls back to CA checks)."""
+    return [str(p) for p in station.store.get_setting(PINS_KEY, None) or []]
+
+
+def hub_public_keys(station: Station) -> HubPublicKeys:
+    """The hub's signing and box public keys (bundles to the hub are sealed to ``box``).
+
+    Raises `SyncFailed` when the kiosk is not enrolled or enrolled before device keys."""
+    stored = station.store.get_setting(HUB_KEYS_KEY, None) or {}
+    if not station.settings.device_id:
+        raise SyncFailed(NOT_ENROLLED)
+    try:
+        return HubPublicKeys(
+            verify_key_from_text(str(stored["signing"])), box_public_from_text(str(stored["box"]))
+        )
+    except (KeyError, TypeError, CryptoError) as exc:
+        raise SyncFailed(KEYS_MISSING, error=exc) from exc
+
+
+def _device_private(station: Station, load: Callable[[str], _K | None]) -> _K:
+    device_id = station.settings.device_id
+    if not device_id:
+        raise SyncFailed(NOT_ENROLLED)
+    try:
+        key = load(device_id)
+    except credentials.KeychainUnavailable as exc:
+        raise SyncFailed(exc.message, error=exc) from exc
+    except CryptoError as exc:
+        raise SyncFailed(KEYS_MISSING, error=exc) from exc
+    if key is None:
+        raise SyncFailed(KEYS_MISSING)
+    return key
+
+
+def device_signing_key(station: Station) -> Ed25519PrivateKey:
+    """This kiosk's Ed25519 signing key, from the OS keychain (bundles, pushes).
+
+    Raises `SyncFailed` (not enrolled, no keychain, or enrolled before device keys)."""
+    return _device_private(station, credentials.load_signing_key)
+
+
+def device_box_key(station: Station) -> X25519PrivateKey:
+    """This kiosk's X25519 key that opens what the hub seals to it, from the OS keychain."""
+    return _device_private(station, credentials.load_box_key)
 
 
 def _catalog_taker(station: Station) -> Callable[[dict[str, Any]], bool]:
@@ -231,6 +341,11 @@ def run_sync(
     if not token:
         raise SyncFailed(TOKEN_MISSING)
     try:
+        check_hub_url(url, insecure_http=bool(store.get_setting(INSECURE_HTTP_KEY, False)))
+    except SyncError as exc:
+        raise SyncFailed.from_error(exc) from exc
+    pins = hub_pins(station)
+    try:
         with SyncClient(
             store,
             url,
@@ -239,9 +354,22 @@ def run_sync(
             on_catalog=_catalog_taker(station),
             catalog_version=lambda: station.catalog.version,
             progress=progress,
+            pins=pins or None,
             **client_options,
         ) as client:
             report = client.sync_once(ignore_backoff=ignore_backoff)
+            if pins and client.http.pin_state is not None:
+                hub_keys = store.get_setting(HUB_KEYS_KEY, None) or {}
+                kept = next_pins(
+                    pins,
+                    client.http.pin_state.seen,
+                    client.answered,
+                    client.tls_next,
+                    hub_keys.get("signing"),
+                )
+                if kept != pins:
+                    store.set_setting(PINS_KEY, kept)
+                    store.audit("sync.tls_pins", target=url, detail={"from": pins, "to": kept})
         if report.stopped_by is None:
             store.set_setting(LAST_SUCCESS_KEY, store.now())
         first = report.errors[0] if report.errors else None

@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 import random
 import uuid as uuidlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -62,6 +62,7 @@ from sync.protocol import (
     PullResponse,
     PushRequest,
     PushResponse,
+    TlsAnnouncement,
     encode_push,
 )
 from sync.transport import (
@@ -186,7 +187,8 @@ class SyncClient:
     the kiosk's current catalog version (int or a callable returning one).  ``progress``:
     receives `SyncProgress`.  ``batch_size``: first push batch (adapts: halves after a broken
     or timed-out push, doubles after a success, up to ``max_batch_size``).  ``chunk_size``:
-    attachment chunk bytes.  ``rng``: `random.Random` for the jitter.
+    attachment chunk bytes.  ``rng``: `random.Random` for the jitter.  ``pins``: the hub
+    certificate fingerprints to trust instead of a CA (https only; `sync.transport`).
     """
 
     def __init__(
@@ -205,9 +207,14 @@ class SyncClient:
         chunk_size: int = 256 * 1024,
         timeouts: Timeouts = DEFAULT_TIMEOUTS,
         rng: random.Random | None = None,
+        pins: Sequence[str] | None = None,
     ) -> None:
         self.store = store
-        self.http = HubTransport(hub_url, token, session=session, timeouts=timeouts)
+        self.http = HubTransport(hub_url, token, session=session, timeouts=timeouts, pins=pins)
+        self.answered = False
+        """A push or pull answer arrived in this pass (so `tls_next` is the hub's word)."""
+        self.tls_next: TlsAnnouncement | None = None
+        """The next certificate the hub announced in its last answer (a planned rotation)."""
         try:
             self.uploader = BlobUploader(self.http, store.read_blob, chunk_size=chunk_size)
         except ValueError:
@@ -243,6 +250,10 @@ class SyncClient:
         self.close()
 
     # ----------------------------------------------------------------- helpers
+
+    def _saw(self, announcement: TlsAnnouncement | None) -> None:
+        self.answered = True
+        self.tls_next = announcement
 
     def _emit(self, phase: str, done: int, total: int, bytes_sent: int = 0) -> None:
         if self.progress is not None:
@@ -392,6 +403,7 @@ class SyncClient:
         except ValidationError as exc:
             self._fail(batch, "hub: bad push answer")
             raise HubError(f"bad push answer: {exc}") from exc
+        self._saw(answer.tls_next)
         by_uuid = {str(r.uuid): r for r in answer.results}
         acked: list[str] = []
         for app in batch:
@@ -478,6 +490,7 @@ class SyncClient:
                 page = PullResponse.model_validate_json(response.content)
             except ValidationError as exc:
                 raise HubError(f"bad pull answer: {exc}") from exc
+            self._saw(page.tls_next)
             if page.decisions:
                 report.decisions += self.store.apply_decisions(decision_rows(page.decisions))
             if page.cursor != cursor:

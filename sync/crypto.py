@@ -1007,7 +1007,7 @@ def _proof(
     fields = [
         b"village-kiosk/enroll/v1",
         role,
-        normalize_fingerprint(fingerprint).encode(),
+        normalize_fingerprint(fingerprint).encode() if fingerprint else b"",  # "": plain http
         kiosk_nonce.encode(),
         device_id.encode(),
         _lp(*(k.strip().encode() for k in sorted(device_public_keys))),
@@ -1024,7 +1024,10 @@ def kiosk_proof(
     *,
     extra: Mapping[str, str] | None = None,
 ) -> str:
-    """The kiosk's proof that it knows the code, bound to the certificate it was shown."""
+    """The kiosk's proof that it knows the code, bound to the certificate it was shown.
+
+    `cert_fingerprint_seen` is "" over plain http (loopback, labs): the proof still binds the code.
+    """
     return _proof(code, b"kiosk", cert_fingerprint_seen, kiosk_nonce, "", device_public_keys, extra)
 
 

@@ -146,3 +146,42 @@ class LocalBlobCorrupt(SyncError):
             "resident can hand in the document again.",
         )
         super().__init__(detail or sha256, message=message)
+
+
+class HubCertificateMismatch(SyncError):
+    """The hub showed another TLS certificate than the pinned one; nothing was sent."""
+
+    message = Text(
+        "县里服务器的证书与登记时不同，可能有人在拦截连接。已停止同步，没有发送任何数据。"
+        "请联系县里核实；如县里确实更换了证书，请用新的登记码重新运行 kiosk enroll。",
+        "The county hub's certificate differs from the one pinned at enrollment: someone may "
+        "be intercepting the link. Sync stopped and nothing was sent. Contact the county; if "
+        "it really replaced its certificate, run kiosk enroll again with a new code.",
+    )
+    retryable: ClassVar[bool] = False
+
+
+class EnrollmentIntercepted(SyncError):
+    """The enrollment proofs did not match: a wrong code, or a man in the middle."""
+
+    message = Text(
+        "登记未完成：登记码不正确，或连接被拦截（对方的证书不是县里服务器的）。"
+        "登记码没有用掉。请核对登记码，换一个可信的网络再试；仍失败请联系县里。",
+        "Enrollment did not complete: the code is wrong, or the connection is being "
+        "intercepted (the certificate shown is not the county hub's). The code was not used "
+        "up. Check the code and try again from a trusted network; if it still fails, contact "
+        "the county.",
+    )
+    retryable: ClassVar[bool] = False
+
+
+class InsecureHubAddress(SyncError):
+    """A plain http:// hub address that is not this computer, without --insecure-http."""
+
+    message = Text(
+        "县里服务器地址必须以 https:// 开头（http:// 只允许本机地址）。"
+        "仅在实验室中可加 --insecure-http 登记。",
+        "The county hub's address must start with https:// (http:// only to this computer). "
+        "Only in a lab may kiosk enroll be given --insecure-http.",
+    )
+    retryable: ClassVar[bool] = False

@@ -26,6 +26,13 @@ Endpoints
     ``bad_code``; used -> 410 ``code_used``; expired -> 410 ``code_expired``.  Enrolling a
     station again REVOKES every earlier device of that station: one kiosk per station, since
     tracking numbers carry a per-station sequence made offline.
+    With a proof (docs/SECURITY.md) the code never travels: a proof that does not match the
+    certificate the hub serves (a man in the middle, or a wrong code with a right lookup id)
+    -> 401 ``proof_mismatch`` and the code stays usable (burned after
+    `ENROLL_PROOF_FAILURES_MAX` such failures); bad public keys -> 422 ``bad_key``.
+
+Push and pull answers carry ``tls_next`` (`TlsAnnouncement`) while the hub has a next TLS
+certificate configured, so pinned kiosks accept it before the switch.
 
 ``POST /v1/push``  body `PushRequest` as JSON, ``Content-Type: application/json``, normally
     ``Content-Encoding: gzip`` (identity also accepted) -> 200 `PushResponse`.
@@ -68,13 +75,21 @@ Staff API (``Authorization: Bearer stf_...``), documented in ``county/app.py``:
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from vocab import limits
 from vocab.states import Status
@@ -100,6 +115,8 @@ MAX_BLOB_BYTES = limits.BLOB_MAX_BYTES
 """Largest attachment."""
 MAX_PULL = limits.PULL_MAX
 """Most decisions in one pull page."""
+ENROLL_PROOF_FAILURES_MAX = 5
+"""Wrong enrollment proofs after which the hub burns a code."""
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _STATION = rf"[A-Za-z0-9_.]{{1,{limits.STATION_CODE_MAX}}}"
@@ -155,20 +172,92 @@ class ErrorBody(_Response):
     supported: list[int] | None = None
 
 
+Hex64 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+"""A SHA-256 as 64 lowercase hex digits (certificate fingerprints, proofs)."""
+PublicKeyText = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+"""A public key in `sync.crypto.key_to_text` form (``ed25519-pk:...``, ``x25519-pk:...``)."""
+
+
 class EnrollRequest(_Request):
+    """The enroll body. A current kiosk never sends the code: it sends ``lookup_id`` (to find
+    the code), a fresh ``nonce``, its public keys and ``kiosk_proof`` (`sync.crypto.kiosk_proof`
+    over the code, the certificate it was shown, the nonce and both public keys).
+
+    The older form ``{"code": ...}`` (the code in clear, no device keys) is still accepted for
+    kiosks not yet updated; a request carries exactly one of ``code`` and ``kiosk_proof``.
+    """
+
     protocol: int = PROTOCOL_VERSION
-    code: Annotated[
-        str,
-        StringConstraints(min_length=limits.ENROLL_CODE_MIN, max_length=limits.ENROLL_CODE_MAX),
-    ]
+    code: (
+        Annotated[
+            str,
+            StringConstraints(min_length=limits.ENROLL_CODE_MIN, max_length=limits.ENROLL_CODE_MAX),
+        ]
+        | None
+    ) = None
     device_name: Annotated[str, StringConstraints(max_length=limits.DEVICE_NAME_MAX)] = ""
+    lookup_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")] | None = None
+    nonce: Annotated[str, StringConstraints(min_length=16, max_length=100)] | None = None
+    signing_key: PublicKeyText | None = None
+    box_key: PublicKeyText | None = None
+    kiosk_proof: Hex64 | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> EnrollRequest:
+        proof_parts = (self.lookup_id, self.nonce, self.signing_key, self.box_key, self.kiosk_proof)
+        if self.code is not None:
+            if any(p is not None for p in proof_parts):
+                raise ValueError("send either the code or a proof, not both")
+        elif any(p is None for p in proof_parts):
+            raise ValueError(
+                "lookup_id, nonce, signing_key, box_key and kiosk_proof are all required"
+            )
+        return self
 
 
 class EnrollResponse(_Response):
+    """``hub_proof`` (`sync.crypto.hub_proof`) covers device id, public keys and `proof_extra`:
+    the kiosk checks it against the certificate it saw before it trusts any of this."""
+
     device_id: str
     token: str
     station_code: str
     hub_time: str
+    hub_proof: str | None = None
+    hub_signing_key: str | None = None
+    hub_box_key: str | None = None
+    tls_fingerprint: str | None = None
+    """The certificate the hub serves ("" over plain http); the kiosk pins what it saw."""
+    tls_next: str | None = None
+    """The fingerprint of the hub's next certificate, when a rotation is planned."""
+
+    def proof_extra(self) -> dict[str, str]:
+        """What `hub_proof` binds besides the device id and keys (token by its SHA-256)."""
+        return {
+            "station_code": self.station_code,
+            "token_sha256": hashlib.sha256(self.token.encode()).hexdigest(),
+            "hub_signing_key": self.hub_signing_key or "",
+            "hub_box_key": self.hub_box_key or "",
+            "tls_next": self.tls_next or "",
+        }
+
+
+class TlsAnnouncement(_Response):
+    """The hub's next TLS certificate, announced in push and pull answers during a rotation.
+
+    ``signature`` is the hub's Ed25519 signature (`sync.crypto.sign`, context
+    `TLS_NEXT_CONTEXT`) over `signed_bytes`, checked with the key received at enrollment.
+    """
+
+    current: str
+    next: str
+    signature: str
+
+    def signed_bytes(self) -> bytes:
+        return f"{self.current}\n{self.next}".encode()
+
+
+TLS_NEXT_CONTEXT = "tls-next"
 
 
 class ResidentRecord(_Request):
@@ -239,6 +328,7 @@ class PushResponse(_Response):
     results: list[PushResult]
     missing_blobs: list[str] = []
     hub_time: str
+    tls_next: TlsAnnouncement | None = None
 
 
 class BlobStatus(_Response):
@@ -262,6 +352,7 @@ class PullResponse(_Response):
     decisions: list[Decision] = []
     catalog: dict[str, Any] | None = None
     more: bool = False
+    tls_next: TlsAnnouncement | None = None
 
 
 def encode_push(request: PushRequest, *, level: int = 9) -> bytes:

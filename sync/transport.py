@@ -1,5 +1,10 @@
-"""HTTP to the hub: one `requests` session, transport retry, timeouts sized to the link, and
-the hub's answers turned into the `sync.errors` family.
+"""HTTP to the hub: one `requests` session, transport retry, timeouts sized to the link,
+certificate pinning, and the hub's answers turned into the `sync.errors` family.
+
+Pinning (docs/SECURITY.md): after enrollment the kiosk trusts the hub's certificate by its
+SHA-256 fingerprint, not by a CA or host name. `PinnedAdapter` checks every new TLS connection
+right after the handshake, before a byte of the request is written; a mismatch closes it and
+raises `HubCertificateMismatch`. Several pins are accepted during a planned rotation.
 
 Transport retry is urllib3's `Retry` on the session's adapter, for safe calls only (HEAD/GET,
 and connection attempts that never reached the hub), honouring ``Retry-After``. Pushes are
@@ -8,18 +13,51 @@ made safe by idempotency and retried by the queue instead (see `sync.client`).
 
 from __future__ import annotations
 
+import base64
 import email.utils
+import ipaddress
+import socket
+import ssl
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
+from urllib.parse import urlsplit
 
 import requests
 from pydantic import ValidationError
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPSConnection
+from urllib3.connectionpool import HTTPSConnectionPool
+from urllib3.poolmanager import PoolManager
 from urllib3.util.retry import Retry
 
-from sync.errors import AuthRejected, BadHubAddress, HubError, HubUnreachable, ProtocolMismatch
-from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION, ErrorBody
+from sync.crypto import (
+    CryptoError,
+    PinMismatch,
+    cert_fingerprint,
+    check_pin,
+    normalize_fingerprint,
+    verify,
+    verify_key_from_text,
+)
+from sync.errors import (
+    AuthRejected,
+    BadHubAddress,
+    HubCertificateMismatch,
+    HubError,
+    HubUnreachable,
+    InsecureHubAddress,
+    ProtocolMismatch,
+)
+from sync.protocol import (
+    PROTOCOL_HEADER,
+    PROTOCOL_VERSION,
+    TLS_NEXT_CONTEXT,
+    ErrorBody,
+    TlsAnnouncement,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,12 +183,143 @@ def unexpected(response: requests.Response) -> HubError:
     )
 
 
+# ------------------------------------------------------------------ addresses and pins
+
+
+def is_loopback_url(url: str) -> bool:
+    """True when the URL's host is this computer (localhost, 127.0.0.0/8, ::1)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_hub_url(url: str, *, insecure_http: bool = False) -> None:
+    """Refuse a plain ``http://`` hub that is not loopback unless ``insecure_http`` (a lab)."""
+    if url.startswith("https://"):
+        return
+    if url.startswith("http://") and (insecure_http or is_loopback_url(url)):
+        return
+    raise InsecureHubAddress(url)
+
+
+class PinState:
+    """The pins for one hub and the fingerprint of the last certificate a connection showed.
+
+    ``pins`` None: record only (the enrollment's first look, checked later by the proofs).
+    """
+
+    def __init__(self, pins: Sequence[str] | None) -> None:
+        self.pins = list(pins) if pins is not None else None
+        self.seen: str | None = None
+        self._lock = threading.Lock()
+
+    def check(self, der: bytes | None) -> None:
+        """Raise `PinMismatch` unless the certificate is pinned; remember its fingerprint."""
+        if not der:
+            raise PinMismatch(detail="the server showed no certificate")
+        with self._lock:
+            if self.pins is None:
+                self.seen = cert_fingerprint(der)
+            else:
+                self.seen = check_pin(der, self.pins)
+
+
+def _pinned_pool(state: PinState) -> type[HTTPSConnectionPool]:
+    class PinnedConnection(HTTPSConnection):
+        def connect(self) -> None:
+            super().connect()
+            sock = cast(ssl.SSLSocket, self.sock)
+            try:
+                state.check(sock.getpeercert(binary_form=True))
+            except BaseException:
+                self.close()  # nothing of the request was written yet
+                raise
+            self.is_verified = True  # by the pin, in place of a CA and host name
+
+    class PinnedPool(HTTPSConnectionPool):
+        ConnectionCls = PinnedConnection
+
+    return PinnedPool
+
+
+class PinnedAdapter(HTTPAdapter):
+    """An adapter whose HTTPS connections are trusted by pin only (see `PinState`)."""
+
+    def __init__(self, state: PinState, **kwargs: Any) -> None:
+        self.pin_state = state
+        super().__init__(**kwargs)
+
+    def _pin(self, manager: PoolManager) -> PoolManager:
+        classes = dict(manager.pool_classes_by_scheme)
+        classes["https"] = _pinned_pool(self.pin_state)
+        manager.pool_classes_by_scheme = classes
+        return manager
+
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
+    ) -> None:
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+        self._pin(self.poolmanager)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        return self._pin(super().proxy_manager_for(proxy, **proxy_kwargs))
+
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float | None, float | None] | None = None,
+        verify: bool | str = True,
+        cert: str | tuple[str, str] | None = None,
+        proxies: dict[str, str] | None = None,
+    ) -> requests.Response:
+        # verify=False: no CA or host name check; the pin replaces them
+        return super().send(request, stream, timeout, False, cert, proxies)
+
+
+def pin_session(session: requests.Session, state: PinState) -> None:
+    """Make ``session``'s HTTPS requests trust by pin, keeping its adapter's retry policy."""
+    current = session.get_adapter("https://")
+    retries = current.max_retries if isinstance(current, HTTPAdapter) else 0
+    session.mount("https://", PinnedAdapter(state, max_retries=retries))
+
+
+def peer_certificate(url: str, timeouts: Timeouts = DEFAULT_TIMEOUTS) -> bytes:
+    """The DER certificate an ``https://`` server shows, with no CA or host name check.
+
+    Only for enrollment's first look: what it returns is trusted only once the enrollment
+    proofs bind it (sync.enrollment)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    try:
+        with (
+            socket.create_connection((host, parts.port or 443), timeout=timeouts.connect) as raw,
+            context.wrap_socket(raw, server_hostname=host) as tls,
+        ):
+            der = tls.getpeercert(binary_form=True)
+    except OSError as exc:
+        err = HubUnreachable(f"{type(exc).__name__}: {exc}")
+        raise err from exc
+    if not der:
+        raise HubCertificateMismatch("the server showed no certificate")
+    return der
+
+
 class HubTransport:
     """Requests to one hub as one device: protocol and token headers, timeouts by size.
 
     ``send`` raises `HubUnreachable` when the link fails (its ``mid_request`` says whether the
-    connection was made and then broke); any other `requests` exception is a bug and passes
-    through. HTTP statuses are the caller's to read.
+    connection was made and then broke) and `HubCertificateMismatch` when ``pins`` are given
+    and the hub shows another certificate (nothing sent); any other `requests` exception is a
+    bug and passes through. HTTP statuses are the caller's to read. ``pins`` mount a
+    `PinnedAdapter` on the session (also on one passed in).
     """
 
     def __init__(
@@ -160,12 +329,18 @@ class HubTransport:
         *,
         session: requests.Session | None = None,
         timeouts: Timeouts = DEFAULT_TIMEOUTS,
+        pins: Sequence[str] | None = None,
     ) -> None:
         self.hub_url = hub_url.rstrip("/")
         self.token = token
         self._own_session = session is None
         self.session = session or make_session()
         self.timeouts = timeouts
+        self.pin_state: PinState | None = None
+        """With ``pins`` (https only): the check on every connection and the last seen."""
+        if pins is not None and self.hub_url.startswith("https://"):
+            self.pin_state = PinState(pins)
+            pin_session(self.session, self.pin_state)
 
     def close(self) -> None:
         if self._own_session:
@@ -201,9 +376,44 @@ class HubTransport:
                 headers=self.headers(**(headers or {})),
                 timeout=self.timeouts.for_bytes(expect_bytes),
             )
+        except (PinMismatch, CryptoError) as exc:
+            raise HubCertificateMismatch(exc.detail) from exc
         except _BAD_ADDRESS as exc:
             raise BadHubAddress(f"{type(exc).__name__}: {exc}") from exc
         except requests.RequestException as exc:
             if link_error(exc):
                 raise unreachable(exc) from exc
             raise
+
+
+def next_pins(
+    pins: Sequence[str],
+    seen: str | None,
+    answered: bool,
+    announcement: TlsAnnouncement | None,
+    hub_signing_key: str | None,
+) -> list[str]:
+    """The pins to keep after a pass: the certificate seen, plus the announced next one.
+
+    Once a connection showed the announced certificate, the old pin is dropped. Without an
+    answer from the hub in this pass nothing changes. An announcement counts only when the
+    hub's signing key (from enrollment) verifies it and it names the certificate seen.
+    """
+    if seen is None or not answered:
+        return list(pins)
+    out = [seen]
+    if announcement is None or not hub_signing_key:
+        return out
+    try:
+        verify(
+            verify_key_from_text(hub_signing_key),
+            base64.b64decode(announcement.signature),
+            announcement.signed_bytes(),
+            context=TLS_NEXT_CONTEXT,
+        )
+        upcoming = normalize_fingerprint(announcement.next)
+    except (CryptoError, ValueError):
+        return out  # not the hub's word: ignore it
+    if normalize_fingerprint(announcement.current) == seen and upcoming != seen:
+        out.append(upcoming)
+    return out

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 import uuid as uuidlib
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, and_, insert, select, update
 
@@ -14,10 +16,32 @@ from county.queries import upsert
 from sync.protocol import DEVICE_TOKEN_PREFIX, EnrollResponse
 
 
+@dataclass(frozen=True, slots=True)
+class DeviceKeys:
+    """A device's public keys as enrolled (None for devices enrolled before device keys)."""
+
+    device: Device
+    signing_key: str | None
+    box_key: str | None
+    key_id: str | None
+    revoked: bool
+
+
 def add_enroll_code(
-    conn: Connection, station: str, name: str, code_hash: str, now: str, expires_at: str
+    conn: Connection,
+    station: str,
+    name: str,
+    code_hash: str,
+    now: str,
+    expires_at: str,
+    *,
+    lookup_id: str | None = None,
+    proof_key: str | None = None,
 ) -> None:
-    """Create the station if new (renaming it when ``name`` is given) and store a code."""
+    """Create the station if new (renaming it when ``name`` is given) and store a code.
+
+    ``lookup_id`` and the encrypted ``proof_key`` let a kiosk enroll by proof (the code never
+    travels); ``code_hash`` serves kiosks that still send the code."""
     conn.execute(
         upsert(conn)(db.stations)
         .values(code=station, name=name, created_at=now)
@@ -27,24 +51,67 @@ def add_enroll_code(
         conn.execute(update(db.stations).where(db.stations.c.code == station).values(name=name))
     conn.execute(
         insert(db.enroll_codes).values(
-            code_hash=code_hash, station=station, created_at=now, expires_at=expires_at
+            code_hash=code_hash,
+            station=station,
+            created_at=now,
+            expires_at=expires_at,
+            lookup_id=lookup_id,
+            proof_key=proof_key,
         )
     )
 
 
-def enroll(conn: Connection, code_hash: str, device_name: str, now: str) -> EnrollResponse:
-    """Use a one-time code: supersede the station's devices and make a new device token."""
-    codes = db.enroll_codes
-    row = conn.execute(select(codes).where(codes.c.code_hash == code_hash)).first()
+def usable_code(conn: Connection, row: Any, now: str) -> Any:
+    """``row`` if the code may be used now, else the protocol's 401/410."""
     if row is None or row.revoked_at is not None:
         raise HubError(401, "bad_code", "unknown enrollment code: ask the county for one")
     if row.used_at is not None:
         raise HubError(410, "code_used", "this enrollment code was already used")
     if row.expires_at <= now:
         raise HubError(410, "code_expired", "this enrollment code expired: ask again")
+    return row
+
+
+def code_by_lookup(conn: Connection, lookup_id: str) -> Any:
+    """The enrollment code row with this lookup id, or None."""
+    codes = db.enroll_codes
+    return conn.execute(select(codes).where(codes.c.lookup_id == lookup_id)).first()
+
+
+def proof_failed(conn: Connection, code_hash: str, now: str, burn_after: int) -> bool:
+    """Count a wrong proof for a code; burn (revoke) it after ``burn_after``. True if burned."""
+    codes = db.enroll_codes
+    conn.execute(
+        update(codes).where(codes.c.code_hash == code_hash).values(failures=codes.c.failures + 1)
+    )
+    failures = conn.execute(select(codes.c.failures).where(codes.c.code_hash == code_hash))
+    if int(failures.scalar_one()) < burn_after:
+        return False
+    conn.execute(update(codes).where(codes.c.code_hash == code_hash).values(revoked_at=now))
+    return True
+
+
+def key_in_use(conn: Connection, key_id: str) -> bool:
+    d = db.devices
+    return conn.execute(select(d.c.device_id).where(d.c.key_id == key_id)).first() is not None
+
+
+def enroll_device(
+    conn: Connection,
+    row: Any,
+    device_name: str,
+    now: str,
+    *,
+    signing_key: str | None = None,
+    box_key: str | None = None,
+    key_id: str | None = None,
+) -> tuple[str, str]:
+    """Use the code ``row``: supersede the station's devices, store a new device with its
+    public keys and a token hash; returns (device id, token)."""
+    codes = db.enroll_codes
     claimed = conn.execute(
         update(codes)
-        .where(and_(codes.c.code_hash == code_hash, codes.c.used_at.is_(None)))
+        .where(and_(codes.c.code_hash == row.code_hash, codes.c.used_at.is_(None)))
         .values(used_at=now)
     )
     if claimed.rowcount != 1:  # a concurrent enroll won the race
@@ -63,9 +130,40 @@ def enroll(conn: Connection, code_hash: str, device_name: str, now: str) -> Enro
             name=device_name[:100],
             token_hash=hash_secret(token),
             enrolled_at=now,
+            signing_key=signing_key,
+            box_key=box_key,
+            key_id=key_id,
         )
     )
+    return device_id, token
+
+
+def enroll(conn: Connection, code_hash: str, device_name: str, now: str) -> EnrollResponse:
+    """Use a one-time code sent in clear (older kiosks): no device keys."""
+    codes = db.enroll_codes
+    row = usable_code(
+        conn, conn.execute(select(codes).where(codes.c.code_hash == code_hash)).first(), now
+    )
+    device_id, token = enroll_device(conn, row, device_name, now)
     return EnrollResponse(device_id=device_id, token=token, station_code=row.station, hub_time=now)
+
+
+def public_keys(
+    conn: Connection, device_id: str | None = None, key_id: str | None = None
+) -> DeviceKeys | None:
+    """A device's public keys, by device id or by signing key id (None: unknown)."""
+    d = db.devices
+    where = d.c.device_id == device_id if device_id is not None else d.c.key_id == key_id
+    row = conn.execute(select(d).where(where)).first()
+    if row is None:
+        return None
+    return DeviceKeys(
+        Device(row.device_id, row.station, row.name),
+        row.signing_key,
+        row.box_key,
+        row.key_id,
+        row.revoked_at is not None,
+    )
 
 
 def revoke_station(conn: Connection, station: str, now: str) -> int:

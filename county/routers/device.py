@@ -21,6 +21,7 @@ from county.deps import (
     validation_message,
 )
 from county.errors import HubError
+from county.keys import TlsIdentity
 from county.models import Device
 from county.store import HubStore
 from sync.protocol import (
@@ -29,7 +30,9 @@ from sync.protocol import (
     SUPPORTED_VERSIONS,
     BlobStatus,
     EnrollRequest,
+    PullResponse,
     PushRequest,
+    PushResponse,
 )
 from vocab.limits import (
     BLOB_MAX_BYTES,
@@ -50,8 +53,25 @@ async def enroll(request: Request, store: StoreDep) -> Response:
         body = EnrollRequest.model_validate_json(raw)
     except ValidationError as exc:
         raise HubError(422, "invalid", validation_message(exc)) from exc
-    result = await run_in_threadpool(store.enroll, body.code, body.device_name)
+    if body.code is not None:  # an older kiosk: the code in clear, no device keys
+        result = await run_in_threadpool(store.enroll, body.code, body.device_name)
+    else:
+        tls = _tls(request)
+        result = await run_in_threadpool(
+            store.enroll_with_proof, body, tls.fingerprint, tls.next_fingerprint
+        )
     return json_response(result)
+
+
+def _tls(request: Request) -> TlsIdentity:
+    tls: TlsIdentity = request.app.state.tls
+    return tls
+
+
+def _announce(request: Request, answer: PushResponse | PullResponse) -> Response:
+    """Answer a push or pull, adding the next certificate's announcement during a rotation."""
+    note = _tls(request).announcement
+    return json_response(answer if note is None else answer.model_copy(update={"tls_next": note}))
 
 
 @router.post("/v1/push")
@@ -72,7 +92,7 @@ async def push(request: Request, device: DeviceDep, store: StoreDep) -> Response
         check_protocol(request)  # header and body disagree: answer as for the header
         raise HubError(426, "protocol_version", f"body protocol {body.protocol} unsupported")
     result = await run_in_threadpool(store.push, device, body)
-    return json_response(result)
+    return _announce(request, result)
 
 
 def _blob_access(store: HubStore, blobs: BlobStore, device: Device, sha256: str) -> set[int]:
@@ -169,10 +189,11 @@ async def blob_patch(
 
 @router.get("/v1/pull")
 def pull(
+    request: Request,
     device: DeviceDep,
     store: StoreDep,
     cursor: Annotated[int, Query(ge=0)] = 0,
     catalog_version: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=PULL_MAX)] = PULL_MAX,
 ) -> Response:
-    return json_response(store.pull(device, cursor, catalog_version, limit))
+    return _announce(request, store.pull(device, cursor, catalog_version, limit))
