@@ -199,8 +199,8 @@ def is_loopback_url(url: str) -> bool:
 
 def check_hub_url(url: str, *, insecure_http: bool = False) -> None:
     """Refuse a plain ``http://`` hub that is not loopback unless ``insecure_http`` (a lab)."""
-    if url.startswith("https://"):
-        return
+    if url.startswith("https://") or not urlsplit(url).hostname:
+        return  # a malformed address is the transport's to report (BadHubAddress)
     if url.startswith("http://") and (insecure_http or is_loopback_url(url)):
         return
     raise InsecureHubAddress(url)

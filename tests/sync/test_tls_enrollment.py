@@ -401,3 +401,24 @@ def test_private_keys_are_only_in_the_keychain_and_the_hub_keeps_public_halves(
     # public halves are kept
     on_hub = tls_hub.store.device_public_keys(device_id)
     assert on_hub is not None and on_hub.signing_key == key_to_text(signing.public_key())
+
+
+def test_kiosk_enroll_command_refuses_http_to_another_computer(
+    station: Station, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kiosk.cli import main
+
+    rc = main(
+        [
+            "--data-dir",
+            str(station.store.data_dir),
+            "enroll",
+            "--hub",
+            "http://10.1.2.3:8470",
+            "--code",
+            "AAAA-BBBB-CCCC-DDDD",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert rc == 1 and "https://" in err and "--insecure-http" in err
+    assert not station.settings.device_id
