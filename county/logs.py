@@ -19,6 +19,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from vocab.masking import PersonalDataFilter
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -27,57 +29,6 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 REQUEST_FIELDS = ("request_id", "method", "route", "status", "duration_ms")
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
-
-# Mainland resident ID: 17 digits and a digit or X (18), or the old 15 digits.
-_ID = re.compile(r"(?<![0-9A-Za-z-])(\d{6})(?:\d{8}(\d{3}[\dXx])|\d{5}(\d{4}))(?![0-9A-Za-z-])")
-# Mobile numbers (optionally +86 / 86), and landlines with an area code.
-_PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?\d{4}[- ]?(\d{4})(?!\d)")
-_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})-\d{7,8}(?!\d)")
-# Bank card or passbook numbers: 12-19 digits (spaces or dashes every few digits allowed).
-_ACCOUNT = re.compile(r"(?<![0-9A-Za-z-])\d{4}(?:[ -]?\d){8,15}(?![0-9A-Za-z-])")
-# Names and addresses by the key they come under: name=..., "resident_name": "...", 姓名：...
-_NAMED = re.compile(
-    r"""(?P<key>["']?(?:resident_name|name|full_name|address|姓名|名字|地址)["']?\s*[:=：]\s*)"""
-    r"""(?P<q>["']?)(?P<val>[^"',;&\s}，。；、]+)(?P=q)""",
-    re.IGNORECASE,
-)
-
-
-def _mask_id(m: re.Match[str]) -> str:
-    """First 6 (region) and last 4 kept, as on the kiosk's screens (kiosk.privacy)."""
-    tail = (m.group(2) or m.group(3)).upper()
-    return f"{m.group(1)}{'*' * (len(m.group(0)) - 10)}{tail}"
-
-
-def _mask_account(m: re.Match[str]) -> str:
-    digits = re.sub(r"\D", "", m.group(0))
-    return f"****{digits[-4:]}"
-
-
-def mask(text: str) -> str:
-    """``text`` with ID numbers, phones, bank accounts and named values masked."""
-    text = _ID.sub(_mask_id, text)
-    text = _PHONE.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
-    text = _LANDLINE.sub(lambda m: f"{m.group(1)}-****", text)
-    text = _ACCOUNT.sub(_mask_account, text)
-    return _NAMED.sub(lambda m: f"{m.group('key')}{m.group('q')}***{m.group('q')}", text)
-
-
-class PersonalDataFilter(logging.Filter):
-    """Masks personal data in a record's message, arguments, traceback and extra fields."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = mask(record.getMessage())
-        record.args = None
-        if record.exc_info:
-            record.exc_text = mask(logging.Formatter().formatException(record.exc_info))
-            record.exc_info = None
-        if record.stack_info:
-            record.stack_info = mask(record.stack_info)
-        for key, value in list(vars(record).items()):
-            if key not in _STANDARD and isinstance(value, str):
-                setattr(record, key, mask(value))
-        return True
 
 
 class JsonFormatter(logging.Formatter):

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from vocab.masking import mask
+from vocab.masking import PersonalDataFilter
 from vocab.text import Text
 
 LOG_DIR = "logs"
@@ -36,26 +36,12 @@ log = logging.getLogger("kiosk")
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 
 
-class PersonalDataFilter(logging.Filter):
-    """Masks personal data in a record's message, arguments, traceback and extra fields,
-    so nothing unmasked reaches the file whoever logged it (our code or a library)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = mask(record.getMessage())
-        record.args = None
-        if record.exc_info:
-            record.exc_text = mask(logging.Formatter().formatException(record.exc_info))
-            record.exc_info = None
-        if record.stack_info:
-            record.stack_info = mask(record.stack_info)
-        for key, value in list(vars(record).items()):
-            if key not in _STANDARD and isinstance(value, str):
-                setattr(record, key, mask(value))
-        return True
-
-
 class _KioskFileHandler(logging.handlers.RotatingFileHandler):
-    """Marks the handler this module installed, so a second call replaces it."""
+    """The log file's handler (marked, so a second call replaces it). Its filters work on
+    its own copy of each record, so masking never changes what other handlers receive."""
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        return super().handle(logging.makeLogRecord(vars(record)))
 
 
 def log_path(data_dir: Path | str) -> Path:

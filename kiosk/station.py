@@ -258,6 +258,7 @@ class Station:
             confirm_warnings=confirm_warnings,
         )
         stored = self._store_blobs(attachments)
+        at = self.store.clock()  # one instant: the stored time and the tracking number's day
         return self.store.save_application(
             service_code=service_code,
             catalog_version=self.catalog.version,
@@ -267,8 +268,9 @@ class Station:
             operator=operator,
             finalize=True,
             make_tracking_no=lambda day, seq: tracking.make_tracking_no(code, day, seq),
-            local_day=self.today(),
+            local_day=localtime.local_date(at, self.zone),
             app_uuid=draft_uuid,
+            at=at,
         )
 
     def save_draft(

@@ -39,9 +39,10 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def iso_local(dt: datetime) -> str:
-    """Local time with its UTC offset: the station's day is the resident's day."""
-    return dt.astimezone().isoformat(timespec="milliseconds")
+def iso_utc(dt: datetime) -> str:
+    """An instant as stored: UTC with its offset (people read it in the station's zone,
+    kiosk.localtime; the process's own zone never enters the store)."""
+    return dt.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 def _logged(error: StoreError) -> StoreError:
@@ -101,6 +102,12 @@ class StoreBase:
 
     def close(self) -> None:
         self.db.close()
+        self._closed = True
+
+    @property
+    def closed(self) -> bool:
+        """True once `close` ran: a screen's timer that outlives its store stops asking."""
+        return getattr(self, "_closed", False)
 
     def __enter__(self) -> Self:
         return self
@@ -116,7 +123,7 @@ class StoreBase:
         return len(migrations.applied(self.db))
 
     def now(self) -> str:
-        return iso_local(self.clock())
+        return iso_utc(self.clock())
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite_utils.Database]:

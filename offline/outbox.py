@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from offline.db import iso_local
+from offline.db import iso_utc
 from offline.records import Application, RecordsMixin
 
 
@@ -21,10 +21,12 @@ class OutboxMixin(RecordsMixin):
 
     def pending_push(self, *, limit: int = 100, now: datetime | None = None) -> list[Application]:
         """Queued applications due for a push attempt, in filing order."""
-        due = iso_local(now or self.clock())
+        due = iso_utc(now or self.clock())
         rows = self._query(
             "SELECT * FROM applications WHERE state = 'queued' "
-            "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY rowid LIMIT ?",
+            # julianday compares instants whatever offset a row was written with
+            "AND (next_attempt_at IS NULL OR julianday(next_attempt_at) <= julianday(?)) "
+            "ORDER BY rowid LIMIT ?",
             [due, limit],
         )
         return [self._row_to_app(r) for r in rows]
@@ -49,7 +51,7 @@ class OutboxMixin(RecordsMixin):
             db.execute(
                 "UPDATE applications SET push_attempts = push_attempts + 1, last_error = ?, "
                 "next_attempt_at = ? WHERE uuid = ? AND state = 'queued'",
-                [error, iso_local(next_attempt_at), uuid],
+                [error, iso_utc(next_attempt_at), uuid],
             )
 
     def amendments_to_push(self, *, limit: int = 100) -> list[Application]:

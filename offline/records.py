@@ -22,7 +22,7 @@ from typing import Any
 
 import sqlite_utils
 
-from offline.db import StoreBase, iso_local
+from offline.db import StoreBase, iso_utc
 from offline.errors import ImmutableApplication, NotFound
 from vocab.states import State, Status
 
@@ -118,7 +118,6 @@ class QueueFilter:
     service_code: str | None = None
     status: str | None = None
     search: str | None = None
-    day: str | None = None  # YYYY-MM-DD prefix of created_at (kiosk local date)
 
 
 def hash_pin(pin: str, *, salt: bytes | None = None) -> str:
@@ -278,6 +277,7 @@ class RecordsMixin(StoreBase):
         make_tracking_no: Callable[[date, int], str] | None = None,
         local_day: date | None = None,
         app_uuid: str | None = None,
+        at: datetime | None = None,
     ) -> Application:
         """Store a validated application in one transaction.
 
@@ -286,7 +286,10 @@ class RecordsMixin(StoreBase):
         Values must already be validated (kiosk.validation); blobs already stored.
         """
         app_uuid = app_uuid or str(uuidlib.uuid4())
-        now = self.now()
+        # one instant for the stored time and the tracking number's day (`at`, from the
+        # caller that chose `local_day` from it), so a filing at midnight is one day, not two
+        at = at or self.clock()
+        now = iso_utc(at)
         with self.write() as db:
             existing = db.execute(
                 "SELECT state FROM applications WHERE uuid = ?", [app_uuid]
@@ -300,7 +303,7 @@ class RecordsMixin(StoreBase):
             if finalize:
                 if make_tracking_no is None:
                     raise ValueError("finalize needs make_tracking_no")
-                day = local_day or self.clock().astimezone().date()
+                day = local_day or at.astimezone().date()
                 tracking_no = make_tracking_no(day, self._next_tracking_seq(db, day))
                 state = "queued"
                 finalized_at = now
@@ -456,7 +459,7 @@ class RecordsMixin(StoreBase):
 
     def find_by_resident(self, id_number: str) -> list[Application]:
         rows = self._query(
-            "SELECT * FROM applications WHERE resident_id = ? ORDER BY created_at DESC",
+            "SELECT * FROM applications WHERE resident_id = ? ORDER BY julianday(created_at) DESC",
             [id_number],
         )
         return [self._row_to_app(r) for r in rows]
@@ -478,9 +481,6 @@ class RecordsMixin(StoreBase):
             else:
                 clauses.append("a.status = ?")
                 params.append(flt.status)
-        if flt.day:
-            clauses.append("a.created_at LIKE ?")
-            params.append(flt.day + "%")
         if flt.search and flt.search.strip():
             clause, values = _search_clause(flt.search.strip())
             clauses.append(clause)
@@ -509,20 +509,20 @@ class RecordsMixin(StoreBase):
         return int(rows[0]["n"])
 
     def counts_by(
-        self, *, day: str | None = None, between: tuple[datetime, datetime] | None = None
+        self, *, between: tuple[datetime, datetime] | None = None
     ) -> list[dict[str, Any]]:
         """Counts by service, state and county status (daily summary).
 
         `between` is a half-open range of instants [start, end): rows are compared as
         instants (julianday reads the stored offset), whatever zone filed them.
         """
-        where, params = ("WHERE created_at LIKE ?", [day + "%"]) if day else ("", [])
+        where, params = "", []
         if between is not None:
             where = (
                 "WHERE julianday(created_at) >= julianday(?) "
                 "AND julianday(created_at) < julianday(?)"
             )
-            params = [iso_local(between[0]), iso_local(between[1])]
+            params = [iso_utc(between[0]), iso_utc(between[1])]
         rows = self._query(
             "SELECT service_code, state, status, count(*) AS n FROM applications "
             f"{where} GROUP BY service_code, state, status ORDER BY service_code",

@@ -41,7 +41,7 @@ from offline.db import (
     DB_NAME,
     Clock,
     StoreBase,
-    iso_local,
+    iso_utc,
     translate_errors,
     utc_now,
 )
@@ -75,7 +75,7 @@ __all__ = [
     "StoreBase",
     "check_pin",
     "hash_pin",
-    "iso_local",
+    "iso_utc",
     "migrations",
     "open_store",
     "translate_errors",

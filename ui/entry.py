@@ -25,6 +25,7 @@ from kiosk.samples import SAMPLE_FIELDS, sample_resident
 from kiosk.settings import resolve_data_dir
 from kiosk.station import Station
 from offline.store import open_store
+from ui import crash
 from ui.app import make_app, show_fullscreen
 from ui.i18n import I18n
 from ui.main_window import MainWindow
@@ -59,10 +60,14 @@ def run(args: argparse.Namespace) -> int:
         )
         return 1
     data_dir = resolve_data_dir(args.data_dir)
+    # crashes are logged (masked) from here on; the dialog speaks the person's current language
+    shown: list[I18n] = []
+    crash.install(data_dir, lambda: shown[0].lang if shown else str(args.lang or "zh"))
     context = build_context(data_dir)
     settings = context.station.settings
     app = make_app(large_text=settings.large_text)
     i18n = I18n(args.lang or settings.language, settings.large_text)
+    shown.append(i18n)
     window = MainWindow(context, i18n)
     # the full-screen kiosk closes only for an operator (PIN); a window or a script may close
     window.lock_close = bool(args.fullscreen and not args.screen and not args.exit_when_ready)

@@ -93,6 +93,9 @@ class StatusBar(QFrame):
 
     def poll(self) -> None:
         """Pending count from the store (no sync worker, or before its first report)."""
+        if self.context.station.store.closed:  # the kiosk is shutting down
+            self._timer.stop()
+            return
         try:
             pending = self.context.station.store.pending_count()
         except Exception:  # a locked database must not break the status strip

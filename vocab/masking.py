@@ -9,6 +9,7 @@ by the key they come under (``name=...``, ``'name': '...'``, ``"resident_name": 
 
 from __future__ import annotations
 
+import logging
 import re
 
 # Mainland resident ID: 17 digits and a digit or X (18), or the old 15 digits.
@@ -49,3 +50,25 @@ def mask(text: str) -> str:
     text = _LANDLINE.sub(lambda m: f"{m.group(1)}-****", text)
     text = _ACCOUNT.sub(_mask_account, text)
     return _NAMED.sub(_mask_named, text)
+
+
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+
+class PersonalDataFilter(logging.Filter):
+    """Masks personal data in a record's message, arguments, traceback and extra fields,
+    so nothing unmasked reaches a log whoever logged it (our code or a library). The kiosk's
+    log file and the hub's stderr lines both carry it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = mask(record.getMessage())
+        record.args = None
+        if record.exc_info:
+            record.exc_text = mask(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        if record.stack_info:
+            record.stack_info = mask(record.stack_info)
+        for key, value in list(vars(record).items()):
+            if key not in _STANDARD and isinstance(value, str):
+                setattr(record, key, mask(value))
+        return True

@@ -280,3 +280,36 @@ def test_filing_in_a_process_started_with_tz(
     assert late_text in queue and early_text in queue
     shown = _run([sys.executable, "-m", "kiosk.cli", "show", numbers[1]], env)
     assert f"filed: {early_text}" in shown
+
+
+def test_the_store_keeps_utc_and_one_instant_dates_the_filing(
+    tmp_path: Path, process_tz: object
+) -> None:
+    """Stored times are UTC whatever zone the process runs in, and the tracking number's day
+    comes from the same instant as the stored time (a filing at midnight is one day)."""
+    process_tz("America/Los_Angeles")  # type: ignore[operator]
+    reads = [0]
+    moving = [False]
+
+    def clock() -> datetime:
+        # while filing, every reading is a day after the one before: two readings disagree
+        if moving[0]:
+            reads[0] += 1
+        return EARLY + timedelta(days=reads[0])
+
+    store = Store(tmp_path / "station", clock=clock)
+    try:
+        station = Station(store)
+        station.init("LX03", "柳溪村便民服务站")
+        station.update_settings({"timezone": "Asia/Shanghai"})
+        photo = prepare_attachment("hukou_photo", "hukou.jpg", sample_photo(64, 48))
+        moving[0] = True
+        app = station.file("dibao", RESIDENT, SAMPLE_FIELDS["dibao"], [photo])
+        moving[0] = False
+        assert app.created_at.endswith("+00:00")
+        assert app.finalized_at == app.created_at
+        assert app.tracking_no is not None
+        day = localtime.local_date(app.created_at, SHANGHAI)
+        assert f"-{day:%y%m%d}-" in app.tracking_no
+    finally:
+        store.close()
