@@ -6,7 +6,9 @@ touches widgets or the network. Everything a resident files goes through `Statio
 
 from __future__ import annotations
 
+import hmac
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, tzinfo
@@ -75,11 +77,28 @@ class ReprintRefused(UserError):
         "The tracking number and the last 4 ID characters do not match. Check them, or "
         "ask the operator.",
     )
+    NO_MATCH_ID = Text(
+        "这张回执不在您的申请里，请核对后再试，或问问工作人员。",
+        "That receipt is not among your applications. Check it, or ask the operator.",
+    )
     DRAFT = Text("草稿没有回执。", "A draft has no receipt.")
     NO_ONE = Text(
         "补打回执须写明经办人（--operator）或身份证号后4位（--last4）",
         "A reprint needs the operator (--operator) or the last 4 ID characters (--last4)",
     )
+
+
+class SecondFactorNeeded(UserError):
+    """A status lookup by ID number (or a reprint from it) waits for the last four digits of
+    the phone number given when filing: an ID number alone is often known to others (family,
+    neighbours, a photocopy), and what a person applied for is their own business."""
+
+    ASK = Text(
+        "为保护您的隐私，请再输入您办事时留的手机号后4位",
+        "To protect your privacy, also enter the last 4 digits of the phone number you gave "
+        "when applying",
+    )
+    FOUR_DIGITS = Text("请输入4位数字（手机号的最后4位）", "Enter 4 digits: the phone's last four")
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,25 +357,52 @@ class Station:
     # ----------------------------------------------------------------- lookups
 
     def application(self, ref: str) -> Application:
+        """An application by UUID or tracking number (any case, with or without dashes)."""
         ref = ref.strip()
         if not re.fullmatch(r"[0-9a-fA-F-]{36}", ref):
-            ref = tracking.normalize_tracking_no(ref)
+            ref = canonical_tracking_no(ref)
         return self.store.get_application(ref)
 
-    def lookup_status(self, query: str) -> list[StatusAnswer]:
-        """A resident's lookup by tracking number or ID number; no personal data returned."""
+    def lookup_status(self, query: str, *, phone_last4: str | None = None) -> list[StatusAnswer]:
+        """A resident's lookup by tracking number or ID number; no personal data returned.
+
+        A tracking number (from the receipt, typed or scanned) answers at once. An ID number
+        answers only with `phone_last4`, the last four digits of the phone given when filing:
+        without them `SecondFactorNeeded` is raised before anything is read, so an ID number
+        alone tells nobody what its owner applied for. A wrong four answers ``[]``, the same
+        as an ID number with nothing filed, and is audited as ``status.lookup_refused``.
+        """
         from kiosk.validation import check_id_number, normalize_id_number
 
         query = query.strip()
         apps: list[Application] = []
         if query and check_id_number(normalize_id_number(query)) is None:
-            apps = self.store.find_by_resident(normalize_id_number(query))
+            apps = self._apps_for_resident(normalize_id_number(query), phone_last4)
         elif tracking.verify_tracking_no(query):
             try:
                 apps = [self.application(query)]
             except NotFound:
                 apps = []
         return [self._answer(a) for a in apps if a.state != "draft"]
+
+    def _apps_for_resident(self, id_number: str, phone_last4: str | None) -> list[Application]:
+        """The resident's applications whose phone (or the profile's current one) ends in
+        `phone_last4`; raises `SecondFactorNeeded` without four digits."""
+        if phone_last4 is None:
+            raise SecondFactorNeeded(SecondFactorNeeded.ASK)
+        last4 = unicodedata.normalize("NFKC", "".join(phone_last4.split()))
+        if not (len(last4) == 4 and last4.isascii() and last4.isdigit()):
+            raise SecondFactorNeeded(SecondFactorNeeded.FOUR_DIGITS)
+        profile = self.store.get_resident(id_number) or {}
+        everyone = _phone_ends_with(profile.get("phone"), last4)
+        apps = [
+            a
+            for a in self.store.find_by_resident(id_number)
+            if everyone or _phone_ends_with(a.resident.get("phone"), last4)
+        ]
+        if not apps:
+            self.store.audit("status.lookup_refused")  # the ID number stays out of the log
+        return apps
 
     def _answer(self, app: Application) -> StatusAnswer:
         try:
@@ -450,6 +496,28 @@ class Station:
             raise ReprintRefused(ReprintRefused.NO_MATCH)
         return self._reprint(app, layout=layout, operator=None)
 
+    def reprint_by_id(
+        self, ref: str, id_number: str, phone_last4: str, *, layout: str | None = None
+    ) -> Reprint:
+        """A resident's reprint of one of the receipts that `lookup_status(id_number,
+        phone_last4=...)` listed: the same two factors are checked again here.
+
+        Raises `SecondFactorNeeded` without four digits and `ReprintRefused` (``NO_MATCH_ID``,
+        audited as ``receipt.reprint_refused``) when `ref` is not among them.
+        """
+        from kiosk.validation import check_id_number, normalize_id_number
+
+        id_number = normalize_id_number(id_number.strip())
+        if check_id_number(id_number) is not None:  # never a tracking number in its place
+            raise ReprintRefused(ReprintRefused.NO_MATCH_ID)
+        wanted = canonical_tracking_no(ref)
+        apps = self._apps_for_resident(id_number, phone_last4)
+        match = [a for a in apps if a.tracking_no is not None and a.tracking_no == wanted]
+        if not match:
+            self.store.audit("receipt.reprint_refused", target=wanted)
+            raise ReprintRefused(ReprintRefused.NO_MATCH_ID)
+        return self._reprint(match[0], layout=layout, operator=None)
+
     def reprint_for_operator(
         self, ref: str, *, operator: str, layout: str | None = None
     ) -> Reprint:
@@ -498,6 +566,21 @@ class Station:
     def today(self) -> date:
         """The station's calendar date now: tracking numbers and summaries count by it."""
         return localtime.local_date(self.store.clock(), self.zone)
+
+
+def canonical_tracking_no(s: str) -> str:
+    """A tracking number as printed ("lx03261123 0042x" -> "LX03-261123-0042X"); input that
+    does not parse comes back only normalised (`tracking.normalize_tracking_no`)."""
+    try:
+        return tracking.format_tracking_no(tracking.parse_tracking_no(s))
+    except (tracking.InvalidTrackingNo, ValueError):
+        return tracking.normalize_tracking_no(s)
+
+
+def _phone_ends_with(phone: object, last4: str) -> bool:
+    """Whether a stored phone's last four digits are `last4` (compared in constant time)."""
+    digits = "".join(ch for ch in str(phone or "") if ch.isdigit())
+    return len(digits) >= 4 and hmac.compare_digest(digits[-4:].encode(), last4.encode())
 
 
 def _files(attachments: Sequence[PreparedAttachment]) -> list[tuple[str, AttachmentInfo]]:

@@ -1,5 +1,6 @@
 """Rules that once lived in widgets, checked without Qt: a resident's reprint (the last four
-of the ID number, one answer for any wrong pair, audited), an operator's reprint, revealing a
+of the ID number, one answer for any wrong pair, audited), a status lookup or a reprint by ID
+number (only with the phone's last four), an operator's reprint, revealing a
 masked identity (audited), the scanner folder's bookkeeping, and the CLI going through the
 same rules."""
 
@@ -14,7 +15,7 @@ import pytest
 from kiosk.cli import main
 from kiosk.privacy import last4_matches, mask_bank_account, show_resident
 from kiosk.samples import SAMPLE_FIELDS, make_id_number, sample_photo
-from kiosk.station import ReprintRefused, Station
+from kiosk.station import ReprintRefused, SecondFactorNeeded, Station
 
 RESIDENT = {
     "id_number": make_id_number("110105", "19491231", "002"),  # ends in X: case must not matter
@@ -81,6 +82,86 @@ def test_resident_reprint_malformed_number_says_so(station: Station) -> None:
         station.reprint_for_resident("LX03-ABCDEF-XYZ", "002X")
     assert "受理编号格式不对" in caught.value.message.zh
     assert caught.value.detail == "format"
+
+
+# ----------------------------------------------------------------------- lookup by ID number
+
+PHONE4 = RESIDENT["phone"][-4:]
+
+
+def test_a_lookup_by_id_number_alone_reads_nothing(station: Station, filed: Any) -> None:
+    with pytest.raises(SecondFactorNeeded) as caught:
+        station.lookup_status(RESIDENT["id_number"])
+    assert caught.value.message == SecondFactorNeeded.ASK
+    for bad in ("", "123", "12345", "12a4", "١٢٣٤"):  # Arabic-Indic digits are not ASCII
+        with pytest.raises(SecondFactorNeeded) as caught:
+            station.lookup_status(RESIDENT["id_number"], phone_last4=bad)
+        assert caught.value.message == SecondFactorNeeded.FOUR_DIGITS
+    assert not any(a.startswith("status.") for a, _, _ in _actions(station))  # nothing read
+
+
+def test_a_lookup_by_id_number_with_the_phone_shows_the_services(
+    station: Station, filed: Any
+) -> None:
+    id_lower = RESIDENT["id_number"].lower()
+    found = station.lookup_status(id_lower, phone_last4=f" {PHONE4[:2]} {PHONE4[2:]}")
+    assert [a.tracking_no for a in found] == [filed.tracking_no]
+    assert found[0].service.zh == "临时救助申请"
+    full_width = PHONE4.translate({ord(d): ord(d) + 0xFEE0 for d in "0123456789"})
+    assert station.lookup_status(RESIDENT["id_number"], phone_last4=full_width) == found
+
+
+def test_a_wrong_phone_looks_like_nothing_filed_and_is_audited(
+    station: Station, filed: Any
+) -> None:
+    nobody = make_id_number("110105", "19800101", "013")
+    wrong = station.lookup_status(RESIDENT["id_number"], phone_last4="0000")
+    unknown = station.lookup_status(nobody, phone_last4=PHONE4)
+    assert wrong == unknown == []
+    refused = [(a, t) for a, _, t in _actions(station) if a.startswith("status.")]
+    assert refused == [("status.lookup_refused", None)] * 2  # no ID number in the log
+
+
+def test_each_application_answers_to_its_own_phone_or_the_current_one(
+    station: Station, filed: Any
+) -> None:
+    moved = {**RESIDENT, "phone": "13900001111"}  # a new phone: the profile follows it
+    later = station.file("employment_reg", moved, SAMPLE_FIELDS["employment_reg"])
+    by_old = station.lookup_status(RESIDENT["id_number"], phone_last4=PHONE4)
+    by_new = station.lookup_status(RESIDENT["id_number"], phone_last4="1111")
+    assert [a.tracking_no for a in by_old] == [filed.tracking_no]
+    assert {a.tracking_no for a in by_new} == {filed.tracking_no, later.tracking_no}
+
+
+def test_a_tracking_number_answers_in_any_case_without_dashes(station: Station, filed: Any) -> None:
+    bare = filed.tracking_no.replace("-", "").lower()
+    assert [a.tracking_no for a in station.lookup_status(bare)] == [filed.tracking_no]
+    spaced = filed.tracking_no.replace("-", " ").lower()
+    assert station.application(spaced).uuid == filed.uuid
+    assert station.reprint_for_resident(bare, RESIDENT["id_number"][-4:]).pdf.startswith(b"%PDF")
+
+
+def test_reprint_by_id_number_and_phone_lists_then_prints(station: Station, filed: Any) -> None:
+    receipts = station.lookup_status(RESIDENT["id_number"], phone_last4=PHONE4)
+    reprint = station.reprint_by_id(receipts[0].tracking_no.lower(), RESIDENT["id_number"], PHONE4)
+    assert reprint.application.uuid == filed.uuid and reprint.pdf.startswith(b"%PDF")
+    assert ("receipt.reprint", None, filed.tracking_no) in _actions(station)
+
+
+def test_reprint_by_id_refuses_anothers_receipt_and_a_number_for_an_id(
+    station: Station, filed: Any
+) -> None:
+    other = {**RESIDENT, "id_number": make_id_number("110105", "19800101", "013")}
+    theirs = station.file("temp_relief", other, SAMPLE_FIELDS["temp_relief"])
+    with pytest.raises(ReprintRefused) as caught:  # the right phone, someone else's receipt
+        station.reprint_by_id(theirs.tracking_no or "", RESIDENT["id_number"], PHONE4)
+    assert caught.value.message == ReprintRefused.NO_MATCH_ID
+    with pytest.raises(ReprintRefused):  # a tracking number in the ID box proves nothing
+        station.reprint_by_id(theirs.tracking_no or "", theirs.tracking_no or "", PHONE4)
+    with pytest.raises(SecondFactorNeeded):
+        station.reprint_by_id(filed.tracking_no, RESIDENT["id_number"], "")
+    assert ("receipt.reprint_refused", None, theirs.tracking_no) in _actions(station)
+    assert not any(a == "receipt.reprint" for a, _, _ in _actions(station))
 
 
 # ----------------------------------------------------------------------- operator reprint

@@ -85,7 +85,7 @@ def test_resident_profile_is_collected_once_and_reused(station: Station) -> None
 def test_status_lookup_by_tracking_number_or_id(station: Station) -> None:
     app = station.file("employment_reg", RESIDENT, SAMPLE_FIELDS["employment_reg"])
     by_no = station.lookup_status(app.tracking_no.lower())  # type: ignore[union-attr]
-    by_id = station.lookup_status(RESIDENT["id_number"])
+    by_id = station.lookup_status(RESIDENT["id_number"], phone_last4=RESIDENT["phone"][-4:])
     assert [a.tracking_no for a in by_no] == [app.tracking_no] == [a.tracking_no for a in by_id]
     assert by_no[0].service.zh == "就业失业登记"
     assert station.lookup_status("LX03-261123-0001A") == []  # wrong check character
@@ -101,7 +101,8 @@ def test_draft_then_finalize_keeps_uuid(station: Station) -> None:
         "employment_reg", RESIDENT, SAMPLE_FIELDS["employment_reg"], draft_uuid=draft.uuid
     )
     assert final.uuid == draft.uuid and final.state == "queued"
-    assert station.lookup_status(RESIDENT["id_number"])[0].tracking_no == final.tracking_no
+    by_id = station.lookup_status(RESIDENT["id_number"], phone_last4=RESIDENT["phone"][-4:])
+    assert by_id[0].tracking_no == final.tracking_no
 
 
 def test_receipt_pdf_has_the_essentials(station: Station, tmp_path: Path) -> None:

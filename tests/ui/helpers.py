@@ -36,6 +36,13 @@ def all_text(widget: QWidget) -> str:
     return "\n".join(label.text() for label in widget.findChildren(QLabel))
 
 
+def visible_text(widget: QWidget) -> str:
+    """The text of every label and button a person can see now (not hidden screens)."""
+    shown = [w for w in widget.findChildren(QLabel) if w.isVisible()]
+    buttons = [w for w in widget.findChildren(QPushButton) if w.isVisible()]
+    return "\n".join([w.text() for w in shown] + [b.text() for b in buttons])
+
+
 def type_text(qtbot: Any, edit: Any, text: str) -> None:
     """Type like a person: ASCII as key presses, Chinese as an input method's commit."""
     from PySide6.QtGui import QInputMethodEvent

@@ -66,6 +66,7 @@ def test_resident_files_temp_relief_to_a_printed_receipt(
     review = form.review_text()
     assert "430124********0021"[:6] in review and ID not in review
     assert "张桂兰" in review and "火灾" in review and "1200" in review
+    assert "6217000012345670" not in review and "************5670" in review  # bank masked
 
     with qtbot.waitSignal(window.done.print_finished, timeout=10_000) as printed:
         tap(qtbot, form.submit_button)

@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from kiosk.operators import Operator
 from kiosk.privacy import mask_id_number
 from tests.ui.conftest import ADMIN_PIN
-from tests.ui.helpers import all_text, button, tap, tap_keys, type_text
+from tests.ui.helpers import all_text, button, tap, tap_keys, type_text, visible_text
 
 
 def _file_one(context: Any, resident: dict[str, str]) -> str:
@@ -44,25 +44,66 @@ def test_lookup_by_tracking_number(
     assert known_resident["id_number"] not in text and known_resident["name"] not in text
 
 
-def test_lookup_by_id_number_shows_masked_data_only(
+def test_lookup_by_id_number_shows_nothing_until_the_phone_matches(
     qtbot: Any, window: Any, context: Any, known_resident: dict[str, str], i18n: Any
 ) -> None:
-    _file_one(context, known_resident)
+    tracking_no = _file_one(context, known_resident)
+    services = ("就业失业登记", "临时救助", "Employment", "Temporary relief")
     tap(qtbot, window.home.lookup_tile)
     screen = window.lookup
     tap(qtbot, screen.by_id)
     assert not screen.input.letters.isVisible()
     tap_keys(qtbot, screen, known_resident["id_number"])
+    tap(qtbot, button(screen, "button_search"))
+    # the second factor: nothing the person applied for is on screen, in either language
+    assert screen.asking_phone and screen.inner.currentIndex() == 0
+    assert not screen.input.digits.buttons["X"].isVisible()  # a phone has no X
+    for lang in ("zh", "en"):
+        i18n.set_lang(lang)
+        text = visible_text(window)
+        assert not any(s in text for s in services) and tracking_no not in text
+        assert known_resident["id_number"] not in text
+        assert mask_id_number(known_resident["id_number"]) in text
+    assert "phone" in all_text(screen)
+    assert screen.input.edit.text() == ""  # the full number does not linger in the input
+    # a wrong four: the same answer as an ID number with nothing filed
+    tap_keys(qtbot, screen, "0000")
+    with qtbot.waitSignal(screen.looked_up) as found:
+        tap(qtbot, button(screen, "button_search"))
+    assert found.args == [0]
+    qtbot.waitUntil(lambda: "No application found" in visible_text(window))
+    text = visible_text(window)
+    assert not any(s in text for s in services) and tracking_no not in text
+    # the right four
+    tap(qtbot, button(screen, "button_again"))
+    tap(qtbot, screen.by_id)
+    tap_keys(qtbot, screen, known_resident["id_number"])
+    tap(qtbot, button(screen, "button_search"))
+    tap_keys(qtbot, screen, known_resident["phone"][-4:])
     with qtbot.waitSignal(screen.looked_up) as found:
         tap(qtbot, button(screen, "button_search"))
     assert found.args == [2]
-    i18n.set_lang("en")  # results re-label live
-    text = all_text(window)
-    assert "Temporary" in text or "relief" in text.lower()
+    qtbot.waitUntil(lambda: tracking_no in visible_text(window))
+    text = visible_text(window)
+    assert "Temporary relief" in text and "Employment" in text and tracking_no in text
     assert mask_id_number(known_resident["id_number"]) in text
     assert known_resident["id_number"] not in text
     assert known_resident["name"] not in text and known_resident["phone"] not in text
-    assert screen.input.edit.text() == ""  # the full number does not linger in the input
+    i18n.set_lang("zh")
+
+
+def test_lookup_by_id_asks_again_for_four_digits(
+    qtbot: Any, window: Any, context: Any, known_resident: dict[str, str]
+) -> None:
+    tap(qtbot, window.home.lookup_tile)
+    screen = window.lookup
+    tap(qtbot, screen.by_id)
+    tap_keys(qtbot, screen, known_resident["id_number"])
+    tap(qtbot, button(screen, "button_search"))
+    tap_keys(qtbot, screen, "12")
+    tap(qtbot, button(screen, "button_search"))
+    assert screen.asking_phone and screen.error_label.isVisible()
+    assert "4位数字" in screen.error_label.text()
 
 
 def test_lookup_of_a_malformed_number_says_so(qtbot: Any, window: Any) -> None:

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.catalog import Field
+from kiosk.catalog import Field, Service
 from kiosk.context import KioskContext
 from kiosk.filing import display_value
 from kiosk.operators import Operator
@@ -231,6 +231,19 @@ class DetailView(QWidget):
         set_error(self.message, self._i18n.text(result.message), ok=result.ok)
         self.print_done.emit(result)
 
+    @staticmethod
+    def _field(service: Service | None, key: str) -> Field:
+        """The catalog's field for a stored key, or a plain text field the catalog lost."""
+        if service is not None:
+            with contextlib.suppress(KeyError):
+                return service.field(key)
+        return Field(key, "text", False, Text(key, key))
+
+    def _shown(
+        self, service: Service | None, key: str, value: object, lang: str, revealed: bool
+    ) -> str:
+        return display_value(self._field(service, key), value, lang, mask=not revealed)
+
     def _render(self) -> None:
         t, lang = self._i18n.t, self._i18n.lang
         self.back_button.setText(t("op.detail.back"))
@@ -298,12 +311,8 @@ class DetailView(QWidget):
         for key, value in app.fields.items():
             # as the resident wrote it: choice labels, "600" not "600.0", local dates; bank
             # accounts masked until revealed
-            field = Field(key, "text", False, Text(key, key))  # a field the catalog lost
-            if service is not None:
-                with contextlib.suppress(KeyError):
-                    field = service.field(key)
-            shown = display_value(field, value, lang, mask=not show)
-            value_label = QLabel(shown)
+            field = self._field(service, key)
+            value_label = QLabel(display_value(field, value, lang, mask=not show))
             value_label.setWordWrap(True)
             self.fields_form.addRow(field.label.get(lang), value_label)
 
@@ -333,7 +342,15 @@ class DetailView(QWidget):
         if amendments:
             lines = []
             for a in amendments:
-                fields = json.dumps(a["fields"], ensure_ascii=False) if a["fields"] else ""
+                # an amendment's values are shown like the record's: masked until revealed
+                fields = (
+                    json.dumps(
+                        {k: self._shown(service, k, v, lang, show) for k, v in a["fields"].items()},
+                        ensure_ascii=False,
+                    )
+                    if a["fields"]
+                    else ""
+                )
                 lines.append(
                     f"{format_time(a['created_at'], zone)}  {a.get('operator') or ''}  "
                     f"{a['note']}  {fields}"

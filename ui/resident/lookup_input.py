@@ -19,6 +19,7 @@ class KeypadInput(QWidget):
         self.edit = QLineEdit()
         self.edit.setObjectName(f"input_{name}")
         self.edit.setMinimumHeight(MIN_TOUCH_PX)
+        self.extra = extra
         self.digits = NumericKeypad(extra=extra)
         self.digits.target = self.edit
         self.letters = LetterKeypad(columns=6)
@@ -33,3 +34,9 @@ class KeypadInput(QWidget):
 
     def show_letters(self, on: bool) -> None:
         self.letters.setVisible(on)
+
+    def show_extra(self, on: bool) -> None:
+        """Show or hide the digit pad's extra key (the X of ID numbers; not for a phone)."""
+        extra = self.digits.buttons.get(self.extra)
+        if extra is not None:
+            extra.setVisible(on)

@@ -1,7 +1,9 @@
 """Check the status of an application by tracking number or by ID number.
 
 Shows only what `Station.lookup_status` returns — service, tracking number, filing date and the
-state in plain words — and the ID number masked. No name, no field values.
+state in plain words — and the ID number masked. No name, no field values. By ID number the
+station asks for a second factor first (`SecondFactorNeeded`): this screen then asks for the
+phone's last four digits, showing nothing of what the person applied for until they match.
 
 Signals:
     back_requested(): back to the home screen.
@@ -27,7 +29,7 @@ from PySide6.QtWidgets import (
 from kiosk import localtime
 from kiosk.context import KioskContext
 from kiosk.privacy import mask_id_number
-from kiosk.station import StatusAnswer
+from kiosk.station import SecondFactorNeeded, StatusAnswer, canonical_tracking_no
 from kiosk.tracking import InvalidTrackingNo, parse_tracking_no
 from kiosk.validation import check_id_number, message, normalize_id_number
 from ui.i18n import I18n
@@ -48,6 +50,7 @@ add(
             "Enter the tracking number from your receipt, e.g. LX03-261123-0042X",
         ),
         "lookup.id_prompt": Text("请输入身份证号", "Enter the ID card number"),
+        "lookup.for_id_pending": Text("身份证号：{id}", "ID number: {id}"),
         "lookup.search": Text("查询", "Look up"),
         "lookup.again": Text("再查一个", "Look up another"),
         "lookup.none": Text(
@@ -100,6 +103,9 @@ class StatusLookupScreen(Screen):
         self.mode = "tracking"
         self.answers: list[StatusAnswer] | None = None
         self._query_shown = ""
+        # an ID number waiting for the phone's last four (the station asked for them)
+        self._pending_id: str | None = None
+        self._ask: Text | None = None
         self._error: Text | None = None
         self.inner = QStackedWidget()
         # page 0: enter the number
@@ -174,10 +180,17 @@ class StatusLookupScreen(Screen):
 
     # -- actions -----------------------------------------------------------------------------
 
+    @property
+    def asking_phone(self) -> bool:
+        """The second step of a lookup by ID number: the phone's last four."""
+        return self._pending_id is not None
+
     def set_mode(self, mode: str) -> None:
         self.mode = mode
+        self._pending_id = self._ask = None
         (self.by_tracking if mode == "tracking" else self.by_id).setChecked(True)
         self.input.show_letters(mode == "tracking")
+        self.input.show_extra(True)
         self.input.edit.setMaxLength(24 if mode == "tracking" else 18)
         self.input.edit.setText(self._prefix() if mode == "tracking" else "")
         self.input.edit.setFocus()
@@ -202,6 +215,9 @@ class StatusLookupScreen(Screen):
 
     def search(self) -> None:
         query = self.input.edit.text().strip()
+        if self.asking_phone:
+            self._search_with_phone(query)
+            return
         if not query or query == self._prefix().strip():
             self._set_error(_s("lookup.empty"))
             return
@@ -216,15 +232,43 @@ class StatusLookupScreen(Screen):
             if code is not None:
                 self._set_error(message(code))
                 return
-        self.answers = self.context.station.lookup_status(query)
-        self._query_shown = (
-            mask_id_number(normalize_id_number(query)) if self.mode == "id" else query.upper()
-        )
+        try:
+            answers = self.context.station.lookup_status(query)
+        except SecondFactorNeeded as exc:
+            self._ask_phone(normalize_id_number(query), exc.message)
+            return
+        self._show(answers, canonical_tracking_no(query))
+
+    def _ask_phone(self, id_number: str, ask: Text) -> None:
+        """The station wants the phone's last four before it says anything about this ID."""
+        self._pending_id, self._ask = id_number, ask
+        self._query_shown = mask_id_number(id_number)
         self.input.edit.clear()  # the full ID number does not stay on screen
+        self.input.edit.setMaxLength(4)
+        self.input.show_letters(False)
+        self.input.show_extra(False)
+        self.input.edit.setFocus()
+        self._set_error(None)
+        self.retranslate()
+
+    def _search_with_phone(self, last4: str) -> None:
+        assert self._pending_id is not None
+        try:
+            answers = self.context.station.lookup_status(self._pending_id, phone_last4=last4)
+        except SecondFactorNeeded as exc:
+            self._set_error(exc.message)
+            return
+        self._pending_id = None  # the full ID number leaves memory with the answer
+        self._show(answers, self._query_shown)
+
+    def _show(self, answers: list[StatusAnswer], shown: str) -> None:
+        self.answers = answers
+        self._query_shown = shown
+        self.input.edit.clear()
         self._set_error(None)
         self.inner.setCurrentIndex(1)
         self.retranslate()
-        self.looked_up.emit(len(self.answers))
+        self.looked_up.emit(len(answers))
 
     def _set_error(self, text: Text | None) -> None:
         self._error = text
@@ -271,9 +315,13 @@ class StatusLookupScreen(Screen):
         self.title.setText(t("lookup.title"))
         self.by_tracking.setText(t("lookup.by_tracking"))
         self.by_id.setText(t("lookup.by_id"))
-        self.prompt.setText(
-            t("lookup.tracking_prompt" if self.mode == "tracking" else "lookup.id_prompt")
-        )
+        if self.asking_phone:
+            shown = t("lookup.for_id_pending", id=self._query_shown)
+            self.prompt.setText(f"{shown}\n{self.i18n.text(self._ask)}")
+        else:
+            self.prompt.setText(
+                t("lookup.tracking_prompt" if self.mode == "tracking" else "lookup.id_prompt")
+            )
         self.input.digits.retranslate(self.i18n)
         self.error_label.setText(self.i18n.text(self._error))
         self.back_button.setText(t("nav.back_home"))
