@@ -36,7 +36,10 @@ def receipts_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def context(station: Any, receipts_dir: Path) -> KioskContext:
     station.store.add_operator("admin", "李站长", ADMIN_PIN, role="admin")
-    return KioskContext(station=station, printer=SaveToFolderPrinter(receipts_dir))
+    # no camera unless a test hands one in (extras["frames"]): no probing of the real ones
+    return KioskContext(
+        station=station, printer=SaveToFolderPrinter(receipts_dir), extras={"frames": None}
+    )
 
 
 @pytest.fixture

@@ -5,6 +5,10 @@ state in plain words — and the ID number masked. No name, no field values. By 
 station asks for a second factor first (`SecondFactorNeeded`): this screen then asks for the
 phone's last four digits, showing nothing of what the person applied for until they match.
 
+A receipt's QR code (it holds the tracking number) looks the application up at once: held to
+the camera after "scan" (`ui.widgets.scan_panel`), or read by a USB scanner that types like
+a keyboard (`ui.widgets.scan_keys`), on any page of this screen.
+
 Signals:
     back_requested(): back to the home screen.
     looked_up(int): a lookup finished with this many results (tests wait on it).
@@ -16,6 +20,7 @@ import html
 from datetime import tzinfo
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QHBoxLayout,
@@ -37,6 +42,8 @@ from ui.resident.lookup_input import KeypadInput
 from ui.resident.service_picker import touch_scroll
 from ui.strings import add
 from ui.widgets.buttons import BigButton
+from ui.widgets.scan_keys import KeyboardScanner
+from ui.widgets.scan_panel import ScanPanel, frame_source
 from ui.widgets.screen import Screen, clear_layout
 from vocab.text import Text
 
@@ -124,6 +131,10 @@ class StatusLookupScreen(Screen):
             group.addButton(b)
             modes.addWidget(b)
         modes.addStretch(1)
+        self.scan_button = BigButton(primary=True)
+        self.scan_button.setObjectName("button_scan")
+        self.scan_button.hide()  # until a camera is known (first shown)
+        modes.addWidget(self.scan_button)
         self.by_tracking.setChecked(True)
         self.prompt = QLabel()
         self.prompt.setProperty("role", "help")
@@ -157,7 +168,12 @@ class StatusLookupScreen(Screen):
         rcol.addWidget(self.results_header)
         rcol.addWidget(area, 1)
         self.inner.addWidget(results)
+        # page 2: the camera reading a receipt's QR code (made once a camera is known)
+        self.scan_panel: ScanPanel | None = None
+        self._camera_checked = False
         self.body.addWidget(self.inner, 1)
+        self.key_scanner = KeyboardScanner(self)
+        self.key_scanner.scanned.connect(self.take_scan)
 
         self.back_button = BigButton()
         self.back_button.setObjectName("button_back")
@@ -176,7 +192,54 @@ class StatusLookupScreen(Screen):
         self.by_tracking.clicked.connect(lambda: self.set_mode("tracking"))
         self.by_id.clicked.connect(lambda: self.set_mode("id"))
         self.input.edit.returnPressed.connect(self.search)
+        self.scan_button.clicked.connect(self.start_scan)
         self.reset()
+
+    # -- scanning ----------------------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.key_scanner.set_enabled(True)
+        if not self._camera_checked:
+            self._camera_checked = True
+            source = frame_source(self.context)
+            if source is not None:
+                self.scan_panel = ScanPanel(source, self.i18n)
+                self.scan_panel.decoded.connect(self.take_scan)
+                self.scan_panel.cancelled.connect(self.new_search)
+                self.inner.addWidget(self.scan_panel)
+            self.retranslate()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self.key_scanner.set_enabled(False)
+        if self.scan_panel is not None:
+            self.scan_panel.stop()
+        super().hideEvent(event)
+
+    def start_scan(self) -> None:
+        """Show the camera's view and read the receipt's QR code."""
+        if self.scan_panel is None:
+            return
+        self._set_error(None)
+        self.inner.setCurrentWidget(self.scan_panel)
+        self.scan_panel.start()
+        self.retranslate()
+
+    def take_scan(self, text: str) -> None:
+        """A receipt's code was read (camera or USB scanner): look its number up."""
+        if self.scan_panel is not None:
+            self.scan_panel.stop()
+        self.answers = None
+        self.set_mode("tracking")
+        self.inner.setCurrentIndex(0)
+        try:
+            parse_tracking_no(text)
+        except InvalidTrackingNo:
+            self._set_error(_s("scan.not_ours"))
+            self.retranslate()
+            return
+        self.input.edit.setText(canonical_tracking_no(text))
+        self.search()
 
     # -- actions -----------------------------------------------------------------------------
 
@@ -312,7 +375,12 @@ class StatusLookupScreen(Screen):
     def retranslate(self) -> None:
         t = self.i18n.t
         results = self.inner.currentIndex() == 1
+        scanning = self.scan_panel is not None and self.inner.currentWidget() is self.scan_panel
         self.title.setText(t("lookup.title"))
+        self.scan_button.setText(t("scan.button"))
+        self.scan_button.setVisible(self.scan_panel is not None and not self.asking_phone)
+        if self.scan_panel is not None:
+            self.scan_panel.retranslate()
         self.by_tracking.setText(t("lookup.by_tracking"))
         self.by_id.setText(t("lookup.by_id"))
         if self.asking_phone:
@@ -328,7 +396,7 @@ class StatusLookupScreen(Screen):
         self.again_button.setText(t("lookup.again"))
         self.search_button.setText(t("lookup.search"))
         self.again_button.setVisible(results)
-        self.search_button.setVisible(not results)
+        self.search_button.setVisible(not results and not scanning)
         if results:
             key = "lookup.for_id" if self.mode == "id" else "lookup.for_tracking"
             self.results_header.setText(t(key, id=self._query_shown, no=self._query_shown))
