@@ -69,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
     i18n = I18n(args.lang or settings.language, settings.large_text)
     shown.append(i18n)
     window = MainWindow(context, i18n)
+    window.default_lang = args.lang
     # the full-screen kiosk closes only for an operator (PIN); a window or a script may close
     window.lock_close = bool(args.fullscreen and not args.screen and not args.exit_when_ready)
     if args.screen:

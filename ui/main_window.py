@@ -7,13 +7,21 @@ top-left corner for 3 seconds, or press Ctrl+Alt+O.
 
 Leaving a screen for home — by a button, by the idle timeout or from operator mode — destroys
 the application form and clears the lookup and reprint screens, so nothing a resident typed
-stays in memory.
+stays in memory. Each person starts fresh: after the idle wipe, after a finished filing (the
+done screen's "home") and after operator mode, the language and text size go back to the
+station's defaults (`fresh_start`).
+
+"Call staff" on any resident screen (`Screen.help_requested`) tells the resident help is
+coming (`HelpOverlay`), chimes, and emits `staff_called`; the operator console takes the
+calls through that signal (and the ones still open when it opens) and shows a banner until
+the operator answers.
 
 Closing: with ``lock_close`` (set by ``kiosk gui``) the window refuses to close unless an
 operator asks from the console (``quit_kiosk``): leaving kiosk mode needs the PIN.
 
 Signals:
     screen_changed(str): the name of the screen now shown ("home", "form", "operator", ...).
+    staff_called(object): a resident asked for help (a `HelpCall`).
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from ui.app import apply_style, preload_in_background
 from ui.i18n import I18n
 from ui.idle import DEFAULT_WARNING_MS, IdleOverlay, IdleWatcher
 from ui.resident.application_form import ApplicationForm
+from ui.resident.call_staff import HelpCall, HelpOverlay
 from ui.resident.done import DoneScreen
 from ui.resident.home import HomeScreen
 from ui.resident.operator_gate import OperatorGate
@@ -38,6 +47,8 @@ from ui.resident.service_picker import ServicePicker
 from ui.resident.status_lookup import StatusLookupScreen
 from ui.setup_screen import SetupScreen
 from ui.status_bar import StatusBar
+from ui.widgets.chime import Chime
+from ui.widgets.screen import Screen
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +83,7 @@ class CornerHotspot(QWidget):
 
 class MainWindow(QWidget):
     screen_changed = Signal(str)
+    staff_called = Signal(object)
 
     def __init__(
         self,
@@ -91,6 +103,8 @@ class MainWindow(QWidget):
         # operator, logged in with the PIN, asks for it from the console.
         self.lock_close = False
         self._quitting = False
+        # a language given on the command line (kiosk gui --lang) is this run's default
+        self.default_lang: str | None = None
         station = context.station
         self.setWindowTitle(i18n.t("app.title"))
         self.resident_idle_ms = idle_timeout_ms or station.settings.idle_timeout_s * 1000
@@ -98,6 +112,7 @@ class MainWindow(QWidget):
         self.form: ApplicationForm | None = None
         self.console: QWidget | None = None
         self.operator: Operator | None = None
+        self.help_calls: list[HelpCall] = []  # not yet answered by an operator
 
         # -- parts ------------------------------------------------------------------------
         self.resident_root = QWidget()
@@ -137,6 +152,10 @@ class MainWindow(QWidget):
         self.hotspot = CornerHotspot(self, hold_ms)
         self.idle = IdleWatcher(self.resident_idle_ms, idle_warning_ms, self)
         self.idle_overlay = IdleOverlay(i18n, self)
+        self.help_overlay = HelpOverlay(i18n, self)
+        # extras["sound"] = False: the system beep only (tests: no audio device probing)
+        self.chime = Chime(self, use_multimedia=context.extras.get("sound", True) is not False)
+        self.gate.help_button.hide()  # the operator's own way in needs no call for staff
         self.shortcut = QShortcut(QKeySequence("Ctrl+Alt+O"), self)
         self.shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
 
@@ -148,7 +167,11 @@ class MainWindow(QWidget):
         self.picker.back_requested.connect(self.go_home)
         self.lookup.back_requested.connect(self.go_home)
         self.reprint.back_requested.connect(self.go_home)
-        self.done.home_requested.connect(self.go_home)
+        self.done.home_requested.connect(self._next_person)
+        for screen in self.screens.values():
+            if isinstance(screen, Screen):
+                screen.help_requested.connect(self.call_staff)
+        self.staff_called.connect(lambda _call: self.chime.play())
         self.gate.accepted.connect(self.open_operator)
         self.gate.cancelled.connect(self.go_home)
         self.hotspot.activated.connect(self.open_gate)
@@ -157,6 +180,8 @@ class MainWindow(QWidget):
         self.idle.resumed.connect(self.idle_overlay.hide)
         self.idle.timed_out.connect(self._on_idle_timeout)
         i18n.large_text_changed.connect(self._apply_large_text)
+        i18n.changed.connect(lambda _l: self._watch_home())
+        i18n.large_text_changed.connect(lambda _on: self._watch_home())
         i18n.changed.connect(lambda _l: self.setWindowTitle(i18n.t("app.title")))
 
         # the receipt code imports reportlab (~0.3 s): load it off the GUI thread while the
@@ -191,8 +216,13 @@ class MainWindow(QWidget):
         self.modes.setCurrentWidget(self.resident_root)
         self.stack.setCurrentWidget(widget)
         self.idle.set_timeout(self.resident_idle_ms)
-        self.idle.set_enabled(name not in ("home", "setup"))
+        # home is watched too once a person changed the language or text size there
+        self.idle.set_enabled(
+            name not in ("home", "setup") or (name == "home" and not self._at_defaults())
+        )
         self.idle_overlay.hide()
+        if name == "home":
+            self.help_overlay.dismiss()
         self.hotspot.raise_()
         self.screen_changed.emit(name)
 
@@ -213,6 +243,7 @@ class MainWindow(QWidget):
             self.picker = ServicePicker(self.context.station.catalog, self.i18n)
             self.picker.service_chosen.connect(self.open_form)
             self.picker.back_requested.connect(self.go_home)
+            self.picker.help_requested.connect(self.call_staff)
             self.screens["picker"] = self.picker
             self.stack.addWidget(self.picker)
         self.show_screen("picker")
@@ -225,9 +256,21 @@ class MainWindow(QWidget):
         form.filed.connect(self._filed)
         form.handed_off.connect(self._handed_off)
         form.cancelled.connect(self.go_home)
+        form.help_requested.connect(self.call_staff)
         self.form = form
         self.stack.addWidget(form)
         self.show_screen("form")
+
+    def call_staff(self) -> None:
+        """A resident asked for help: tell them it is coming, chime, alert the operator."""
+        call = HelpCall(self.context.clock(), self.current_screen())
+        self.help_calls.append(call)
+        self.context.station.store.audit("help.called", target=call.screen)
+        self.help_overlay.show_message()
+        self.staff_called.emit(call)
+
+    def _help_answered(self) -> None:
+        self.help_calls.clear()
 
     def _filed(self, tracking_no: str) -> None:
         self._discard_form()
@@ -251,7 +294,26 @@ class MainWindow(QWidget):
 
     def _on_idle_timeout(self) -> None:
         self.idle_overlay.hide()
+        self._next_person()
+
+    def _next_person(self) -> None:
         self.go_home()
+        self.fresh_start()
+
+    def _at_defaults(self) -> bool:
+        settings = self.context.station.settings
+        lang = self.default_lang or settings.language
+        return self.i18n.lang == lang and self.i18n.large_text == settings.large_text
+
+    def _watch_home(self) -> None:
+        if self.current_screen() == "home":
+            self.idle.set_enabled(not self._at_defaults())
+
+    def fresh_start(self) -> None:
+        """The station's defaults again for whoever comes next: language and text size."""
+        settings = self.context.station.settings
+        self.i18n.set_lang(self.default_lang or settings.language)
+        self.i18n.set_large_text(settings.large_text)
 
     def _setup_finished(self) -> None:
         self.home.station_name = self.context.station.name
@@ -275,8 +337,11 @@ class MainWindow(QWidget):
 
         self._discard_form()
         console = OperatorConsole(self.context, self.i18n, operator)
-        console.exit_requested.connect(self.go_home)
+        console.exit_requested.connect(self._next_person)
         console.quit_requested.connect(self.quit_kiosk)
+        console.show_help_calls(self.help_calls)
+        self.staff_called.connect(console.help_called)
+        console.help_answered.connect(self._help_answered)
         self.console, self.operator = console, operator
         self.modes.addWidget(console)
         self.modes.setCurrentWidget(console)
@@ -304,8 +369,9 @@ class MainWindow(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        if self.idle_overlay.isVisible():
-            self.idle_overlay.setGeometry(self.rect())
+        for overlay in (self.idle_overlay, self.help_overlay):
+            if overlay.isVisible():
+                overlay.setGeometry(self.rect())
         self.hotspot.raise_()
 
     def quit_kiosk(self) -> None:

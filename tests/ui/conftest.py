@@ -36,9 +36,12 @@ def receipts_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def context(station: Any, receipts_dir: Path) -> KioskContext:
     station.store.add_operator("admin", "李站长", ADMIN_PIN, role="admin")
-    # no camera unless a test hands one in (extras["frames"]): no probing of the real ones
+    # no camera unless a test hands one in (extras["frames"]) and the system beep for the
+    # chime: no probing of the machine's cameras and sound outputs
     return KioskContext(
-        station=station, printer=SaveToFolderPrinter(receipts_dir), extras={"frames": None}
+        station=station,
+        printer=SaveToFolderPrinter(receipts_dir),
+        extras={"frames": None, "sound": False},
     )
 
 

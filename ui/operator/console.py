@@ -4,16 +4,23 @@ Ctrl+1 … Ctrl+7 (or Alt+1 …) jump to: assisted filing, queue, sync, daily su
 settings, leave. Leaving goes back to resident mode; quitting the app needs the PIN again
 (the main window's business).
 
+A resident's "call staff" shows as a banner across the top (the main window hands the calls
+over: `show_help_calls`, then `help_called` for each new one) until the operator answers it.
+
 Signals:
     exit_requested(): the operator left operator mode.
     quit_requested(): the operator asked to close the kiosk program.
+    help_answered(): the operator answered the residents' calls for help.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -23,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk import localtime
 from kiosk.context import KioskContext
 from kiosk.operators import Operator
 from ui import strings
@@ -35,6 +43,7 @@ from ui.operator.queue_view import QueueView
 from ui.operator.settings_view import SettingsView
 from ui.operator.summary_view import SummaryView
 from ui.operator.sync_panel import SyncPanel
+from ui.resident.call_staff import HelpCall
 from vocab.text import Text
 
 strings.add(
@@ -49,8 +58,37 @@ strings.add(
         "op.console.operator": Text("操作员：{name}", "Operator: {name}"),
         "op.console.language": Text("English", "中文"),
         "op.console.quit": Text("关闭程序", "Close the program"),
+        "op.help.call": Text(
+            "{time} 有居民在找工作人员（在“{where}”）",
+            "{time} A resident is asking for help (at {where})",
+        ),
+        "op.help.answer": Text("知道了，我去帮忙", "On my way"),
     }
 )
+
+
+class HelpBanner(QFrame):
+    """The residents' open calls for help, one line each, and "on my way"."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("helpBanner")
+        self.setStyleSheet(
+            "#helpBanner { background: #ffb300; border-radius: 8px; }"
+            "#helpBanner QLabel { font-size: 20px; font-weight: bold; color: #1a1a1a; }"
+            "#helpBanner QPushButton { font-size: 18px; min-height: 40px; padding: 0 16px; }"
+        )
+        self.text = QLabel()
+        self.text.setObjectName("op_help_text")
+        self.text.setWordWrap(True)
+        self.answer_button = QPushButton()
+        self.answer_button.setObjectName("op_help_answer")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(16, 8, 16, 8)
+        row.addWidget(self.text, 1)
+        row.addWidget(self.answer_button)
+        self.hide()
+
 
 PAGES = ("filing", "queue", "sync", "summary", "audit", "settings", "leave")
 
@@ -58,6 +96,7 @@ PAGES = ("filing", "queue", "sync", "summary", "audit", "settings", "leave")
 class OperatorConsole(QWidget):
     exit_requested = Signal()
     quit_requested = Signal()
+    help_answered = Signal()
 
     def __init__(
         self, context: KioskContext, i18n: I18n, operator: Operator, parent: QWidget | None = None
@@ -112,7 +151,11 @@ class OperatorConsole(QWidget):
         body = QHBoxLayout()
         body.addWidget(self.nav)
         body.addWidget(self.pages, 1)
+        self.help_banner = HelpBanner()
+        self.help_banner.answer_button.clicked.connect(self.answer_help)
+        self.help_calls: list[HelpCall] = []
         layout = QVBoxLayout(self)
+        layout.addWidget(self.help_banner)
         layout.addLayout(header)
         layout.addLayout(body, 1)
 
@@ -150,6 +193,37 @@ class OperatorConsole(QWidget):
         self.queue_stack.setCurrentWidget(self.queue)
         self.show_page("filing")
         self.filing.focus_missing()
+
+    def show_help_calls(self, calls: Sequence[HelpCall]) -> None:
+        """The residents' calls not yet answered (the banner hides when there are none)."""
+        self.help_calls = list(calls)
+        self._show_help()
+
+    def help_called(self, call: HelpCall) -> None:
+        """A new call for help arrived while the console is open."""
+        self.help_calls.append(call)
+        self._show_help()
+
+    def answer_help(self) -> None:
+        self.help_calls = []
+        self.help_banner.hide()
+        self.context.station.store.audit("help.answered", operator=self.operator.id)
+        self.help_answered.emit()
+
+    def _show_help(self) -> None:
+        zone = self.context.station.zone
+        lang = self.i18n.lang
+        lines = [
+            self.i18n.t(
+                "op.help.call",
+                time=localtime.format_datetime(c.at, zone, "%H:%M"),
+                where=c.where().get(lang),
+            )
+            for c in self.help_calls
+        ]
+        self.help_banner.text.setText("\n".join(lines))
+        self.help_banner.answer_button.setText(self.i18n.t("op.help.answer"))
+        self.help_banner.setVisible(bool(lines))
 
     def back_to_queue(self) -> None:
         self.queue_stack.setCurrentWidget(self.queue)
@@ -192,3 +266,4 @@ class OperatorConsole(QWidget):
         self.lang_button.setText(t("op.console.language"))
         self.quit_button.setText(t("op.console.quit"))
         self.nav.item(PAGES.index("leave")).setForeground(Qt.GlobalColor.darkRed)
+        self._show_help()

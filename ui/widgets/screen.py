@@ -1,21 +1,40 @@
-"""`Screen`: the frame every resident screen shares — a title, a body and a row of buttons.
+"""`Screen`: the frame every resident screen shares — a title, a body and a row of buttons,
+and a "call staff" button in the top right corner on every one of them.
 
 Each screen re-labels itself in `retranslate()`, which runs at construction and on every
 `I18n.changed`, so the language switch is live.
+
+Signals:
+    help_requested(): the resident tapped "call staff" (the main window alerts the operator).
 """
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLayout, QVBoxLayout, QWidget
 
 from ui.i18n import I18n
 from ui.strings import add
+from ui.widgets.buttons import BigButton
 from vocab.text import Text
 
-add({"nav.back_home": Text("回到首页", "Back to home")})
+add(
+    {
+        "nav.back_home": Text("回到首页", "Back to home"),
+        "nav.call_staff": Text("找工作人员", "Call staff"),
+    }
+)
+
+# amber, apart from the blue actions: it is there for when nothing else helps
+CALL_STAFF_STYLE = (
+    "QPushButton { background: #ffb300; color: #1a1a1a; font-weight: bold; }"
+    "QPushButton:pressed { background: #e69500; }"
+)
 
 
 class Screen(QWidget):
+    help_requested = Signal()
+
     def __init__(self, i18n: I18n, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.i18n = i18n
@@ -29,7 +48,15 @@ class Screen(QWidget):
         self.subtitle.setProperty("role", "subtitle")
         self.subtitle.setWordWrap(True)
         self.subtitle.hide()
-        outer.addWidget(self.title)
+        self.help_button = BigButton()
+        self.help_button.setObjectName("button_call_staff")
+        self.help_button.setStyleSheet(CALL_STAFF_STYLE)
+        self.help_button.clicked.connect(self.help_requested)
+        top = QHBoxLayout()
+        top.setSpacing(20)
+        top.addWidget(self.title, 1)
+        top.addWidget(self.help_button, 0, Qt.AlignmentFlag.AlignTop)
+        outer.addLayout(top)
         outer.addWidget(self.subtitle)
         self.body = QVBoxLayout()
         self.body.setSpacing(16)
@@ -38,8 +65,15 @@ class Screen(QWidget):
         self.footer.setSpacing(20)
         outer.addLayout(self.footer)
         i18n.changed.connect(self._on_language)
+        self._label_help()
+
+    def _label_help(self) -> None:
+        text = self.i18n.t("nav.call_staff")
+        self.help_button.setText(text)
+        self.help_button.setAccessibleName(text)
 
     def _on_language(self, _lang: str) -> None:
+        self._label_help()
         self.retranslate()
 
     def set_subtitle(self, text: str) -> None:
