@@ -24,6 +24,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="open the store, render a receipt, open and close the window headless; "
         "exit 0 if all worked",
     )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="with --self-check: print one JSON object, the checks and what this station can "
+        "do (on-screen pinyin keyboard, voice, cameras, QR decoder, printers)",
+    )
     mode = p.add_mutually_exclusive_group()
     mode.add_argument(
         "--fullscreen",

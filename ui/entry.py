@@ -1,6 +1,7 @@
 """The GUI entry point behind `kiosk gui`: build the KioskContext and open the kiosk window;
 `--self-check` proves a bundle works headless (store, receipt, main window) and exits 0 only
-if all of it did.
+if all of it did; with `--json` it prints one JSON object instead, the checks and what this
+station can do (`ui.capabilities`: keyboard, voice, cameras, QR decoder, printers).
 
 `kiosk.gui_cli` declares the command's options and calls `run` by module name at run time,
 so the Qt-free core never imports this package.
@@ -9,6 +10,7 @@ so the Qt-free core never imports this package.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -139,10 +141,13 @@ def _exit_when_ready(app: QCoreApplication, window: MainWindow, timeout_ms: int 
 
 
 def self_check(args: argparse.Namespace) -> int:
-    """Run each check, print one line per check, exit 0 only if every one passed."""
+    """Run each check, print one line per check (or one JSON object with `--json`), exit 0
+    only if every one passed."""
     if not _has_display():
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    as_json = bool(getattr(args, "json", False))
     results: list[bool] = []
+    checks: list[dict[str, object]] = []
     stations: dict[str, Station] = {}
 
     def check(name: str, fn: Callable[[], str]) -> None:
@@ -150,12 +155,16 @@ def self_check(args: argparse.Namespace) -> int:
             detail = fn()
         except Exception as exc:
             results.append(False)
-            print(f"FAIL {name}: {type(exc).__name__}: {exc}")
+            checks.append({"name": name, "ok": False, "detail": f"{type(exc).__name__}: {exc}"})
+            if not as_json:
+                print(f"FAIL {name}: {type(exc).__name__}: {exc}")
             if os.environ.get("KIOSK_DEBUG"):
                 traceback.print_exc()
             return
         results.append(True)
-        print(f"ok   {name}: {detail}")
+        checks.append({"name": name, "ok": True, "detail": detail})
+        if not as_json:
+            print(f"ok   {name}: {detail}")
 
     with tempfile.TemporaryDirectory(prefix="kiosk-self-check-") as tmp:
         data_dir = Path(args.data_dir) if args.data_dir else Path(tmp) / "station"
@@ -202,5 +211,12 @@ def self_check(args: argparse.Namespace) -> int:
         for station in stations.values():
             station.store.close()
     ok = all(results) and len(results) == 3
-    print("self-check passed" if ok else "self-check FAILED")
+    if as_json:
+        from ui.capabilities import probe
+
+        make_app()
+        report = {"ok": ok, "checks": checks, **probe()}
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        print("self-check passed" if ok else "self-check FAILED")
     return 0 if ok else 1

@@ -1,0 +1,69 @@
+"""`kiosk gui --self-check --json`: one JSON object with the checks and what this station
+can do, each probe agreeing with what is really installed here."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def _self_check(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kiosk.cli",
+            "--data-dir",
+            str(tmp_path / "st"),
+            "gui",
+            "--self-check",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+
+
+def test_self_check_json_says_what_this_station_can_do(tmp_path: Path) -> None:
+    proc = _self_check(tmp_path, "--json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads(proc.stdout)  # nothing but the object on stdout
+    assert report["ok"] is True
+    assert [(c["name"], c["ok"]) for c in report["checks"]] == [
+        ("store", True),
+        ("receipt", True),
+        ("main window", True),
+    ]
+    # the shape installers rely on
+    assert set(report) >= {"keyboard", "tts", "camera", "qr_decoder", "printers"}
+    assert isinstance(report["keyboard"]["pinyin"], bool)
+    assert report["tts"]["engine"] is None or isinstance(report["tts"]["engine"], str)
+    assert isinstance(report["tts"]["zh"], bool)
+    assert isinstance(report["camera"]["count"], int) and report["camera"]["count"] >= 0
+    assert isinstance(report["qr_decoder"], bool)
+    assert all(isinstance(p, str) for p in report["printers"])
+    # and what it says is true of this machine
+    assert report["qr_decoder"] is (importlib.util.find_spec("zxingcpp") is not None)
+    import PySide6
+
+    qt = Path(PySide6.__file__).parent / "Qt"
+    pinyin = qt / "qml" / "QtQuick" / "VirtualKeyboard" / "Plugins" / "Pinyin"
+    assert report["keyboard"]["pinyin"] is pinyin.is_dir()
+    assert "mock" not in (report["tts"]["engine"] or "")  # Qt's test engine is no voice
+    if report["tts"]["engine"] is None:
+        assert report["tts"]["zh"] is False
+
+
+def test_plain_self_check_is_unchanged(tmp_path: Path) -> None:
+    proc = _self_check(tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.count("ok   ") == 3 and "self-check passed" in proc.stdout
+    assert "{" not in proc.stdout
