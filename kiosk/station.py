@@ -378,10 +378,10 @@ class Station:
         apps: list[Application] = []
         if query and check_id_number(normalize_id_number(query)) is None:
             apps = self._apps_for_resident(normalize_id_number(query), phone_last4)
-        elif tracking.verify_tracking_no(query):
+        else:
             try:
-                apps = [self.application(query)]
-            except NotFound:
+                apps = [self.application(read_tracking_no(query))]
+            except (tracking.InvalidTrackingNo, ValueError, NotFound):
                 apps = []
         return [self._answer(a) for a in apps if a.state != "draft"]
 
@@ -480,7 +480,7 @@ class Station:
         if len(last4) != 4 or len(ref) < 6:
             raise ReprintRefused(ReprintRefused.NEED_BOTH)
         try:
-            tracking.parse_tracking_no(ref)
+            ref = read_tracking_no(ref)
         except tracking.InvalidTrackingNo as exc:
             raise ReprintRefused(exc.message, detail=exc.code) from None
         try:
@@ -568,11 +568,26 @@ class Station:
         return localtime.local_date(self.store.clock(), self.zone)
 
 
-def canonical_tracking_no(s: str) -> str:
-    """A tracking number as printed ("lx03261123 0042x" -> "LX03-261123-0042X"); input that
-    does not parse comes back only normalised (`tracking.normalize_tracking_no`)."""
+def read_tracking_no(s: str) -> str:
+    """A tracking number however a resident typed or scanned it, as printed: any case, with
+    all, none or some of its dashes ("LX03-2611230042x": the screen typed the station code
+    and its dash, the resident the rest) -> "LX03-261123-0042X". Raises InvalidTrackingNo."""
     try:
         return tracking.format_tracking_no(tracking.parse_tracking_no(s))
+    except tracking.InvalidTrackingNo as exc:
+        bare = tracking.normalize_tracking_no(s).replace("-", "")
+        if exc.code != "format" or bare == tracking.normalize_tracking_no(s):
+            raise
+        try:
+            return tracking.format_tracking_no(tracking.parse_tracking_no(bare))
+        except tracking.InvalidTrackingNo as bare_exc:  # "a character is wrong" tells more
+            raise (exc if bare_exc.code == "format" else bare_exc) from None
+
+
+def canonical_tracking_no(s: str) -> str:
+    """`read_tracking_no`, or for input that does not parse the normalised text."""
+    try:
+        return read_tracking_no(s)
     except (tracking.InvalidTrackingNo, ValueError):
         return tracking.normalize_tracking_no(s)
 

@@ -15,7 +15,8 @@ import pytest
 from kiosk.cli import main
 from kiosk.privacy import last4_matches, mask_bank_account, show_resident
 from kiosk.samples import SAMPLE_FIELDS, make_id_number, sample_photo
-from kiosk.station import ReprintRefused, SecondFactorNeeded, Station
+from kiosk.station import ReprintRefused, SecondFactorNeeded, Station, read_tracking_no
+from kiosk.tracking import InvalidTrackingNo
 
 RESIDENT = {
     "id_number": make_id_number("110105", "19491231", "002"),  # ends in X: case must not matter
@@ -138,6 +139,11 @@ def test_a_tracking_number_answers_in_any_case_without_dashes(station: Station, 
     assert [a.tracking_no for a in station.lookup_status(bare)] == [filed.tracking_no]
     spaced = filed.tracking_no.replace("-", " ").lower()
     assert station.application(spaced).uuid == filed.uuid
+    station_typed = "LX03-" + filed.tracking_no[5:].replace("-", "")  # the screen's prefix
+    assert [a.tracking_no for a in station.lookup_status(station_typed)] == [filed.tracking_no]
+    with pytest.raises(InvalidTrackingNo) as caught:  # one wrong character is still caught
+        read_tracking_no(station_typed[:-1] + ("A" if station_typed[-1] != "A" else "B"))
+    assert caught.value.code == "check"
     assert station.reprint_for_resident(bare, RESIDENT["id_number"][-4:]).pdf.startswith(b"%PDF")
 
 

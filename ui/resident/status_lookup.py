@@ -34,8 +34,13 @@ from PySide6.QtWidgets import (
 from kiosk import localtime
 from kiosk.context import KioskContext
 from kiosk.privacy import mask_id_number
-from kiosk.station import SecondFactorNeeded, StatusAnswer, canonical_tracking_no
-from kiosk.tracking import InvalidTrackingNo, parse_tracking_no
+from kiosk.station import (
+    SecondFactorNeeded,
+    StatusAnswer,
+    canonical_tracking_no,
+    read_tracking_no,
+)
+from kiosk.tracking import InvalidTrackingNo
 from kiosk.validation import check_id_number, message, normalize_id_number
 from ui.i18n import I18n
 from ui.resident.lookup_input import KeypadInput
@@ -233,7 +238,7 @@ class StatusLookupScreen(Screen):
         self.set_mode("tracking")
         self.inner.setCurrentIndex(0)
         try:
-            parse_tracking_no(text)
+            read_tracking_no(text)
         except InvalidTrackingNo:
             self._set_error(_s("scan.not_ours"))
             self.retranslate()
@@ -286,7 +291,7 @@ class StatusLookupScreen(Screen):
             return
         if self.mode == "tracking":
             try:
-                parse_tracking_no(query)
+                read_tracking_no(query)
             except InvalidTrackingNo as exc:
                 self._set_error(exc.message)
                 return
