@@ -231,7 +231,39 @@ def nav_lookup_results(shot: Shot) -> None:
     shot.click(w.home.lookup_tile)
     w.lookup.set_mode("id")
     w.lookup.input.edit.setText(shot.demo["resident"]["id_number"])
+    w.lookup.search()  # the station asks for the phone's last four first
+    w.lookup.input.edit.setText(shot.demo["resident"]["phone"][-4:])
     w.lookup.search()
+
+
+def nav_lookup_phone(shot: Shot) -> None:
+    w = shot.window
+    shot.click(w.home.lookup_tile)
+    w.lookup.set_mode("id")
+    w.lookup.input.edit.setText(shot.demo["resident"]["id_number"])
+    w.lookup.search()
+    w.lookup.input.edit.setText(shot.demo["resident"]["phone"][-2:])
+
+
+def nav_reprint_list(shot: Shot) -> None:
+    w = shot.window
+    shot.click(w.home.reprint_tile)
+    w.reprint.set_mode("id")
+    w.reprint.id_edit.setText(shot.demo["resident"]["id_number"])
+    w.reprint.phone4.setText(shot.demo["resident"]["phone"][-4:])
+    w.reprint.find_receipts()
+
+
+def nav_call_staff(shot: Shot) -> None:
+    w = shot.window
+    shot.click(w.home.lookup_tile)
+    shot.click(w.lookup.help_button)
+
+    def undo() -> None:
+        w.help_overlay.dismiss()
+        w._help_answered()
+
+    shot.extras["undo"] = undo
 
 
 def nav_reprint(shot: Shot) -> None:
@@ -285,6 +317,15 @@ def _scan(name: str, seed: int) -> Path:
     if not path.exists():
         path.write_bytes(sample_photo(1600, 1200, seed=seed))
     return path
+
+
+def nav_op_help(shot: Shot) -> None:
+    w = shot.window
+    shot.click(w.home.reprint_tile)
+    shot.click(w.reprint.help_button)
+    w.help_overlay.dismiss()
+    _console(shot)
+    shot.extras["undo"] = w._help_answered
 
 
 def nav_op_filing(shot: Shot) -> None:
@@ -350,12 +391,16 @@ SCREENS: list[tuple[str, Callable[[Shot], None]]] = [
     ("done", nav_done),
     ("lookup", nav_lookup),
     ("lookup-results", nav_lookup_results),
+    ("lookup-phone", nav_lookup_phone),
     ("reprint", nav_reprint),
+    ("reprint-list", nav_reprint_list),
+    ("call-staff", nav_call_staff),
     ("idle-warning", nav_idle),
     ("operator-gate", nav_gate),
     ("home-large-text", nav_large_text),
     ("form-large-text", nav_large_text_form),
     ("form-known-resident", nav_form_known),
+    ("operator-help", nav_op_help),
     ("operator-filing", nav_op_filing),
     ("operator-queue", nav_op_queue),
     ("operator-detail", nav_op_detail),

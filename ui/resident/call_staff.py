@@ -58,6 +58,9 @@ STYLE = """
                                border-radius: 24px; }
 #helpOverlay QLabel#help_title { font-size: 44px; font-weight: bold; color: #0b4fa8; }
 #helpOverlay QLabel#help_body { font-size: 32px; }
+#helpOverlay QPushButton { font-size: 30px; min-height: 72px; padding: 0 48px;
+                           background: #0b4fa8; color: #ffffff; border-radius: 12px; }
+#helpOverlay QPushButton:pressed { background: #083b7e; }
 """
 
 

@@ -46,7 +46,7 @@ from ui.i18n import I18n
 from ui.resident.lookup_input import KeypadInput
 from ui.resident.service_picker import touch_scroll
 from ui.strings import add
-from ui.widgets.buttons import BigButton
+from ui.widgets.buttons import BigButton, set_role
 from ui.widgets.scan_keys import KeyboardScanner
 from ui.widgets.scan_panel import ScanPanel, frame_source
 from ui.widgets.screen import Screen, clear_layout
@@ -388,6 +388,8 @@ class StatusLookupScreen(Screen):
             self.scan_panel.retranslate()
         self.by_tracking.setText(t("lookup.by_tracking"))
         self.by_id.setText(t("lookup.by_id"))
+        # the second factor is what this step is about: the question in the label's size
+        set_role(self.prompt, "fieldLabel" if self.asking_phone else "help")
         if self.asking_phone:
             shown = t("lookup.for_id_pending", id=self._query_shown)
             self.prompt.setText(f"{shown}\n{self.i18n.text(self._ask)}")
