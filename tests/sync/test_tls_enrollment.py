@@ -82,8 +82,11 @@ class TlsHub:
 
 
 @pytest.fixture
-def tls_hub(tmp_path: Path, certs: tuple[Cert, Cert]) -> Iterator[TlsHub]:
-    db_url = f"sqlite:///{tmp_path / 'hub' / 'hub.db'}"
+def tls_hub(tmp_path: Path, certs: tuple[Cert, Cert], hub_db_url: str) -> Iterator[TlsHub]:
+    """A real hub over HTTPS on SQLite and (if configured) PostgreSQL."""
+    db_url = hub_db_url
+    if db_url.startswith("sqlite"):
+        db_url = f"sqlite:///{tmp_path / 'hub' / 'hub.db'}"
     store = HubStore.open(db_url)
     try:
         with run_hub(db_url, tmp_path / "hub" / "blobs", tls=certs[0].pair) as url:
@@ -353,6 +356,20 @@ def test_enroll_and_sync_refuse_plain_http_to_another_computer(
 # ------------------------------------------------------------------ where keys live
 
 
+def _every_row(store: HubStore) -> tuple[Path, bytes]:
+    """Every row of every hub table as text (the database as a reader of it sees it)."""
+    from county import db
+
+    with db.read_tx(store.engine) as conn:
+        text = "\n".join(
+            repr(tuple(row))
+            for table in db.metadata.sorted_tables
+            for row in conn.execute(table.select())
+        )
+    assert "ed25519-pk:" in text  # the public halves are there
+    return Path("<hub database rows>"), text.encode()
+
+
 def _files(*roots: Path) -> Iterator[tuple[Path, bytes]]:
     for root in roots:
         for path in root.rglob("*"):
@@ -384,15 +401,18 @@ def test_private_keys_are_only_in_the_keychain_and_the_hub_keeps_public_halves(
         forms[name + " (hex)"] = raw.hex().encode()
     hub_dir = tls_hub.blob_dir.parent
     key_file = tls_hub.store.key_file
-    assert key_file.parent == hub_dir and key_file.stat().st_mode & 0o777 == 0o600
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    if tls_hub.db_url.startswith("sqlite"):
+        assert key_file.parent == hub_dir  # beside the database by default
+    rows = _every_row(tls_hub.store)  # also what PostgreSQL holds, which is not a file here
     checked = 0
-    for path, data in _files(station.store.data_dir, hub_dir):
+    for path, data in [*_files(station.store.data_dir, hub_dir, key_file.parent), rows]:
         checked += 1
         for name, form in forms.items():
             assert form not in data, f"{name} found in {path}"
-    assert checked >= 3  # the kiosk's database, the hub's database and its key file at least
+    assert checked >= 4  # kiosk database, hub database rows and files, the key file at least
     hub_private = tls_hub.store.hub_keys().signing.private_bytes_raw()
-    for path, data in _files(station.store.data_dir, hub_dir):
+    for path, data in [*_files(station.store.data_dir, hub_dir), rows]:
         if path != key_file:
             assert (
                 hub_private not in data
@@ -422,3 +442,63 @@ def test_kiosk_enroll_command_refuses_http_to_another_computer(
     err = capsys.readouterr().err
     assert rc == 1 and "https://" in err and "--insecure-http" in err
     assert not station.settings.device_id
+
+
+def test_behind_a_tls_proxy_the_hub_proves_the_proxys_certificate(
+    station: Station, tmp_path: Path, certs: tuple[Cert, Cert]
+) -> None:
+    """`county-hub serve --proxy-cert`: plain http behind a TLS-terminating proxy."""
+    proxy_cert = certs[1]
+    db_url = f"sqlite:///{tmp_path / 'hub.db'}"
+    store = HubStore.open(db_url)
+    config = HubConfig(db_url=db_url, blob_dir=tmp_path / "blobs", tls_cert=proxy_cert.cert)
+    try:
+        with run_hub(db_url, config=config) as url, TlsRelay(url, *proxy_cert.pair) as proxy:
+            code = _code(store, station)
+            with pytest.raises(SyncFailed) as failed:  # around the proxy: no certificate seen
+                enroll_station(station, url, code, "kiosk")
+            assert isinstance(failed.value.error, EnrollmentIntercepted)
+            enroll_station(station, proxy.url, code, "kiosk")
+            assert hub_pins(station) == [proxy_cert.fingerprint]
+            file_text_only(station)
+            assert run_sync(station).pushed == 1
+    finally:
+        store.close()
+
+
+def test_hub_refuses_mixed_forms_bad_keys_and_reused_keys(
+    station: Station, tls_hub: TlsHub, certs: tuple[Cert, Cert]
+) -> None:
+    from sync.enrollment import DeviceKeys
+
+    def post(body: dict[str, str]) -> requests.Response:
+        return requests.post(
+            tls_hub.url + "/v1/enroll",
+            json=body,
+            headers={PROTOCOL_HEADER: "1"},
+            timeout=30,
+            verify=str(certs[0].cert),
+        )
+
+    def proof_body(code: str, keys: list[str]) -> dict[str, str]:
+        nonce = new_nonce()
+        secret = EnrollmentKey.from_code(code)
+        return {
+            "lookup_id": secret.lookup_id,
+            "nonce": nonce,
+            "signing_key": keys[0],
+            "box_key": keys[1],
+            "kiosk_proof": kiosk_proof(secret, certs[0].fingerprint, nonce, keys),
+        }
+
+    code = _code(tls_hub, station)
+    good = DeviceKeys.generate()
+    keys = [good.signing_public, good.box_public]
+    mixed = post({**proof_body(code, keys), "code": code})
+    assert mixed.status_code == 422 and mixed.json()["error"] == "invalid"
+    swapped = post(proof_body(code, keys[::-1]))  # a proof over keys of the wrong kinds
+    assert swapped.status_code == 422 and swapped.json()["error"] == "bad_key"
+    assert post(proof_body(code, keys)).status_code == 200
+    again = post(proof_body(_code(tls_hub, station), keys))  # same keys for a new enrollment
+    assert again.status_code == 409 and again.json()["error"] == "key_reused"
+    assert _failures(tls_hub.store, code)[1]

@@ -2,7 +2,8 @@
 
 It accepts TLS with its certificate, opens TLS to the real hub (checking nothing) and forwards
 the plaintext both ways, keeping every byte the client sent, so a test can see exactly what
-an attacker in that place would learn. ``passthrough_first`` forwards the first connection as
+an attacker in that place would learn. An ``http://`` upstream makes it the hub's own
+TLS-terminating proxy instead. ``passthrough_first`` forwards the first connection as
 plain TCP (the client then sees the real hub's certificate) and intercepts the later ones.
 """
 
@@ -22,6 +23,7 @@ class TlsRelay:
         self, upstream_url: str, cert: Path, key: Path, *, passthrough_first: bool = False
     ) -> None:
         parts = urlsplit(upstream_url)
+        self.upstream_tls = parts.scheme == "https"
         self.upstream = (parts.hostname or "127.0.0.1", parts.port or 443)
         self.server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.server_ctx.load_cert_chain(str(cert), str(key))
@@ -86,7 +88,11 @@ class TlsRelay:
             with self._lock:
                 self.intercepted += 1
                 self._open.append(client)
-            hub = self.client_ctx.wrap_socket(upstream, server_hostname=self.upstream[0])
+            hub = (
+                self.client_ctx.wrap_socket(upstream, server_hostname=self.upstream[0])
+                if self.upstream_tls
+                else upstream  # a plain http hub behind it: the relay is its TLS proxy
+            )
             opened.append(hub)
             with self._lock:
                 self._open.append(hub)
