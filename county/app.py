@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
@@ -28,9 +29,12 @@ from county.headers import SecurityHeaders
 from county.keys import tls_identity
 from county.logs import RequestLog
 from county.pages import make_templates
-from county.routers import admin, console, device, staff
+from county.routers import admin, console, device, queue, staff
 from county.store import ENROLL_TTL, HubStore, blob_dir_for
 from sync.protocol import SUPPORTED_VERSIONS, error_body
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+"""The console's CSS and scripts, served by the hub itself (no CDN: intranets)."""
 
 
 @dataclass
@@ -63,7 +67,7 @@ def create_app(config: HubConfig) -> FastAPI:
     """Build the hub app on the database and blob directory of ``config`` (migrating it)."""
     app = FastAPI(title="County hub", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.config = config
-    app.state.store = HubStore.open(config.db_url, config.clock, config.key_file)
+    app.state.store = HubStore.open(config.db_url, config.clock, config.key_file, config.tz)
     app.state.tls = tls_identity(config.tls_cert, config.tls_next_cert, app.state.store.hub_keys())
     app.state.blobs = BlobStore(blob_dir_for(config.db_url, config.blob_dir))
     app.state.templates = make_templates(config.tz)
@@ -93,4 +97,6 @@ def create_app(config: HubConfig) -> FastAPI:
     app.include_router(staff.router)
     app.include_router(console.router)
     app.include_router(admin.router)
+    app.include_router(queue.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -346,7 +346,7 @@ def _main(url: str, args: argparse.Namespace) -> int:
         if args.command == "tls-selfsigned":
             return _tls_selfsigned(args)
         key_file = getattr(args, "key_file", None)
-        store = HubStore.open(url, key_file=Path(key_file) if key_file else None)
+        store = HubStore.open(url, key_file=Path(key_file) if key_file else None, tz=tz)
         try:
             return _run(store, args, tz)
         finally:

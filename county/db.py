@@ -45,6 +45,16 @@ metadata = MetaData()
 # BIGINT identity on PostgreSQL; SQLite needs plain INTEGER PRIMARY KEY for its rowid alias.
 SeqType = BigInteger().with_variant(Integer(), "sqlite")
 
+
+def SearchKey(length: int) -> Any:
+    """A string compared byte-wise: SQLite's default, ``COLLATE "C"`` on PostgreSQL, so a
+    prefix search ``key >= 'AB' AND key < 'AC'`` is one index range on either database."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
+NO_DEADLINE = "9999-12-31"
+"""``applications.due_on`` when the hub does not know the service's processing days."""
+
 stations = Table(
     "stations",
     metadata,
@@ -185,9 +195,26 @@ applications = Table(
     Column("status", String(16), nullable=False, default="received"),
     Column("status_note", Text),
     Column("decided_at", String(40)),
+    # search keys (county.queries.search), compared byte-wise so prefix ranges use the index
+    Column("tracking_key", SearchKey(80), nullable=False, server_default=""),
+    Column("name_key", SearchKey(100), nullable=False, server_default=""),
+    Column("id_key", String(32), nullable=False, server_default=""),
+    Column("phone_key", String(20), nullable=False, server_default=""),
+    # local calendar day the county must decide by (county.queries.deadlines); NO_DEADLINE if
+    # the hub does not know the service's processing days
+    Column("due_on", String(10), nullable=False, server_default=NO_DEADLINE),
+    # bumped by every change staff make, so two clerks never overwrite each other unseen
+    Column("version", Integer, nullable=False, server_default="0"),
 )
 Index("ix_applications_station", applications.c.station, applications.c.seq)
 Index("ix_applications_received", applications.c.received_at)
+Index("ix_applications_tracking_key", applications.c.tracking_key)
+Index("ix_applications_name_key", applications.c.name_key, applications.c.seq)
+Index("ix_applications_id_key", applications.c.id_key, applications.c.seq)
+Index("ix_applications_phone_key", applications.c.phone_key, applications.c.seq)
+Index("ix_applications_status", applications.c.status, applications.c.seq)
+Index("ix_applications_service", applications.c.service_code, applications.c.seq)
+Index("ix_applications_due", applications.c.due_on, applications.c.seq)
 
 attachments = Table(
     "attachments",
@@ -224,8 +251,38 @@ decisions = Table(
     Column("note", Text),
     Column("staff", String(100), nullable=False),
     Column("decided_at", String(40), nullable=False),
+    # JSON: needs_info items, rejection reasons, the reason for changing a final decision
+    Column("detail", Text),
 )
 Index("ix_decisions_station", decisions.c.station, decisions.c.seq)
+Index("ix_decisions_app", decisions.c.app_uuid, decisions.c.seq)
+
+extensions = Table(
+    "extensions",
+    metadata,
+    Column("seq", SeqType, primary_key=True, autoincrement=True),
+    Column("app_uuid", String(36), ForeignKey("applications.uuid"), nullable=False),
+    Column("old_due", String(10), nullable=False),
+    Column("new_due", String(10), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("staff", String(100), nullable=False),
+    Column("at", String(40), nullable=False),
+)
+Index("ix_extensions_app", extensions.c.app_uuid, extensions.c.seq)
+"""Deadline extensions, each with its reason (the application's ``due_on`` is the latest)."""
+
+saved_filters = Table(
+    "saved_filters",
+    metadata,
+    Column("filter_id", SeqType, primary_key=True, autoincrement=True),
+    Column("owner", String(100), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("query", Text, nullable=False),  # the queue's query string, e.g. "status=open&..."
+    Column("shared", Boolean, nullable=False, default=False),
+    Column("created_at", String(40), nullable=False),
+)
+Index("ix_saved_filters_owner", saved_filters.c.owner)
+"""Queue filters a clerk saved by name ("my overdue 低保"), for themselves or shared."""
 
 catalogs = Table(
     "catalogs",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import hmac
 import secrets
-from datetime import timedelta
+from datetime import UTC, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -85,21 +85,32 @@ class HubStore(AccountsMixin):
     """The hub's database (and clock); blob bytes live in `county.blobs.BlobStore`."""
 
     def __init__(
-        self, engine: Engine, clock: Clock = system_clock, key_file: Path | None = None
+        self,
+        engine: Engine,
+        clock: Clock = system_clock,
+        key_file: Path | None = None,
+        tz: tzinfo = UTC,
     ) -> None:
         self.engine = engine
         self.clock = clock
+        self.tz = tz  # whose calendar due days are counted in (county.clock)
         name = engine.url.database if engine.dialect.name == "sqlite" else None
         self.key_file = key_file or keys.default_key_file(Path(name) if name else None)
         """The hub's key file (county.keys): outside the database, read on first use."""
         self._keys: keys.HubKeys | None = None
 
     @classmethod
-    def open(cls, url: str, clock: Clock = system_clock, key_file: Path | None = None) -> HubStore:
-        """Open (and migrate) the database at ``url``."""
+    def open(
+        cls,
+        url: str,
+        clock: Clock = system_clock,
+        key_file: Path | None = None,
+        tz: tzinfo = UTC,
+    ) -> HubStore:
+        """Open (and migrate) the database at ``url``; ``tz`` is the hub's zone."""
         engine = db.make_engine(url)
         db.migrate(engine)
-        return cls(engine, clock, key_file)
+        return cls(engine, clock, key_file, tz)
 
     def hub_keys(self) -> keys.HubKeys:
         """The hub's own signing, box and wrapping keys (the key file is made on first use)."""
@@ -266,7 +277,7 @@ class HubStore(AccountsMixin):
     def push(self, device: Device, request: PushRequest) -> PushResponse:
         """Store a batch in one transaction, then answer per record (see sync.protocol)."""
         with db.write_tx(self.engine) as conn:
-            return push.store_batch(conn, device, request, self.now())
+            return push.store_batch(conn, device, request, self.now(), self.tz)
 
     def pull(
         self, device: Device, cursor: int, catalog_version: int, limit: int = PULL_MAX

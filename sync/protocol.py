@@ -345,6 +345,15 @@ class Decision(_Response):
     status: Status
     note: str | None = None
     decided_at: str
+    items: (
+        Annotated[
+            list[Annotated[str, StringConstraints(max_length=limits.DECISION_ITEM_MAX)]],
+            Field(max_length=limits.DECISION_ITEMS_MAX),
+        ]
+        | None
+    ) = None
+    """needs_info only: the documents to bring, each once (一次性告知); the note lists them
+    too, so a kiosk that does not know this field still shows and prints them."""
 
 
 class PullResponse(_Response):

@@ -55,3 +55,7 @@ TRACKING_SUFFIX_MAX = 40  # the station's own date/sequence/check part after it
 # USB bundles
 BUNDLE_APPLICATIONS_MAX = 10_000
 BUNDLE_BLOBS_MAX = 10_000
+
+# County decisions: the itemised list of a needs_info notice (sync.protocol.Decision.items)
+DECISION_ITEMS_MAX = 30
+DECISION_ITEM_MAX = 200

@@ -42,3 +42,10 @@ def status_label(status: str | None) -> Text:
     if status is None:
         return STATUS_LABELS["received"]
     return STATUS_LABELS.get(status, Text(status, status))
+
+
+IN_REVIEW: Status = "in_review"
+APPROVED: Status = "approved"
+REJECTED: Status = "rejected"
+NEEDS_INFO: Status = "needs_info"
+"""Each status by name, for code that means one of them (the hub's workflow)."""

@@ -49,3 +49,32 @@ def publish(conn: Connection, body: dict[str, Any], now: str) -> int:
     )
     scope.refresh(conn, body)  # which department decides each service
     return version
+
+
+def filed_under(conn: Connection, version: int) -> tuple[dict[str, Any] | None, bool]:
+    """The catalog an application was filed under: (body, True) if the hub holds that version,
+    else (the newest catalog, False) so labels still show, else (None, False)."""
+    c = db.catalogs
+    row = conn.execute(select(c.c.body).where(c.c.version == version)).first()
+    if row is not None:
+        body: dict[str, Any] = json.loads(row.body)
+        return body, True
+    newest = conn.execute(select(c.c.body).order_by(c.c.version.desc()).limit(1)).first()
+    return (json.loads(newest.body) if newest is not None else None), False
+
+
+def services(body: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """A catalog's services by code (empty without a catalog)."""
+    out: dict[str, dict[str, Any]] = {}
+    for service in (body or {}).get("services") or []:
+        if isinstance(service, dict) and isinstance(service.get("code"), str):
+            out[service["code"]] = service
+    return out
+
+
+def processing_days(conn: Connection, version: int, service_code: str) -> int | None:
+    """How many days the county has to decide ``service_code`` under catalog ``version`` (or
+    the newest catalog, when the hub lacks that version); None if no catalog says."""
+    body, _exact = filed_under(conn, version)
+    days = services(body).get(service_code, {}).get("processing_days")
+    return days if isinstance(days, int) and not isinstance(days, bool) and days >= 0 else None

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 import uuid as uuidlib
+from datetime import UTC, tzinfo
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
 from county import db
 from county.models import Device
-from county.queries import blobs, upsert
+from county.queries import blobs, catalogs, deadlines, search, upsert
+from county.workflow import AMENDED, WAITING_STATUSES
 from sync.protocol import PushRequest, PushResponse, PushResult, station_of
 
 RECEIVED = "received"
@@ -23,8 +25,13 @@ AMENDMENT_POSITION = 1000
 """Attachment positions from here on belong to amendments (documents added after filing)."""
 
 
-def store_batch(conn: Connection, device: Device, request: PushRequest, now: str) -> PushResponse:
-    """Store a batch (in the caller's one transaction) and answer per record."""
+def store_batch(
+    conn: Connection, device: Device, request: PushRequest, now: str, tz: tzinfo = UTC
+) -> PushResponse:
+    """Store a batch (in the caller's one transaction) and answer per record.
+
+    Each new application gets its search keys and its due day (local calendar of ``tz``)."""
+    days: dict[tuple[int, str], int | None] = {}
     results: list[PushResult] = []
     referenced: list[str] = []
     seen: set[str] = set()
@@ -44,6 +51,9 @@ def store_batch(conn: Connection, device: Device, request: PushRequest, now: str
             results.append(PushResult(uuid=rec.uuid, result="duplicate"))
             continue
         seen.add(uid)
+        key = (rec.catalog_version, rec.service_code)
+        if key not in days:
+            days[key] = catalogs.processing_days(conn, *key)
         inserted = conn.execute(
             ins(db.applications)
             .values(
@@ -60,6 +70,8 @@ def store_batch(conn: Connection, device: Device, request: PushRequest, now: str
                 created_at=rec.created_at,
                 received_at=now,
                 status=RECEIVED,
+                due_on=deadlines.due_on(now, days[key], tz),
+                **search.keys_for(rec.tracking_no, rec.resident.model_dump()),
             )
             .on_conflict_do_nothing()
             .returning(db.applications.c.seq)
@@ -97,10 +109,9 @@ def store_batch(conn: Connection, device: Device, request: PushRequest, now: str
 
 def _settle_conflict(conn: Connection, device: Device, uid: uuidlib.UUID, rec: Any) -> PushResult:
     """Why an insert did nothing: our own earlier copy (duplicate) or a clash (rejected)."""
+    a = db.applications
     row = conn.execute(
-        select(db.applications.c.station, db.applications.c.record).where(
-            db.applications.c.uuid == str(uid)
-        )
+        select(a.c.station, a.c.record, a.c.status).where(a.c.uuid == str(uid))
     ).first()
     if row is None:
         return PushResult(
@@ -116,11 +127,10 @@ def _settle_conflict(conn: Connection, device: Device, uid: uuidlib.UUID, rec: A
     new = rec.model_dump(mode="json")["amendments"]
     if len(new) > len(old) and new[: len(old)] == old:
         stored["amendments"] = new
-        conn.execute(
-            update(db.applications)
-            .where(db.applications.c.uuid == str(uid))
-            .values(record=json.dumps(stored, ensure_ascii=False))
-        )
+        changes: dict[str, Any] = {"record": json.dumps(stored, ensure_ascii=False)}
+        if row.status in WAITING_STATUSES:  # the documents asked for came back: review again
+            changes |= {"status": AMENDED, "version": a.c.version + 1}
+        conn.execute(update(a).where(a.c.uuid == str(uid)).values(**changes))
         refs = amendment_refs(str(uid), device.station, rec.amendments[len(old) :], len(old))
         if refs:
             conn.execute(insert(db.attachments), refs)

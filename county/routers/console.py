@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hmac
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -29,7 +29,6 @@ from county.deps import (
     read_limited,
 )
 from county.errors import HubError
-from county.routers.staff import filtered_queue
 from vocab.limits import DECISION_NOTE_MAX
 
 router = APIRouter()
@@ -83,37 +82,11 @@ def application_page(
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, member: ConsoleMemberDep) -> Response:
-    """The console's front door: the login form, or the queue for someone logged in."""
-    if member is not None:
-        return RedirectResponse("/queue", 303)
-    return _login(request)
-
-
-@router.get("/queue", response_class=HTMLResponse)
-def queue_page(
-    request: Request,
-    member: ConsoleMemberDep,
-    store: StoreDep,
-    tz: ZoneDep,
-    station: str = "",
-    service: str = "",
-    status: str = "",
-    since: str = "",
-) -> HTMLResponse:
+    """The console's front door: the login form, or the queue once logged in."""
     if member is None:
         return _login(request)
-    try:
-        rows = filtered_queue(store, tz, station, service, status, since, member.scope)
-        error = ""
-    except HubError as exc:
-        rows, error = [], exc.message
-    filters = {"station": station, "service": service, "status": status, "since": since}
-    back = "?" + urlencode({k: v for k, v in filters.items() if v})
-    return _page(
-        request,
-        "queue.html",
-        {"member": member, "rows": rows, "filters": filters, "back": back, "error": error},
-    )
+    query = request.url.query
+    return RedirectResponse("/queue" + (f"?{query}" if query else ""), 303)
 
 
 LOGIN_FORM_MAX = 4096

@@ -31,6 +31,7 @@ RELEASED = {
     "0002": "c909eef4e5abac619342b830ac43a2e586ac6ad2d59bd17b06061fd603de3f55",
     "0003": "9d14bd817bb3046821b03de17404b7b96937380140d68724596c7c8da7d85e98",
     "0004": "4e0f7ff806a3b24fe528d8bea864608cae73214e052cfa16744ab5bca256df44",
+    "0005": "62aca95aa9c44eaf92c4289745e7784845aac4baa327ea7b2fff9b683ec5a6ac",
 }
 """sha256 of each released revision's file (versions/NNNN_*.py): released files never change."""
 
