@@ -22,7 +22,6 @@ from county.deps import (
     ConsoleMemberDep,
     ConsolePostDep,
     StoreDep,
-    ZoneDep,
     actor,
     check_origin,
     client_addr,
