@@ -29,7 +29,7 @@ from county.headers import SecurityHeaders
 from county.keys import tls_identity
 from county.logs import RequestLog
 from county.pages import make_templates
-from county.routers import admin, console, device, queue, staff
+from county.routers import admin, casefile, console, device, queue, staff
 from county.store import ENROLL_TTL, HubStore, blob_dir_for
 from sync.protocol import SUPPORTED_VERSIONS, error_body
 
@@ -98,5 +98,6 @@ def create_app(config: HubConfig) -> FastAPI:
     app.include_router(console.router)
     app.include_router(admin.router)
     app.include_router(queue.router)
+    app.include_router(casefile.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid as uuidlib
 from typing import Any
 
@@ -26,16 +27,41 @@ def record(
     staff: str,
     now: str,
     scope: Scope = ALL,
+    version: int | None = None,
+    detail: dict[str, Any] | None = None,
 ) -> Decision:
     """Append a decision and set the application's current status (caller checked ``status``);
-    an application outside ``scope`` is not found."""
+    an application outside ``scope`` is not found.
+
+    ``version`` (the console's form): the application's version the clerk saw; if someone
+    changed it since, nothing is written and a 409 says so (`deadlines.conflict`).
+    ``detail``: needs_info ``items``, rejection ``reasons``, a final decision's
+    ``change_reason``; ``items`` also travel to the station."""
     db.lock_for_sequence(conn, SEQUENCE_LOCK)
     a = db.applications
     row = conn.execute(
-        select(a.c.uuid, a.c.station).where(a.c.tracking_no == tracking_no, visible(scope))
+        select(a.c.uuid, a.c.station, a.c.version).where(
+            a.c.tracking_no == tracking_no, visible(scope)
+        )
     ).first()
     if row is None:
         raise HubError(404, "not_found", f"no application {tracking_no} on the hub")
+    if version is not None:
+        bumped = conn.execute(
+            update(a)
+            .where(a.c.uuid == row.uuid, a.c.version == version)
+            .values(version=a.c.version + 1)
+        ).rowcount
+        if bumped != 1:
+            raise HubError(
+                409,
+                "conflict",
+                "此申请刚被他人处理，请重新打开后再决定 Someone else decided or changed this "
+                "application a moment ago: reload it to see what they did",
+            )
+    else:
+        conn.execute(update(a).where(a.c.uuid == row.uuid).values(version=a.c.version + 1))
+    items = list((detail or {}).get("items") or []) or None
     seq = conn.execute(
         insert(db.decisions)
         .values(
@@ -46,6 +72,7 @@ def record(
             note=note,
             staff=staff,
             decided_at=now,
+            detail=json.dumps(detail, ensure_ascii=False) if detail else None,
         )
         .returning(db.decisions.c.seq)
     ).scalar_one()
@@ -61,7 +88,14 @@ def record(
         status=status,
         note=note,
         decided_at=now,
+        items=items,
     )
+
+
+def _items(detail: str | None) -> list[str] | None:
+    if not detail:
+        return None
+    return list(json.loads(detail).get("items") or []) or None
 
 
 def for_station(conn: Connection, station: str, cursor: int, limit: int) -> list[Decision]:
@@ -81,6 +115,7 @@ def for_station(conn: Connection, station: str, cursor: int, limit: int) -> list
             status=r.status,
             note=r.note,
             decided_at=r.decided_at,
+            items=_items(r.detail),
         )
         for r in rows
     ]
@@ -96,6 +131,7 @@ def history(conn: Connection, app_uuid: str) -> list[dict[str, Any]]:
             "note": r.note,
             "staff": r.staff,
             "decided_at": r.decided_at,
+            "detail": json.loads(r.detail) if r.detail else {},
         }
         for r in conn.execute(select(d).where(d.c.app_uuid == app_uuid).order_by(d.c.seq))
     ]

@@ -65,20 +65,6 @@ def login_page(request: Request, error: str = "", status_code: int = 200) -> HTM
 _login = login_page
 
 
-@router.get("/app/{tracking_no}", response_class=HTMLResponse)
-def application_page(
-    request: Request, tracking_no: str, member: ConsoleMemberDep, store: StoreDep
-) -> HTMLResponse:
-    """One application in full for staff: fields, documents, amendments, history."""
-    if member is None:
-        return _login(request)
-    try:
-        row = store.application(tracking_no, member.scope)
-    except HubError as exc:
-        return _page(request, "not_found.html", {"error": exc.message}, exc.status)
-    return _page(request, "application.html", {"row": row, "record": row["record"]})
-
-
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, member: ConsoleMemberDep) -> Response:
     """The console's front door: the login form, or the queue once logged in."""

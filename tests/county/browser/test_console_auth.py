@@ -132,18 +132,21 @@ def test_forged_cross_site_post_is_refused(
     assert _decisions(console_hub, console_hub.medical) == before
     # on the hub's own page, a form whose CSRF token is missing or wrong is refused too
     page.goto(console_hub.url + f"/app/{console_hub.medical}")
-    form = page.locator("form[action='/decide']").first
+    form = page.locator(".decide form").first
     for forged in ("", "wrong-token"):
         form.locator("input[name=csrf]").evaluate("(e, v) => e.value = v", forged)
+        form.locator("input[name=status][value=in_review]").check()
         with page.expect_response(lambda r: r.url.endswith("/decide")) as answer:
-            form.locator("button[value=approved]").click()
+            form.locator("button.primary").click()
         assert answer.value.status == 403
         assert _decisions(console_hub, console_hub.medical) == before
         page.goto(console_hub.url + f"/app/{console_hub.medical}")
-        form = page.locator("form[action='/decide']").first
-    # and the untouched form works
+        form = page.locator(".decide form").first
+    # and the untouched form works (after its confirmation step)
+    form.locator("input[name=status][value=in_review]").check()
+    form.locator("button.primary").click()
     with page.expect_response(lambda r: r.url.endswith("/decide")) as answer:
-        form.locator("button[value=in_review]").click()
+        page.locator(".confirm button.primary").click()
     assert answer.value.status == 303
     assert _decisions(console_hub, console_hub.medical) == [*before, "in_review"]
 
