@@ -7,3 +7,7 @@ Rules live here, so the CLI, the tests and both filing screens get the same ones
 sync/, offline/ and vocab/; never PySide6 and never ui/ (`kiosk gui` loads ui.entry by name).
 See docs/ARCHITECTURE.md.
 """
+
+from kiosk import datakey as _datakey
+
+_datakey.install()  # stores opened by the kiosk find their data key in the OS keychain

@@ -203,3 +203,17 @@ def delete_device_keys(device_id: str) -> None:
     """Forget both private keys (absent already is fine)."""
     _delete(device_id + _SIGNING)
     _delete(device_id + _BOX)
+
+
+# -- the data key that encrypts residents' data at rest (`kiosk.datakey`), one per store --
+# Entry ``datakey-v1:<store id>`` under the same service, with the same keychain policy.
+
+DATA_KEY_PREFIX = "datakey-v1:"
+
+
+def save_data_key(store_id: str, key_text: str) -> None:
+    _set(DATA_KEY_PREFIX + store_id, key_text)
+
+
+def load_data_key(store_id: str) -> str | None:
+    return _get(DATA_KEY_PREFIX + store_id)

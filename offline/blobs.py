@@ -1,4 +1,5 @@
-"""Content-addressed attachment files: bytes named by their SHA-256, written durably.
+"""Content-addressed attachment files: encrypted, named by a keyed hash of their SHA-256,
+written durably.
 
 `BlobFiles` is the file half (where a blob lives, how it is written and read); `BlobsMixin`
 adds the ``blobs`` table (size, MIME type, upload mark) on top of the store's connection.
@@ -11,40 +12,66 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from offline.crypt import Sealer
 from offline.db import StoreBase, translate_errors
-from offline.errors import NotFound
+from offline.errors import DataDamaged, NotFound
+from vocab.errors import UserError
+
+
+def _fsync_dir(path: Path) -> None:
+    dir_fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _check_sha(sha256: str) -> None:
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise NotFound(f"not a SHA-256: {sha256!r}")
 
 
 class BlobFiles:
-    """A folder of blobs, ``<root>/<first two hex digits>/<sha256>``.
+    """A folder of encrypted blobs, ``<root>/<2 hex>/<keyed hash of the SHA-256>.enc``.
 
-    Replace it (``Store(..., blob_files=...)``) to change how bytes are kept on the disk; the
-    name stays the SHA-256 of the bytes the caller stored.
+    Each file is the document's bytes under the data key (`Cipher.encrypt_stream`, chunked
+    AES-256-GCM), bound to its SHA-256; the name is a keyed hash, so neither the bytes nor the
+    name give the document away. Replace it (``Store(..., blob_files=...)``) to change how
+    bytes are kept on the disk; callers name a blob by the SHA-256 of its plain bytes.
     """
 
-    def __init__(self, root: Path) -> None:
+    SUFFIX = ".enc"
+
+    def __init__(self, root: Path, sealer: Sealer) -> None:
         self.root = root
+        self.sealer = sealer
 
     def path(self, sha256: str) -> Path:
-        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
-            raise NotFound(f"not a SHA-256: {sha256!r}")
+        _check_sha(sha256)
+        name = self.sealer.blob_name(sha256)
+        return self.root / name[:2] / (name + self.SUFFIX)
+
+    def plain_path(self, sha256: str) -> Path:
+        """Where a store before encryption kept the plain bytes (`offline.migrations` m004)."""
+        _check_sha(sha256)
         return self.root / sha256[:2] / sha256
 
     def write(self, sha256: str, data: bytes) -> None:
-        """Write ``data`` under its name durably (temp file, fsync, rename, fsync folder)."""
+        """Encrypt ``data`` under its name durably (0600 temp file, fsync, rename, fsync)."""
         path = self.path(sha256)
         if path.exists():
             return
-        path.parent.mkdir(exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")  # mkstemp: mode 0600
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
+                self.sealer.key.encrypt_stream(io.BytesIO(data), fh, self.sealer.blob_aad(sha256))
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
@@ -52,17 +79,19 @@ class BlobFiles:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        _fsync_dir(path.parent)
 
     def read(self, sha256: str) -> bytes:
+        """The plain bytes; `NotFound` if the file is gone, `DataDamaged` if it was altered."""
+        out = io.BytesIO()
         try:
-            return self.path(sha256).read_bytes()
+            with open(self.path(sha256), "rb") as fh:
+                self.sealer.key.decrypt_stream(fh, out, self.sealer.blob_aad(sha256))
         except FileNotFoundError as exc:
             raise NotFound(sha256) from exc
+        except UserError as exc:  # TamperedData / WrongKey from the cipher
+            raise DataDamaged(f"blob {sha256[:12]}: {exc.detail}") from exc
+        return out.getvalue()
 
 
 class BlobsMixin(StoreBase):

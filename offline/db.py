@@ -10,6 +10,7 @@ import contextlib
 import errno
 import logging
 import sqlite3
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,14 +18,16 @@ from typing import Any, Self
 
 import sqlite_utils
 
+from offline.crypt import Cipher, KeyStore, Sealer, default_keys
 from offline.errors import (
+    DataKeyMissing,
     ImmutableApplication,
     StoreBusy,
     StoreError,
     StoreFull,
     StoreReadOnly,
 )
-from offline.migrations import migrations
+from offline.migrations import MigrationContext, migration_context, migrations
 
 DB_NAME = "kiosk.db"
 BLOB_DIR = "blobs"
@@ -78,7 +81,12 @@ def translate_errors() -> Iterator[None]:
 
 
 class StoreBase:
-    """The connection and its transaction helpers; the record, blob and outbox parts build on it."""
+    """The connection and its transaction helpers; the record, blob and outbox parts build on it.
+
+    Personal values are sealed with `self.sealer` (`offline.crypt`). Its key is ``key`` if
+    given, else the one ``keys`` (default: the kiosk's keychain, `set_default_keys`) holds
+    for this store's id, created with a new store.
+    """
 
     def __init__(
         self,
@@ -86,6 +94,8 @@ class StoreBase:
         *,
         clock: Clock = utc_now,
         busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+        key: Cipher | None = None,
+        keys: KeyStore | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.clock = clock
@@ -94,11 +104,79 @@ class StoreBase:
             (self.data_dir / BLOB_DIR).mkdir(exist_ok=True)
             conn = sqlite3.connect(str(self.data_dir / DB_NAME), timeout=busy_timeout_ms / 1000)
             self.db = sqlite_utils.Database(conn)
-            self.db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-            self.db.execute("PRAGMA journal_mode = WAL")
-            self.db.execute("PRAGMA synchronous = FULL")
-            self.db.execute("PRAGMA foreign_keys = ON")
+            try:
+                self.db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+                self.db.execute("PRAGMA journal_mode = WAL")
+                self.db.execute("PRAGMA synchronous = FULL")
+                self.db.execute("PRAGMA foreign_keys = ON")
+                self.db.execute("PRAGMA temp_store = MEMORY")  # no temporary files with data
+                self.sealer = self._open_key(key, keys)
+            except BaseException:
+                conn.close()
+                raise
+
+    def _store_key(self) -> tuple[str, str, int] | None:
+        """(store id, key id, plain-files cleanup pending) as recorded, or None for a new store."""
+        if not self.db["store_key"].exists():
+            return None
+        row = self.db.execute(
+            "SELECT store_id, key_id, plain_cleanup FROM store_key WHERE id = 1"
+        ).fetchone()
+        return (str(row[0]), str(row[1]), int(row[2])) if row else None
+
+    def _open_key(self, key: Cipher | None, keys: KeyStore | None) -> Sealer:
+        """Find the data key, bring the schema up to date (m004 encrypts a plain store)."""
+        recorded = self._store_key()
+        if key is None:
+            keys = keys or default_keys()
+            if recorded is not None:
+                key = keys.load(recorded[0])
+                if key is None:
+                    raise DataKeyMissing(detail=f"no data key for store {recorded[0]}")
+                store_id = recorded[0]
+            else:
+                store_id = uuid.uuid4().hex
+                key = keys.create(store_id)
+        else:
+            store_id = recorded[0] if recorded else uuid.uuid4().hex
+        sealer = Sealer(key)
+        with migration_context(MigrationContext(sealer, self.data_dir / BLOB_DIR, store_id)):
             migrations.apply(self.db)
+        recorded = self._store_key()
+        if recorded is None:  # a new store: m004 ran before with nothing to convert
+            with self.db.atomic():
+                self.db.execute(
+                    "INSERT OR IGNORE INTO store_key(id, store_id, key_id, created_at) "
+                    "VALUES (1, ?, ?, ?)",
+                    [store_id, key.key_id, iso_utc(utc_now())],
+                )
+            recorded = self._store_key()
+            assert recorded is not None
+        if recorded[1] != key.key_id:
+            # another process created this store first: its key is the one (else: wrong key)
+            other = keys.load(recorded[0]) if keys is not None else None
+            if other is None or other.key_id != recorded[1]:
+                raise DataKeyMissing(detail=f"store {recorded[0]} is under key {recorded[1]}")
+            sealer = Sealer(other)
+        if recorded[2]:
+            self._remove_plain_copies(sealer)
+        return sealer
+
+    def _remove_plain_copies(self, sealer: Sealer) -> None:
+        """After m004: delete the plain document files and rewrite the database file so no
+        page of it or its WAL still holds a value from before encryption."""
+        root = self.data_dir / BLOB_DIR
+        for (sha,) in self.db.execute("SELECT sha256 FROM blobs").fetchall():
+            (root / sha[:2] / sha).unlink(missing_ok=True)
+        for stale in root.glob("*/.tmp-*"):  # a plain copy half-written before a crash
+            stale.unlink(missing_ok=True)
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.db.execute("VACUUM")
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        with self.db.atomic():
+            self.db.execute("UPDATE store_key SET plain_cleanup = 0 WHERE id = 1")
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        log.info("store: plain copies removed after encrypting the store")
 
     def close(self) -> None:
         self.db.close()

@@ -67,3 +67,25 @@ class NotFound(StoreError):
     """No such application, resident, operator or blob (``detail``: what was looked up)."""
 
     message = Text("未找到该记录。", "No such record.")
+
+
+class DataDamaged(StoreError):
+    """An encrypted value or document does not open: altered, damaged, or not this store's."""
+
+    message = Text(
+        "本地保存的数据已损坏或被改动，无法读取。请从备份恢复，或联系县里技术人员。",
+        "Data stored on this kiosk is damaged or was altered and cannot be read. Restore from "
+        "a backup or contact the county's IT staff.",
+    )
+
+
+class DataKeyMissing(StoreError):
+    """The store is encrypted under a key this PC's keychain does not hold (or another key)."""
+
+    message = Text(
+        "找不到本地数据的密钥（系统钥匙串中没有，或不是这份数据的密钥）。请用备份和恢复密钥"
+        "恢复（kiosk restore --recovery-key），或联系县里技术人员。",
+        "The key to this station's data is not in the OS keychain (or it is another key). "
+        "Restore from a backup with a recovery key (kiosk restore --recovery-key) or contact "
+        "the county's IT staff.",
+    )

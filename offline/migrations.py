@@ -6,10 +6,40 @@ change is a new function at the end, and `SCHEMA_VERSION` moves with it.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
+from offline.crypt import Sealer
+
 migrations = Migrations("kiosk")
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationContext:
+    """What a migration that touches data needs beyond the database: the key, the blob folder."""
+
+    sealer: Sealer
+    blob_root: Path
+    store_id: str
+
+
+_context: ContextVar[MigrationContext | None] = ContextVar("kiosk_migrations", default=None)
+
+
+@contextlib.contextmanager
+def migration_context(ctx: MigrationContext) -> Iterator[None]:
+    token = _context.set(ctx)
+    try:
+        yield
+    finally:
+        _context.reset(token)
 
 
 @migrations()
@@ -179,4 +209,151 @@ def m003_amendment_documents(db: sqlite_utils.Database) -> None:
     )
 
 
-SCHEMA_VERSION = 3
+# The triggers that refuse updates to filed content, as m001-m003 left them: m004 lifts them
+# for its one conversion and puts them back unchanged.
+_CONTENT_TRIGGERS = (
+    """CREATE TRIGGER applications_immutable BEFORE UPDATE ON applications
+        WHEN OLD.state != 'draft' AND (
+            NEW.uuid IS NOT OLD.uuid OR NEW.tracking_no IS NOT OLD.tracking_no
+            OR NEW.service_code IS NOT OLD.service_code
+            OR NEW.catalog_version IS NOT OLD.catalog_version
+            OR NEW.resident_id IS NOT OLD.resident_id
+            OR NEW.resident_json IS NOT OLD.resident_json
+            OR NEW.fields_json IS NOT OLD.fields_json
+            OR NEW.created_at IS NOT OLD.created_at
+            OR NEW.finalized_at IS NOT OLD.finalized_at
+            OR NEW.operator IS NOT OLD.operator
+            OR NEW.state = 'draft')
+        BEGIN SELECT RAISE(ABORT, 'immutable application'); END""",
+    """CREATE TRIGGER amendments_append_only_u BEFORE UPDATE ON amendments
+        WHEN NEW.id IS NOT OLD.id OR NEW.app_uuid IS NOT OLD.app_uuid
+            OR NEW.created_at IS NOT OLD.created_at OR NEW.operator IS NOT OLD.operator
+            OR NEW.note IS NOT OLD.note OR NEW.fields_json IS NOT OLD.fields_json
+            OR OLD.uploaded_at IS NOT NULL
+        BEGIN SELECT RAISE(ABORT, 'append-only'); END""",
+    """CREATE TRIGGER amendment_attachments_u BEFORE UPDATE ON amendment_attachments
+        BEGIN SELECT RAISE(ABORT, 'append-only'); END""",
+)
+
+
+@migrations()
+def m004_encrypt_at_rest(db: sqlite_utils.Database) -> None:
+    """Residents' data encrypted at rest (issue 8): every personal value becomes AEAD
+    ciphertext bound to its table, column and row; ID numbers become keyed hashes (the
+    ``residents`` key and the lookup), with the number itself sealed in ``id_sealed``;
+    document files are encrypted under keyed-hash names.
+
+    Same columns, new contents, so the immutability triggers keep guarding them. An existing
+    plain store is converted in place; the plain files and stale database pages are removed
+    after the commit (`StoreBase._remove_plain_copies`, flagged by ``plain_cleanup``).
+    """
+    # one statement at a time: executescript() would commit the migration's transaction
+    db.execute(
+        """CREATE TABLE store_key (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            store_id TEXT NOT NULL,
+            key_id TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            plain_cleanup INTEGER NOT NULL DEFAULT 0
+        )"""
+    )
+    db.execute("ALTER TABLE residents ADD COLUMN id_sealed BLOB")
+    ctx = _context.get()
+    has_data = any(
+        db.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone()
+        for t in ("residents", "applications", "amendments", "blobs", "decisions")
+    )
+    # the same trigger text on a new store and a converted one
+    for trigger in (
+        "applications_immutable",
+        "amendments_append_only_u",
+        "amendment_attachments_u",
+    ):
+        db.execute(f"DROP TRIGGER {trigger}")
+    if ctx is not None:
+        db.execute(
+            "INSERT INTO store_key(id, store_id, key_id, created_at, plain_cleanup) "
+            "VALUES (1, ?, ?, ?, ?)",
+            [ctx.store_id, ctx.sealer.key_id, datetime.now(UTC).isoformat(), int(has_data)],
+        )
+        if has_data:
+            _encrypt_rows(db, ctx)
+    elif has_data:
+        raise RuntimeError("m004 needs the data key to encrypt an existing store")
+    for sql in _CONTENT_TRIGGERS:
+        db.execute(sql)
+    if ctx is not None and has_data:
+        # documents: an encrypted copy beside each plain file (the plain ones go after commit)
+        from offline.blobs import BlobFiles
+
+        files = BlobFiles(ctx.blob_root, ctx.sealer)
+        for (sha,) in db.execute("SELECT sha256 FROM blobs").fetchall():
+            plain = files.plain_path(sha)
+            if plain.exists() and not files.path(sha).exists():
+                files.write(sha, plain.read_bytes())
+
+
+def _encrypt_rows(db: sqlite_utils.Database, ctx: MigrationContext) -> None:
+    """m004's conversion of every personal value of a plain store, in its transaction."""
+    s = ctx.sealer
+    db.execute("PRAGMA defer_foreign_keys = ON")  # residents' keys change with their rows'
+    for rowid, id_number, name, phone, address in db.execute(
+        "SELECT rowid, id_number, name, phone, address FROM residents"
+    ).fetchall():
+        h = s.id_hash(id_number)
+        db.execute(
+            "UPDATE residents SET id_number = ?, id_sealed = ?, name = ?, phone = ?, "
+            "address = ? WHERE rowid = ?",
+            [
+                h,
+                s.seal("residents", "id_number", h, id_number),
+                s.seal("residents", "name", h, name),
+                s.seal("residents", "phone", h, phone),
+                s.seal("residents", "address", h, address),
+                rowid,
+            ],
+        )
+    for uuid, resident_id, resident_json, fields_json, note, error in db.execute(
+        "SELECT uuid, resident_id, resident_json, fields_json, status_note, last_error "
+        "FROM applications"
+    ).fetchall():
+        db.execute(
+            "UPDATE applications SET resident_id = ?, resident_json = ?, fields_json = ?, "
+            "status_note = ?, last_error = ? WHERE uuid = ?",
+            [
+                s.id_hash(resident_id),
+                s.seal("applications", "resident_json", uuid, resident_json),
+                s.seal("applications", "fields_json", uuid, fields_json),
+                s.seal("applications", "status_note", uuid, note),
+                s.seal("applications", "last_error", uuid, error),
+                uuid,
+            ],
+        )
+    for amendment_id, note, fields_json in db.execute(
+        "SELECT id, note, fields_json FROM amendments"
+    ).fetchall():
+        row = str(amendment_id)
+        db.execute(
+            "UPDATE amendments SET note = ?, fields_json = ? WHERE id = ?",
+            [
+                s.seal("amendments", "note", row, note),
+                s.seal("amendments", "fields_json", row, fields_json),
+                amendment_id,
+            ],
+        )
+    for table, owner in (("attachments", "app_uuid"), ("amendment_attachments", "amendment_id")):
+        for key, position, filename in db.execute(
+            f"SELECT {owner}, position, filename FROM {table}"
+        ).fetchall():
+            db.execute(
+                f"UPDATE {table} SET filename = ? WHERE {owner} = ? AND position = ?",
+                [s.seal(table, "filename", f"{key}/{position}", filename), key, position],
+            )
+    for seq, note in db.execute("SELECT seq, note FROM decisions").fetchall():
+        db.execute(
+            "UPDATE decisions SET note = ? WHERE seq = ?",
+            [s.seal("decisions", "note", str(seq), note), seq],
+        )
+
+
+SCHEMA_VERSION = 4

@@ -51,7 +51,11 @@ class OutboxMixin(RecordsMixin):
             db.execute(
                 "UPDATE applications SET push_attempts = push_attempts + 1, last_error = ?, "
                 "next_attempt_at = ? WHERE uuid = ? AND state = 'queued'",
-                [error, iso_utc(next_attempt_at), uuid],
+                [
+                    self.sealer.seal("applications", "last_error", uuid, error),
+                    iso_utc(next_attempt_at),
+                    uuid,
+                ],
             )
 
     def amendments_to_push(self, *, limit: int = 100) -> list[Application]:
@@ -107,17 +111,19 @@ class OutboxMixin(RecordsMixin):
         """Record county decisions (idempotent by hub sequence). Returns how many were new."""
         now = self.now()
         new = 0
+        s = self.sealer
         with self.write() as db:
             for d in decisions:
+                app_uuid, note = str(d["uuid"]), d.get("note")
                 cur = db.execute(
                     "INSERT OR IGNORE INTO decisions(seq, app_uuid, tracking_no, status, note, "
                     "decided_at, received_at) VALUES (?,?,?,?,?,?,?)",
                     [
                         d["seq"],
-                        str(d["uuid"]),
+                        app_uuid,
                         d.get("tracking_no"),
                         d["status"],
-                        d.get("note"),
+                        s.seal("decisions", "note", str(d["seq"]), note),
                         str(d["decided_at"]),
                         now,
                     ],
@@ -129,10 +135,10 @@ class OutboxMixin(RecordsMixin):
                     "status_seq = ? WHERE uuid = ? AND (status_seq IS NULL OR status_seq < ?)",
                     [
                         d["status"],
-                        d.get("note"),
+                        s.seal("applications", "status_note", app_uuid, note),
                         str(d["decided_at"]),
                         d["seq"],
-                        str(d["uuid"]),
+                        app_uuid,
                         d["seq"],
                     ],
                 )
@@ -144,4 +150,9 @@ class OutboxMixin(RecordsMixin):
             "WHERE app_uuid = ? ORDER BY seq",
             [app_uuid],
         )
-        return [dict(r) for r in rows]
+        out = []
+        for r in rows:
+            item = dict(r)
+            item["note"] = self.sealer.open("decisions", "note", str(r["seq"]), r["note"])
+            out.append(item)
+        return out

@@ -231,22 +231,45 @@ class RecordsMixin(StoreBase):
     # ----------------------------------------------------------------- residents
 
     def get_resident(self, id_number: str) -> dict[str, Any] | None:
-        rows = self._query("SELECT * FROM residents WHERE id_number = ?", [id_number])
-        return dict(rows[0]) if rows else None
+        """A resident by ID number (found by its keyed hash), values decrypted."""
+        rows = self._query(
+            "SELECT * FROM residents WHERE id_number = ?", [self.sealer.id_hash(id_number)]
+        )
+        if not rows:
+            return None
+        r = rows[0]
+        h = r["id_number"]
+        return {
+            "id_number": self.sealer.open("residents", "id_number", h, r["id_sealed"]),
+            "name": self.sealer.open("residents", "name", h, r["name"]),
+            "phone": self.sealer.open("residents", "phone", h, r["phone"]),
+            "address": self.sealer.open("residents", "address", h, r["address"]),
+            "created_at": r["created_at"],
+            "updated_at": r["updated_at"],
+        }
 
     def _upsert_resident(self, db: sqlite_utils.Database, resident: dict[str, Any]) -> None:
+        """Insert or update a resident; a phone or address not given keeps the stored one."""
         now = self.now()
+        s = self.sealer
+        h = s.id_hash(resident["id_number"])
+        sealed = {
+            col: s.seal("residents", col, h, resident.get(col))
+            for col in ("id_number", "name", "phone", "address")
+        }
         db.execute(
-            "INSERT INTO residents(id_number, name, phone, address, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id_number) DO UPDATE SET "
-            "name = excluded.name, phone = COALESCE(excluded.phone, residents.phone), "
+            "INSERT INTO residents(id_number, id_sealed, name, phone, address, created_at, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id_number) DO UPDATE SET "
+            "id_sealed = excluded.id_sealed, name = excluded.name, "
+            "phone = COALESCE(excluded.phone, residents.phone), "
             "address = COALESCE(excluded.address, residents.address), "
             "updated_at = excluded.updated_at",
             [
-                resident["id_number"],
-                resident["name"],
-                resident.get("phone"),
-                resident.get("address"),
+                h,
+                sealed["id_number"],
+                sealed["name"],
+                sealed["phone"],
+                sealed["address"],
                 now,
                 now,
             ],
@@ -319,9 +342,9 @@ class RecordsMixin(StoreBase):
                     None,
                     service_code,
                     catalog_version,
-                    resident["id_number"],
-                    json.dumps(resident, ensure_ascii=False, sort_keys=True),
-                    json.dumps(fields, ensure_ascii=False, sort_keys=True),
+                    self.sealer.id_hash(resident["id_number"]),
+                    self.sealer.seal_json("applications", "resident_json", app_uuid, resident),
+                    self.sealer.seal_json("applications", "fields_json", app_uuid, fields),
                     "draft",
                     operator,
                     now,
@@ -329,10 +352,13 @@ class RecordsMixin(StoreBase):
                 ],
             )
             for position, att in enumerate(attachments):
+                filename = self.sealer.seal(
+                    "attachments", "filename", f"{app_uuid}/{position}", att.filename
+                )
                 db.execute(
                     "INSERT INTO attachments(app_uuid, position, field, sha256, filename) "
                     "VALUES (?,?,?,?,?)",
-                    [app_uuid, position, att.field, att.sha256, att.filename],
+                    [app_uuid, position, att.field, att.sha256, filename],
                 )
             if finalize:
                 # last statement of the transaction: from here the row is immutable
@@ -369,24 +395,38 @@ class RecordsMixin(StoreBase):
         app = self.get_application(app_ref)
         if app.state == "draft":
             raise ValueError("a draft is edited, not amended / 草稿可直接修改")
+        s = self.sealer
         with self.write() as db:
-            cur = db.execute(
-                "INSERT INTO amendments(app_uuid, created_at, operator, note, fields_json) "
-                "VALUES (?,?,?,?,?)",
+            # the id is chosen first: the sealed values are bound to it
+            amendment_id = int(
+                db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM amendments").fetchone()[0]
+            )
+            row = str(amendment_id)
+            db.execute(
+                "INSERT INTO amendments(id, app_uuid, created_at, operator, note, fields_json) "
+                "VALUES (?,?,?,?,?,?)",
                 [
+                    amendment_id,
                     app.uuid,
                     self.now(),
                     operator,
-                    note,
-                    json.dumps(fields or {}, ensure_ascii=False),
+                    s.seal("amendments", "note", row, note),
+                    s.seal(
+                        "amendments",
+                        "fields_json",
+                        row,
+                        json.dumps(fields or {}, ensure_ascii=False),
+                    ),
                 ],
             )
-            amendment_id = int(cur.lastrowid or 0)
             for position, att in enumerate(attachments):
+                filename = s.seal(
+                    "amendment_attachments", "filename", f"{amendment_id}/{position}", att.filename
+                )
                 db.execute(
                     "INSERT INTO amendment_attachments(amendment_id, position, field, sha256, "
                     "filename) VALUES (?,?,?,?,?)",
-                    [amendment_id, position, att.field, att.sha256, att.filename],
+                    [amendment_id, position, att.field, att.sha256, filename],
                 )
             self._audit(
                 db,
@@ -400,49 +440,71 @@ class RecordsMixin(StoreBase):
     def amendments(self, app_uuid: str) -> list[dict[str, Any]]:
         """Amendments in order, each with its documents (field, sha256, size, mime, filename)."""
         rows = self._query("SELECT * FROM amendments WHERE app_uuid = ? ORDER BY id", [app_uuid])
+        s = self.sealer
         docs: dict[int, list[dict[str, Any]]] = {}
         for d in self._query(
-            "SELECT t.amendment_id, t.field, t.sha256, b.size, b.mime, t.filename "
+            "SELECT t.amendment_id, t.position, t.field, t.sha256, b.size, b.mime, t.filename "
             "FROM amendment_attachments t JOIN blobs b ON b.sha256 = t.sha256 "
             "JOIN amendments m ON m.id = t.amendment_id WHERE m.app_uuid = ? "
             "ORDER BY t.amendment_id, t.position",
             [app_uuid],
         ):
             item = dict(d)
-            docs.setdefault(item.pop("amendment_id"), []).append(item)
+            owner, position = item.pop("amendment_id"), item.pop("position")
+            item["filename"] = s.open(
+                "amendment_attachments", "filename", f"{owner}/{position}", item["filename"]
+            )
+            docs.setdefault(owner, []).append(item)
         out = []
         for r in rows:
             amendment = dict(r)
-            amendment["fields"] = json.loads(amendment.pop("fields_json"))
+            row = str(amendment["id"])
+            amendment["note"] = s.open("amendments", "note", row, amendment["note"])
+            amendment["fields"] = s.open_json(
+                "amendments", "fields_json", row, amendment.pop("fields_json")
+            )
             amendment["attachments"] = docs.get(amendment["id"], [])
             out.append(amendment)
         return out
 
     def _attachments(self, app_uuid: str) -> tuple[AttachmentRow, ...]:
         rows = self._query(
-            "SELECT a.field, a.sha256, b.size, b.mime, a.filename FROM attachments a "
+            "SELECT a.position, a.field, a.sha256, b.size, b.mime, a.filename FROM attachments a "
             "JOIN blobs b ON b.sha256 = a.sha256 WHERE a.app_uuid = ? ORDER BY a.position",
             [app_uuid],
         )
-        return tuple(AttachmentRow(**dict(r)) for r in rows)
+        return tuple(
+            AttachmentRow(
+                field=r["field"],
+                sha256=r["sha256"],
+                size=r["size"],
+                mime=r["mime"],
+                filename=self.sealer.open(
+                    "attachments", "filename", f"{app_uuid}/{r['position']}", r["filename"]
+                )
+                or "",
+            )
+            for r in rows
+        )
 
     def _row_to_app(self, r: sqlite3.Row) -> Application:
+        s, uuid = self.sealer, r["uuid"]
         return Application(
             uuid=r["uuid"],
             tracking_no=r["tracking_no"],
             service_code=r["service_code"],
             catalog_version=r["catalog_version"],
-            resident=json.loads(r["resident_json"]),
-            fields=json.loads(r["fields_json"]),
+            resident=s.open_json("applications", "resident_json", uuid, r["resident_json"]),
+            fields=s.open_json("applications", "fields_json", uuid, r["fields_json"]),
             state=r["state"],
             operator=r["operator"],
             created_at=r["created_at"],
             finalized_at=r["finalized_at"],
             uploaded_at=r["uploaded_at"],
             status=r["status"],
-            status_note=r["status_note"],
+            status_note=s.open("applications", "status_note", uuid, r["status_note"]),
             status_at=r["status_at"],
-            last_error=r["last_error"],
+            last_error=s.open("applications", "last_error", uuid, r["last_error"]),
             push_attempts=r["push_attempts"],
             attachments=self._attachments(r["uuid"]),
         )
@@ -460,7 +522,7 @@ class RecordsMixin(StoreBase):
     def find_by_resident(self, id_number: str) -> list[Application]:
         rows = self._query(
             "SELECT * FROM applications WHERE resident_id = ? ORDER BY julianday(created_at) DESC",
-            [id_number],
+            [self.sealer.id_hash(id_number)],
         )
         return [self._row_to_app(r) for r in rows]
 
@@ -482,7 +544,7 @@ class RecordsMixin(StoreBase):
                 clauses.append("a.status = ?")
                 params.append(flt.status)
         if flt.search and flt.search.strip():
-            clause, values = _search_clause(flt.search.strip())
+            clause, values = self._search_clause(flt.search.strip())
             clauses.append(clause)
             params += values
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
@@ -494,18 +556,33 @@ class RecordsMixin(StoreBase):
         where, params = self._where(flt)
         rows = self._query(
             "SELECT a.uuid, a.tracking_no, a.service_code, a.state, a.status, a.created_at, "
-            "a.resident_id, r.name AS resident_name, a.status_note, a.last_error "
+            "a.resident_id, r.id_sealed, r.name, a.status_note, a.last_error "
             "FROM applications a "
             "JOIN residents r ON r.id_number = a.resident_id"
             f"{where} ORDER BY a.created_at DESC, a.rowid DESC LIMIT ? OFFSET ?",
             [*params, limit, offset],
         )
-        return [QueueRow(**dict(r)) for r in rows]
+        s = self.sealer
+        return [
+            QueueRow(
+                uuid=r["uuid"],
+                tracking_no=r["tracking_no"],
+                service_code=r["service_code"],
+                state=r["state"],
+                status=r["status"],
+                created_at=r["created_at"],
+                resident_id=s.open("residents", "id_number", r["resident_id"], r["id_sealed"])
+                or "",
+                resident_name=s.open("residents", "name", r["resident_id"], r["name"]) or "",
+                status_note=s.open("applications", "status_note", r["uuid"], r["status_note"]),
+                last_error=s.open("applications", "last_error", r["uuid"], r["last_error"]),
+            )
+            for r in rows
+        ]
 
     def count(self, flt: QueueFilter | None = None) -> int:
         where, params = self._where(flt)
-        join = " JOIN residents r ON r.id_number = a.resident_id" if flt and flt.search else ""
-        rows = self._query(f"SELECT count(*) AS n FROM applications a{join}{where}", params)
+        rows = self._query(f"SELECT count(*) AS n FROM applications a{where}", params)
         return int(rows[0]["n"])
 
     def counts_by(
@@ -530,19 +607,36 @@ class RecordsMixin(StoreBase):
         )
         return [dict(r) for r in rows]
 
+    def _search_clause(self, term: str) -> tuple[str, list[Any]]:
+        """Pick a condition: tracking-number prefix (an index range), a whole ID number (its
+        keyed hash), else part of an ID number or a name.
 
-def _search_clause(term: str) -> tuple[str, list[Any]]:
-    """Pick an index-friendly condition: tracking-number or ID-number prefix, else name.
+        ID numbers and names are encrypted, so a part of one is matched against the
+        residents' decrypted values (`_matching_residents`), then by their keyed hashes.
+        """
+        upper = term.upper().replace(" ", "")
+        if "-" in upper:
+            return "(a.tracking_no >= ? AND a.tracking_no < ?)", [upper, upper + "\uffff"]
+        if upper[:1].isdigit() and all(c.isdigit() or c == "X" for c in upper):
+            if len(upper) in (15, 18):
+                return "a.resident_id = ?", [self.sealer.id_hash(upper)]
+            return "a.resident_id IN (SELECT value FROM json_each(?))", [
+                json.dumps(self._matching_residents("id_number", lambda v: v.startswith(upper)))
+            ]
+        if upper.isascii() and upper.isalnum() and any(c.isdigit() for c in upper):
+            # a tracking number typed without dashes, or its station code + date
+            return "(a.tracking_no >= ? AND a.tracking_no < ?)", [upper, upper + "\uffff"]
+        folded = term.casefold()
+        return "a.resident_id IN (SELECT value FROM json_each(?))", [
+            json.dumps(self._matching_residents("name", lambda v: folded in v.casefold()))
+        ]
 
-    Prefixes are half-open ranges (`>= p AND < p + U+FFFF`) so SQLite uses the unique
-    index instead of scanning; an OR of all three would scan 100,000 rows.
-    """
-    upper = term.upper().replace(" ", "")
-    if "-" in upper:
-        return "(a.tracking_no >= ? AND a.tracking_no < ?)", [upper, upper + "\uffff"]
-    if upper[:1].isdigit() and all(c.isdigit() or c == "X" for c in upper):
-        return "(a.resident_id >= ? AND a.resident_id < ?)", [upper, upper + "\uffff"]
-    if upper.isascii() and upper.isalnum() and any(c.isdigit() for c in upper):
-        # a tracking number typed without dashes, or its station code + date
-        return "(a.tracking_no >= ? AND a.tracking_no < ?)", [upper, upper + "\uffff"]
-    return "r.name LIKE ?", ["%" + term + "%"]
+    def _matching_residents(self, column: str, match: Callable[[str], bool]) -> list[str]:
+        """Keyed hashes of the residents whose ID number or name matches, decrypting each."""
+        s = self.sealer
+        sealed = "id_sealed" if column == "id_number" else "name"
+        out = []
+        for h, value in self.db.conn.execute(f"SELECT id_number, {sealed} FROM residents"):
+            if match(s.open("residents", column, h, value) or ""):
+                out.append(h)
+        return out

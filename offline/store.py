@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from offline.blobs import BlobFiles, BlobsMixin
+from offline.crypt import Cipher, KeyStore, Sealer, set_default_keys
 from offline.db import (
     BLOB_DIR,
     BUSY_TIMEOUT_MS,
@@ -67,10 +68,13 @@ __all__ = [
     "Application",
     "AttachmentRow",
     "BlobFiles",
+    "Cipher",
     "Clock",
+    "KeyStore",
     "NewAttachment",
     "QueueFilter",
     "QueueRow",
+    "Sealer",
     "Store",
     "StoreBase",
     "check_pin",
@@ -78,6 +82,7 @@ __all__ = [
     "iso_utc",
     "migrations",
     "open_store",
+    "set_default_keys",
     "translate_errors",
     "utc_now",
 ]
@@ -89,8 +94,9 @@ log = logging.getLogger(__name__)
 class Store(OutboxMixin, BlobsMixin, RecordsMixin, StoreBase):
     """The local store. Pass a data directory; the database and blobs live inside it.
 
-    ``blob_files`` decides how attachment bytes are kept (default: plain files under
-    ``<data_dir>/blobs``).
+    ``blob_files`` decides how attachment bytes are kept (default: encrypted files under
+    ``<data_dir>/blobs``). ``key`` is the data key (`offline.crypt.Cipher`); without it the
+    key is looked up in ``keys``, by default the store the kiosk installs (its keychain).
     """
 
     def __init__(
@@ -100,9 +106,11 @@ class Store(OutboxMixin, BlobsMixin, RecordsMixin, StoreBase):
         clock: Clock = utc_now,
         busy_timeout_ms: int = BUSY_TIMEOUT_MS,
         blob_files: BlobFiles | None = None,
+        key: Cipher | None = None,
+        keys: KeyStore | None = None,
     ) -> None:
-        super().__init__(data_dir, clock=clock, busy_timeout_ms=busy_timeout_ms)
-        self.blob_files = blob_files or BlobFiles(self.data_dir / BLOB_DIR)
+        super().__init__(data_dir, clock=clock, busy_timeout_ms=busy_timeout_ms, key=key, keys=keys)
+        self.blob_files = blob_files or BlobFiles(self.data_dir / BLOB_DIR, self.sealer)
 
 
 def open_store(data_dir: Path | str, **kwargs: Any) -> Store:

@@ -27,6 +27,7 @@ from kiosk.samples import SAMPLE_FIELDS, sample_resident
 from kiosk.settings import resolve_data_dir
 from kiosk.station import Station
 from offline.store import open_store
+from sync.crypto import DataKey
 from ui import crash
 from ui.app import make_app, show_fullscreen
 from ui.i18n import I18n
@@ -176,7 +177,8 @@ def self_check(args: argparse.Namespace) -> int:
 
         def render_receipt() -> str:
             # the sample goes to a scratch store: a real station's queue stays untouched
-            scratch = Station(open_store(Path(tmp) / "scratch"))
+            # with a throwaway data key: a self-check leaves nothing in the keychain
+            scratch = Station(open_store(Path(tmp) / "scratch", key=DataKey.generate()))
             scratch.init("ZZ01", "自检 / self-check")
             stations["scratch"] = scratch
             app = scratch.file("temp_relief", sample_resident(), SAMPLE_FIELDS["temp_relief"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 from pathlib import Path
 
@@ -45,7 +46,7 @@ def test_filing_downscales_photos_and_keeps_them(station: Station) -> None:
     assert stored.mime == "image/jpeg" and stored.size < len(raw) / 3
     from PIL import Image
 
-    with Image.open(station.store.blob_path(stored.sha256)) as img:
+    with Image.open(io.BytesIO(station.store.read_blob(stored.sha256))) as img:
         assert max(img.size) == 1600
 
 

@@ -19,6 +19,7 @@ FROZEN = {
     "m001_initial": "8ef05777f6144c8e9d3cf6a21c033cacd89ce5450bf75bb4de3827db62181141",
     "m002_sync": "5a06bfca77b5b04db1a0921080e74e6bfb799d8ecc24e1e65f05c74214004a87",
     "m003_amendment_documents": "fd634115d7d81c3779b062c0fb8b8243a684d20fa765a173b33d4ed465b8e2c7",
+    "m004_encrypt_at_rest": "d3f0b136e33dad97c41991811c86a2dbe268be069738d010041b7c1efa7cfdd8",
 }
 
 

@@ -45,12 +45,26 @@ def filed(station):  # type: ignore[no-untyped-def]
 
 
 def _bulk_insert(store, n: int) -> None:  # type: ignore[no-untyped-def]
-    """Rows straight into SQLite: fast, and exactly what the queue query reads."""
+    """Rows straight into SQLite: fast, and exactly what the queue query reads (personal
+    values sealed with the store's data key, as the store writes them)."""
     now = "2024-03-15T10:00:00.000+08:00"
+    s = store.sealer
+    ids = [s.id_hash(f"R{i:07d}") for i in range(1000)]
+    empty = s.seal_json("x", "x", "x", {})  # never opened by the queue listing
     with store.write() as db:
         db.conn.executemany(
-            "INSERT INTO residents(id_number, name, created_at, updated_at) VALUES (?,?,?,?)",
-            [(f"R{i:07d}", f"居民{i}", now, now) for i in range(1000)],
+            "INSERT INTO residents(id_number, id_sealed, name, created_at, updated_at) "
+            "VALUES (?,?,?,?,?)",
+            [
+                (
+                    h,
+                    s.seal("residents", "id_number", h, f"R{i:07d}"),
+                    s.seal("residents", "name", h, f"居民{i}"),
+                    now,
+                    now,
+                )
+                for i, h in enumerate(ids)
+            ],
         )
         db.conn.executemany(
             "INSERT INTO applications(uuid, tracking_no, service_code, catalog_version, "
@@ -63,9 +77,9 @@ def _bulk_insert(store, n: int) -> None:  # type: ignore[no-untyped-def]
                     f"LX03-240315-{i:06d}",
                     "dibao",
                     1,
-                    f"R{i % 1000:07d}",
-                    "{}",
-                    "{}",
+                    ids[i % 1000],
+                    empty,
+                    empty,
                     "queued" if i % 3 else "uploaded",
                     f"2024-03-15T10:{(i // 1000) % 60:02d}:00.{i % 1000:03d}+08:00",
                     now,
