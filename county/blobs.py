@@ -18,6 +18,7 @@ from pathlib import Path
 
 from county.errors import HubError
 from sync.protocol import OFFSET_HEADER, is_sha256
+from vocab.private_files import private_dir
 
 
 def _fsync_dir(path: Path) -> None:
@@ -33,7 +34,8 @@ class BlobStore:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        (self.root / "partial").mkdir(parents=True, exist_ok=True)
+        private_dir(self.root)  # residents' documents: owner only, files 0600
+        private_dir(self.root / "partial")
 
     def _checked(self, sha256: str) -> str:
         if not is_sha256(sha256):
@@ -112,7 +114,7 @@ class BlobStore:
                     "start again at offset 0",
                     {OFFSET_HEADER: "0"},
                 )
-            final.parent.mkdir(exist_ok=True)
+            private_dir(final.parent)
             os.replace(part, final)
             _fsync_dir(final.parent)
             _fsync_dir(part.parent)
@@ -154,7 +156,7 @@ class BlobStore:
                     raise HubError(
                         422, "hash_mismatch", f"attachment {sha256[:12]} does not match its SHA-256"
                     )
-                final.parent.mkdir(exist_ok=True)
+                private_dir(final.parent)
                 os.replace(tmp, final)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)

@@ -38,6 +38,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from vocab.private_files import private_dir, private_sqlite
+
 DB_ENV = "COUNTY_HUB_DB"
 
 metadata = MetaData()
@@ -337,7 +339,9 @@ def make_engine(url: str) -> Engine:
         path = sqlite_path(norm)
         if path is None or str(path) == ":memory:":
             raise HubDatabaseError("the hub needs a SQLite file, not an in-memory database")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.exists():  # a folder the hub makes is its own: owner only
+            private_dir(path.parent)
+        private_sqlite(path)  # 0600 before SQLite opens it; the WAL and -shm follow its mode
         engine = create_engine(norm, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")

@@ -22,6 +22,7 @@ from offline.crypt import Sealer
 from offline.db import StoreBase, translate_errors
 from offline.errors import DataDamaged, NotFound
 from vocab.errors import UserError
+from vocab.private_files import private_dir
 
 
 def _fsync_dir(path: Path) -> None:
@@ -67,7 +68,7 @@ class BlobFiles:
         path = self.path(sha256)
         if path.exists():
             return
-        path.parent.mkdir(mode=0o700, exist_ok=True)
+        private_dir(path.parent)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")  # mkstemp: mode 0600
         try:
             with os.fdopen(fd, "wb") as fh:

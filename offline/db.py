@@ -28,6 +28,7 @@ from offline.errors import (
     StoreReadOnly,
 )
 from offline.migrations import MigrationContext, migration_context, migrations
+from vocab.private_files import private_dir, private_sqlite
 
 DB_NAME = "kiosk.db"
 BLOB_DIR = "blobs"
@@ -100,8 +101,10 @@ class StoreBase:
         self.data_dir = Path(data_dir)
         self.clock = clock
         with translate_errors():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            (self.data_dir / BLOB_DIR).mkdir(exist_ok=True)
+            # owner only: the folders 0700, the database (and so its WAL and -shm) 0600
+            private_dir(self.data_dir)
+            private_dir(self.data_dir / BLOB_DIR)
+            private_sqlite(self.data_dir / DB_NAME)
             conn = sqlite3.connect(str(self.data_dir / DB_NAME), timeout=busy_timeout_ms / 1000)
             self.db = sqlite_utils.Database(conn)
             try:
@@ -170,6 +173,9 @@ class StoreBase:
             (root / sha[:2] / sha).unlink(missing_ok=True)
         for stale in root.glob("*/.tmp-*"):  # a plain copy half-written before a crash
             stale.unlink(missing_ok=True)
+        for folder in root.iterdir():  # folders an older version made with the umask's mode
+            if folder.is_dir():
+                private_dir(folder)
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.db.execute("VACUUM")
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
