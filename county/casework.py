@@ -17,8 +17,8 @@ from county import db
 from county.clock import local_today
 from county.errors import HubError
 from county.models import StaffMember
-from county.queries import applications, catalogs, deadlines, decisions, queue
-from county.queries.scope import visible
+from county.queries import applications, catalogs, deadlines, decisions, filters, queue
+from county.queries.scope import departments_by_service, visible
 from county.store import HubStore
 from county.workflow import (
     QUEUE_STATUSES,
@@ -296,3 +296,77 @@ def preview(status: str, note: str, items: list[str], reasons: list[str]) -> dic
         "status": status,
         "text": station_note(status, note.strip() or None, items or None, reasons) or "",
     }
+
+
+def saved_filters(store: HubStore, member: StaffMember) -> list[dict[str, Any]]:
+    with db.read_tx(store.engine) as conn:
+        return filters.visible_to(conn, member.name)
+
+
+def save_filter(store: HubStore, member: StaffMember, name: str, query: str, shared: bool) -> int:
+    with db.write_tx(store.engine) as conn:
+        return filters.save(conn, member.name, name, query, shared, store.now())
+
+
+def delete_filter(store: HubStore, member: StaffMember, filter_id: int) -> None:
+    with db.write_tx(store.engine) as conn:
+        filters.remove(conn, member.name, filter_id)
+
+
+def overdue_by_department(store: HubStore, member: StaffMember) -> list[dict[str, Any]]:
+    """Per department the member may see: each service's overdue and due-soon counts, each
+    exact up to `county.queries.queue.COUNT_CAP` (``capped`` marks "more than")."""
+    day = today(store)
+    scope = visible(member.scope)
+    a = db.applications
+    with db.read_tx(store.engine) as conn:
+        departments = departments_by_service(conn)
+        body, _exact = catalogs.filed_under(conn, catalogs.latest_version(conn))
+        names = catalogs.services(body)
+        # due soon: a few days' window of the due-day index, counted exactly in one query;
+        # overdue: most of a big table, so each service's count stops at COUNT_CAP
+        soon = deadlines.soon_by_service(conn, day, scope)
+        late: dict[str, int] = {}
+        capped: set[str] = set()
+        for code in sorted(set(names) | set(departments)):
+            n, over = queue.count(
+                conn, [deadlines.overdue_condition(day), a.c.service_code == code, scope]
+            )
+            if n:
+                late[code] = n
+            if over:
+                capped.add(code)
+    out: dict[str, dict[str, Any]] = {}
+    for code in sorted(set(late) | set(soon)):
+        dept = departments.get(code, "")
+        entry = out.setdefault(dept, {"department": dept, "overdue": 0, "soon": 0, "services": []})
+        service = names.get(code, {})
+        label = service.get("name", {}).get("zh", code) if isinstance(service, dict) else code
+        entry["services"].append(
+            {
+                "code": code,
+                "name": label,
+                "overdue": late.get(code, 0),
+                "soon": soon.get(code, 0),
+                "capped": code in capped,
+            }
+        )
+        entry["capped"] = entry.get("capped", False) or code in capped
+        entry["overdue"] += late.get(code, 0)
+        entry["soon"] += soon.get(code, 0)
+    return sorted(out.values(), key=lambda e: (-e["overdue"], e["department"]))
+
+
+def bulk_decide(
+    store: HubStore, member: StaffMember, status: str, targets: list[tuple[str, int]]
+) -> list[tuple[str, str]]:
+    """The same plain decision (no items or reasons) on several applications, each guarded by
+    the version the clerk saw; returns (tracking number, "" or the reason it was skipped)."""
+    results: list[tuple[str, str]] = []
+    for tracking_no, version in targets:
+        try:
+            decide(store, member, tracking_no, status, version, "", [], [], "")
+            results.append((tracking_no, ""))
+        except HubError as exc:
+            results.append((tracking_no, exc.message))
+    return results

@@ -217,6 +217,12 @@ Index("ix_applications_phone_key", applications.c.phone_key, applications.c.seq)
 Index("ix_applications_status", applications.c.status, applications.c.seq)
 Index("ix_applications_service", applications.c.service_code, applications.c.seq)
 Index("ix_applications_due", applications.c.due_on, applications.c.seq)
+Index(
+    "ix_applications_service_open",
+    applications.c.service_code,
+    applications.c.status,
+    applications.c.due_on,
+)
 
 attachments = Table(
     "attachments",

@@ -12,24 +12,29 @@ browser showing the page.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import shutil
 import sys
 import tempfile
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots" / "console"
 SIZES = ((1366, 768), (1920, 1080))
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 PASSWORD = "demo-password-1"
 sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
 from county.accounts import CLI  # noqa: E402
+from county.app import HubConfig  # noqa: E402
 from county.store import HubStore  # noqa: E402
 from county.testing import run_hub  # noqa: E402
 from sync.protocol import PROTOCOL_HEADER  # noqa: E402
@@ -83,6 +88,122 @@ def seed(url: str, store: HubStore) -> None:
     store.login("yibao1", "wrong-password", "127.0.0.1")
 
 
+class _Clock:
+    """The hub's clock in the screenshots: filing happens "then", pictures are taken "now"."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+CLOCK = _Clock()
+
+
+def _photo() -> bytes:
+    """A made-up document photo (no real person, no real document)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    img = Image.new("RGB", (1200, 850), "#f4efe2")
+    draw = ImageDraw.Draw(img)
+    font_path = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+    big = ImageFont.truetype(font_path, 64) if Path(font_path).exists() else None
+    small = ImageFont.truetype(font_path, 36) if Path(font_path).exists() else None
+    draw.rectangle((40, 40, 1160, 810), outline="#7a5c2e", width=6)
+    draw.text((380, 90), "常住人口登记卡（样本）", fill="#7a2e2e", font=big)
+    for i, line in enumerate(
+        ("姓名  测试甲", "性别  —", "住址  示例县示例村 1 号", "此为演示图片")
+    ):
+        draw.text((120, 260 + i * 110), line, fill="#333", font=small)
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=70)
+    return out.getvalue()
+
+
+def seed_queue(url: str, store: HubStore) -> None:
+    """Three stations' made-up applications under the shipped catalog, one with a photo;
+    filed on 2025-03-03 (the hub's clock), decided in part; then the clock moves on so
+    some are due soon and some overdue."""
+    import hashlib
+
+    import requests
+
+    catalog = json.loads((ROOT / "kiosk/data/catalog.json").read_text("utf-8"))
+    photo = _photo()
+    sha = hashlib.sha256(photo).hexdigest()
+    proto = {PROTOCOL_HEADER: "1"}
+    people = ("测试甲", "测试乙", "测试丙", "测试丁", "测试戊", "测试己", "测试庚", "测试辛")
+    services = ("dibao", "temp_relief", "medical_insurance", "disability_subsidy", "dibao")
+    n = 100
+    for station, village in (("LX03", "柳溪村"), ("HX01", "河西村"), ("DS02", "东山村")):
+        code = store.issue_enroll_code(station, village)
+        token = requests.post(url + "/v1/enroll", json={"code": code}, headers=proto, timeout=30)
+        auth = {**proto, "Authorization": f"Bearer {token.json()['token']}"}
+        apps = []
+        for i in range(14):
+            n += 1
+            service = services[i % len(services)]
+            rec = _record(n, service, people[(i + n) % len(people)])
+            rec["tracking_no"] = f"{station}-20250303-{n:04d}-K"
+            rec["catalog_version"] = catalog["version"]
+            rec["resident"]["id_number"] = f"1101051949123{n % 1000:03d}1"[:17] + "X"
+            rec["resident"]["phone"] = f"139{n:08d}"
+            rec["fields"] = {
+                "household_size": 3,
+                "monthly_income": 820,
+                "hardship_reason": "illness",
+                "situation": "家中一人长期患病，收入不足（演示数据）",
+                "bank_account": "6217000012345678",
+            }
+            if i == 0:
+                rec["attachments"] = [
+                    {
+                        "field": "hukou_photo",
+                        "sha256": sha,
+                        "size": len(photo),
+                        "mime": "image/jpeg",
+                        "filename": "户口簿.jpg",
+                    }
+                ]
+            apps.append(rec)
+        push = {"protocol": 1, "batch_id": str(uuid.uuid4()), "applications": apps}
+        assert requests.post(url + "/v1/push", json=push, headers=auth, timeout=30).ok
+        headers = {
+            **auth,
+            "Upload-Offset": "0",
+            "Upload-Length": str(len(photo)),
+            "Content-Type": "application/offset+octet-stream",
+        }
+        requests.patch(url + f"/v1/blobs/{sha}", data=photo, headers=headers, timeout=30)
+    for i, tn in enumerate(("LX03-20250303-0102-K", "HX01-20250303-0117-K")):
+        store.decide(tn, "in_review", None, "测试科员")
+        if i:
+            store.decide(tn, "approved", "符合条件", "测试科员")
+    CLOCK.now = datetime(2025, 3, 31, 2, 0, tzinfo=UTC)
+
+
+def _search(page: Page, url: str) -> None:
+    page.goto(url + "/queue")
+    page.fill("input[name=q]", "测试丙")
+    page.click("form.filters button.primary")
+
+
+def _viewer(page: Page, url: str) -> None:
+    page.goto(url + "/app/LX03-20250303-0101-K")
+    page.click("a.view")
+    page.click("[data-act=rotate]")
+
+
+def _confirm(page: Page, url: str) -> None:
+    page.goto(url + "/app/LX03-20250303-0102-K")
+    page.check("input[name=status][value=needs_info]")
+    page.locator(".decide input[type=checkbox][name=item]").nth(0).check()
+    page.locator(".decide input[type=checkbox][name=item]").nth(1).check()
+    page.fill("textarea[name=note]", "请下周一前补交（演示）")
+    page.click(".decide button.primary")
+
+
 def _wrong_password(page: Page, url: str) -> None:
     page.goto(url + "/")
     page.fill("input[name=username]", "admin")
@@ -95,7 +216,24 @@ PAGES: list[tuple[str, str | None, Callable[[Page, str], Any]]] = [
     ("login-error", None, _wrong_password),
     ("accounts", "admin", lambda page, url: page.goto(url + "/admin/staff")),
     ("audit", "admin", lambda page, url: page.goto(url + "/admin/audit")),
+    ("queue", "admin", lambda page, url: page.goto(url + "/queue")),
+    ("queue-search", "admin", _search),
+    ("queue-overdue", "admin", lambda page, url: page.goto(url + "/queue?due=overdue")),
+    ("application", "admin", lambda page, url: page.goto(url + "/app/LX03-20250303-0101-K")),
+    ("application-viewer", "admin", _viewer),
+    ("decide-confirm", "admin", _confirm),
+    ("deadlines", "admin", lambda page, url: page.goto(url + "/deadlines")),
 ]
+
+
+def _shrink(path: Path) -> None:
+    """A palette PNG: console pages have few colours, so this halves the file losslessly to
+    the eye."""
+    from PIL import Image
+
+    with Image.open(path) as img:
+        small = img.convert("RGB").quantize(256, Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    small.save(path, optimize=True)
 
 
 def main() -> int:
@@ -109,9 +247,11 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp())
     db_url = f"sqlite:///{root / 'hub.db'}"
-    store = HubStore.open(db_url)
-    with run_hub(db_url, root / "blobs") as url, sync_playwright() as pw:
+    store = HubStore.open(db_url, CLOCK)
+    config = HubConfig(db_url=db_url, blob_dir=root / "blobs", clock=CLOCK, tz=SHANGHAI)
+    with run_hub(db_url, root / "blobs", config) as url, sync_playwright() as pw:
         seed(url, store)
+        seed_queue(url, store)
         browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         for name, user, action in PAGES:
             if args.only and name not in args.only:
@@ -128,6 +268,7 @@ def main() -> int:
                 action(page, url)
                 path = OUT / f"{name}-{w}x{h}.png"
                 page.screenshot(path=str(path))
+                _shrink(path)
                 print(path.relative_to(ROOT))
                 ctx.close()
         browser.close()

@@ -138,3 +138,14 @@ def overdue_by_service(
     if where is not None:
         q = q.where(where)
     return {r[0]: int(r[1]) for r in conn.execute(q.group_by(a.c.service_code))}
+
+
+def soon_by_service(
+    conn: Connection, today: date, where: ColumnElement[bool] | None = None
+) -> dict[str, int]:
+    """How many open applications are due within DUE_SOON_DAYS, per service."""
+    a = db.applications
+    q = select(a.c.service_code, func.count()).where(soon_condition(today))
+    if where is not None:
+        q = q.where(where)
+    return {r[0]: int(r[1]) for r in conn.execute(q.group_by(a.c.service_code))}

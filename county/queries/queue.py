@@ -20,8 +20,8 @@ from county import db
 from county.queries import deadlines, search
 
 PAGE_SIZE = 50
-COUNT_CAP = 10_000
-"""Counts up to this are exact; past it the page says "10000+" (counting a million rows
+COUNT_CAP = 1_000
+"""Counts up to this are exact; past it the page says "1000+" (counting a million rows
 would cost more than the page itself)."""
 
 SORTS: dict[str, tuple[str, bool]] = {

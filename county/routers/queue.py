@@ -11,15 +11,21 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from county import casework
 from county.clock import iso
-from county.deps import ConsoleMemberDep, StoreDep, ZoneDep
+from county.deps import ConsoleMemberDep, ConsolePostDep, StoreDep, ZoneDep
+from county.errors import HubError
+from county.queries.deadlines import DUE_SOON_DAYS
 from county.queries.queue import SORTS, QueueQuery
 from county.routers.pages import login_page, page, scope_of
 from county.workflow import OPEN_STATUSES, QUEUE_STATUSES
+from vocab.states import APPROVED, IN_REVIEW
 
 router = APIRouter()
+BULK_STATUSES = (IN_REVIEW, APPROVED)
+"""What a bulk action may set (anything needing items or reasons is decided one by one)."""
 
 FILTER_KEYS = ("q", "station", "service", "status", "due", "from", "to", "sort")
 """The query-string keys that make a filter (what a saved filter keeps)."""
@@ -102,6 +108,8 @@ def queue_page(
         "query_string": urlencode(base),
         "export_query": urlencode(_export_filters(filters)),
         "today": casework.today(store),
+        "saved": casework.saved_filters(store, member),
+        "bulk_statuses": BULK_STATUSES,
     }
     return page(request, "queue.html", context)
 
@@ -123,3 +131,72 @@ def _with_stations(query: QueueQuery, stations: tuple[str, ...]) -> QueueQuery:
 @router.get("/queue/", include_in_schema=False)
 def queue_slash() -> Response:
     return RedirectResponse("/queue", 308)
+
+
+@router.post("/queue/filters")
+async def save_filter(post: ConsolePostDep, store: StoreDep) -> Response:
+    """Keep the current filters under a name, for oneself or shared."""
+    query = post.one("query")
+    await run_in_threadpool(
+        casework.save_filter,
+        store,
+        post.member,
+        post.one("name"),
+        query,
+        post.one("shared") == "1",
+    )
+    return RedirectResponse("/queue" + (f"?{query}" if query else ""), 303)
+
+
+@router.post("/queue/filters/{filter_id}/delete")
+async def delete_filter(filter_id: int, post: ConsolePostDep, store: StoreDep) -> Response:
+    await run_in_threadpool(casework.delete_filter, store, post.member, filter_id)
+    return RedirectResponse("/queue", 303)
+
+
+BULK_MAX = 200
+"""Applications one bulk action may touch."""
+
+
+@router.post("/queue/bulk", response_class=HTMLResponse)
+async def bulk(request: Request, post: ConsolePostDep, store: StoreDep) -> Response:
+    """One decision on the ticked applications: a confirmation first, then each one guarded
+    by the version its row showed (a row someone changed meanwhile is skipped and said so)."""
+    member = post.member
+    if not member.can_decide:
+        raise HubError(403, "forbidden", "只读账号不能做决定 A viewer account cannot decide")
+    status = post.one("status")
+    if status not in BULK_STATUSES:
+        raise HubError(
+            422, "bad_status", "批量只能“开始审核”或“批准” Bulk: start review or approve"
+        )
+    targets: list[tuple[str, int]] = []
+    for value in post.all("pick")[:BULK_MAX]:
+        tracking_no, _, version = value.rpartition(":")
+        if tracking_no and version.isdigit():
+            targets.append((tracking_no, int(version)))
+    back = post.one("back")
+    context: dict[str, Any] = {
+        "status": status,
+        "targets": targets,
+        "back": back if back.startswith("?") else "",
+        "results": None,
+    }
+    if post.one("confirm") == "1" and targets:
+        context["results"] = await run_in_threadpool(
+            casework.bulk_decide, store, member, status, targets
+        )
+    return page(request, "bulk.html", context)
+
+
+@router.get("/deadlines", response_class=HTMLResponse)
+def deadlines_page(request: Request, member: ConsoleMemberDep, store: StoreDep) -> Response:
+    """Overdue and due-soon applications per department and service (computed today)."""
+    if member is None:
+        return login_page(request)
+    rows = casework.overdue_by_department(store, member)
+    return page(
+        request,
+        "deadlines.html",
+        {"departments": rows, "today": casework.today(store), "due_soon_days": DUE_SOON_DAYS},
+    )

@@ -32,6 +32,7 @@ RELEASED = {
     "0003": "9d14bd817bb3046821b03de17404b7b96937380140d68724596c7c8da7d85e98",
     "0004": "4e0f7ff806a3b24fe528d8bea864608cae73214e052cfa16744ab5bca256df44",
     "0005": "62aca95aa9c44eaf92c4289745e7784845aac4baa327ea7b2fff9b683ec5a6ac",
+    "0006": "d557cc84d7e4bf3cdd4c57ccbdaae8ff4641bd8555ceabbbf9d908971bafeecd",
 }
 """sha256 of each released revision's file (versions/NNNN_*.py): released files never change."""
 

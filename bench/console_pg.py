@@ -1,0 +1,250 @@
+"""County console at a million applications on PostgreSQL: how long the queue page, searches,
+filters, a deep page and an application page take.
+
+    .venv-test/bin/python -m bench.console_pg [--rows 1000000] [--pg URL] [--repeat 15]
+
+A fresh schema (dropped afterwards) gets the hub's own migrations, then ``--rows`` made-up
+applications from one ``INSERT .. SELECT generate_series`` (fake names, ID and phone numbers;
+nobody real), spread over a year, 100 stations and the catalog's services, then ``VACUUM
+ANALYZE`` (what autovacuum keeps up).
+A real hub serves them over loopback with a logged-in console session; each page is fetched
+``--repeat`` times and the median and 90th percentile of the round trip are written to
+docs/bench-console.md (an upper bound on server time: it includes HTTP on loopback).  The
+same work is also timed in-process (`county.casework`, no HTTP), which is the server's own
+share.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from county import casework, db
+from county.accounts import CLI
+from county.app import HubConfig
+from county.models import StaffMember
+from county.queries.queue import QueueQuery
+from county.store import HubStore
+from county.testing import ConsoleClient, pg_schema, run_hub
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs" / "bench-console.md"
+LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/test"
+NOW = datetime(2025, 11, 20, 2, 0, tzinfo=UTC)
+PASSWORD = "bench-password-1"
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂英华玉萍红梅鑫波斌宇浩凯"
+
+LOAD = """
+INSERT INTO applications (uuid, tracking_no, station, device_id, batch_id, service_code,
+    catalog_version, resident_id, resident_name, record, created_at, received_at, status,
+    tracking_key, name_key, id_key, phone_key, due_on, version)
+SELECT
+    md5(i::text)::uuid::text,
+    st || '-20250303-' || lpad(i::text, 7, '0') || '-K',
+    st, 'bench-device', '00000000-0000-4000-8000-000000000000', svc, :version,
+    idn, nm,
+    json_build_object('resident', json_build_object('name', nm, 'id_number', idn,
+        'phone', ph), 'fields', json_build_object('household_size', 1 + i % 6),
+        'attachments', json_build_array(), 'created_at', ts, 'finalized_at', ts)::text,
+    ts, ts,
+    CASE WHEN (i / 8) % 10 < 6 THEN 'approved' WHEN (i / 8) % 10 = 6 THEN 'rejected'
+         WHEN (i / 8) % 10 = 7 THEN 'in_review' WHEN (i / 8) % 10 = 8 THEN 'needs_info'
+         ELSE 'received' END,
+    'S' || lpad((i % 100)::text, 3, '0') || '20250303' || lpad(i::text, 7, '0') || 'K',
+    nm, idn, ph,
+    to_char(received::date + days, 'YYYY-MM-DD'),
+    0
+FROM (
+    SELECT i,
+        'S' || lpad((i % 100)::text, 3, '0') AS st,
+        (CAST(:services AS text[]))[1 + i % :n_services] AS svc,
+        (CAST(:days AS int[]))[1 + i % :n_services] AS days,
+        '1101051950' || lpad((i % 100000000)::text, 8, '0') AS idn,
+        '139' || lpad(i::text, 8, '0') AS ph,
+        substr(:surnames, 1 + i % 20, 1) || substr(:given, 1 + (i / 20) % 36, 1)
+            || CASE WHEN i % 3 = 0 THEN substr(:given, 1 + (i / 720) % 36, 1) ELSE '' END AS nm,
+        timestamp '2024-11-20' + (i * interval '31 seconds') AS received,
+        to_char(timestamp '2024-11-20' + (i * interval '31 seconds'),
+                'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"') AS ts
+    FROM generate_series(1, :rows) AS i
+) AS g
+"""
+
+
+def load(store: HubStore, rows: int) -> float:
+    """Fill the schema with ``rows`` applications; returns seconds taken."""
+    catalog = json.loads((ROOT / "kiosk" / "data" / "catalog.json").read_text("utf-8"))
+    store.publish_catalog(catalog)
+    services = [s["code"] for s in catalog["services"]]
+    days = [int(s["processing_days"]) for s in catalog["services"]]
+    started = time.perf_counter()
+    with db.write_tx(store.engine) as conn:
+        for k in range(100):
+            conn.execute(
+                sa.insert(db.stations).values(
+                    code=f"S{k:03d}", name=f"测试站{k}", created_at=NOW.isoformat()
+                )
+            )
+        conn.execute(
+            sa.text(LOAD),
+            {
+                "version": catalog["version"],
+                "services": services,
+                "days": days,
+                "n_services": len(services),
+                "surnames": SURNAMES,
+                "given": GIVEN,
+                "rows": rows,
+            },
+        )
+    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM ANALYZE applications")
+        conn.exec_driver_sql("VACUUM ANALYZE attachments")
+    return time.perf_counter() - started
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
+    """(median, p90) in milliseconds of ``repeat`` calls after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.9))]
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rows", type=int, default=1_000_000)
+    p.add_argument("--repeat", type=int, default=15)
+    p.add_argument("--pg", default=os.environ.get("KIOSK_TEST_PG_URL") or LOCAL_PG)
+    p.add_argument("--out", type=Path, default=OUT)
+    args = p.parse_args()
+    tz = ZoneInfo("Asia/Shanghai")
+    with pg_schema(args.pg, "benchconsole") as url, tempfile.TemporaryDirectory() as tmp:
+        store = HubStore.open(url, lambda: NOW, tz=tz)
+        seconds = load(store, args.rows)
+        print(f"loaded {args.rows} applications in {seconds:.0f} s", file=sys.stderr)
+        store.add_account("bench-admin", PASSWORD, "admin", frozenset(), CLI)
+        member = StaffMember(1, "bench-admin", "admin", frozenset(), "session")
+        deep = casework.queue_page(store, QueueQuery(sort="-received", limit=50))
+        cursor = deep.next_cursor
+        for _ in range(20):  # 20 pages in
+            cursor = casework.queue_page(
+                store, QueueQuery(sort="-received", after=cursor)
+            ).next_cursor
+        some = f"S042-20250303-{args.rows // 200 * 100 + 42:07d}-K"
+        cases: list[tuple[str, str, QueueQuery | None]] = [
+            ("queue, first page (oldest first)", "/queue", QueueQuery()),
+            ("queue, newest first", "/queue?sort=-received", QueueQuery(sort="-received")),
+            (
+                "queue, 21st page by key",
+                f"/queue?sort=-received&after={cursor}",
+                QueueQuery(sort="-received", after=cursor),
+            ),
+            ("search: name prefix 王伟", "/queue?q=王伟", QueueQuery(q="王伟")),
+            (
+                "search: ID number",
+                "/queue?q=110105195000500000",
+                QueueQuery(q="110105195000500000"),
+            ),
+            ("search: phone", "/queue?q=13900500000", QueueQuery(q="13900500000")),
+            ("search: tracking prefix s042-20250303-05", "/queue?q=s042-20250303-05", None),
+            ("filter: overdue", "/queue?due=overdue", QueueQuery(due="overdue")),
+            (
+                "filter: station s042, in review",
+                "/queue?station=s042&status=in_review",
+                None,
+            ),
+            ("filter: service, due first", "/queue?service=dibao&sort=due", None),
+            ("application page", f"/app/{some}", None),
+            ("overdue per department", "/deadlines", None),
+        ]
+        results: list[tuple[str, tuple[float, float], tuple[float, float] | None]] = []
+        config = HubConfig(db_url=url, blob_dir=Path(tmp), clock=lambda: NOW, tz=tz)
+        with run_hub(url, Path(tmp), config) as base:
+            client = ConsoleClient.login(base, "bench-admin", PASSWORD)
+            for label, path, query in cases:
+
+                def fetch(path: str = path) -> None:
+                    r = client.get(path)
+                    assert r.status_code == 200, (path, r.status_code)
+
+                http = timed(fetch, args.repeat)
+                inproc = None
+                if query is not None:
+                    q = query
+                    inproc = timed(lambda q=q: casework.queue_page(store, q), args.repeat)
+                elif path.startswith("/app/"):
+                    inproc = timed(lambda: casework.casefile(store, member, some), args.repeat)
+                results.append((label, http, inproc))
+                print(label, http, inproc, file=sys.stderr)
+            client.close()
+        store.close()
+    write(args.out, args.rows, seconds, args.repeat, results)
+    return 0
+
+
+def write(
+    out: Path,
+    rows: int,
+    load_seconds: float,
+    repeat: int,
+    results: list[tuple[str, tuple[float, float], tuple[float, float] | None]],
+) -> None:
+    lines = [
+        "# County console at scale (PostgreSQL)",
+        "",
+        f"Written by `bench/console_pg.py` on {datetime.now(UTC):%Y-%m-%d}: {rows:,} made-up "
+        f"applications (100 stations, the shipped catalog's services, one year of arrivals) "
+        f"loaded with one `INSERT .. SELECT generate_series` in {load_seconds:.0f} s, then "
+        "`VACUUM ANALYZE`.  PostgreSQL 15 on this machine (2 cores shared with other work while "
+        "measured).  Each page fetched "
+        f"{repeat} times after one warm-up; milliseconds, median / 90th percentile.",
+        "",
+        "*HTTP* is the round trip of the whole page over loopback with a logged-in session "
+        "(query, template, gzip, HTTP): an upper bound on the server's time.  *In-process* "
+        "is the same work without HTTP and HTML (`county.casework`): the database's share.",
+        "Target: at most 100 ms per page.",
+        "",
+        "| page | HTTP median | HTTP p90 | in-process median | in-process p90 |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for label, (hm, hp), inproc in results:
+        im, ip = inproc if inproc else (None, None)
+        cells = [f"{hm:.1f}", f"{hp:.1f}", "—" if im is None else f"{im:.1f}"]
+        cells.append("—" if ip is None else f"{ip:.1f}")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        'Counts on the page are exact up to 1,000 and shown as "more than 1000" past that '
+        "(`county.queries.queue.COUNT_CAP`); the status tabs are counted the same way.  Paging "
+        "is by key (`after=`), never OFFSET, so the 21st page costs what the first does.",
+        "The data's statuses and services are independent of each other; in an earlier run "
+        "where they were not, a service with nothing overdue made the per-department count "
+        "read the whole table (1.6 s), which the (service, status, due day) index fixed.",
+        "No reports page exists yet, so none is measured here.",
+        "",
+    ]
+    out.write_text("\n".join(lines), encoding="utf-8")
+    print(out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
