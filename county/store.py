@@ -29,7 +29,7 @@ from county.models import (
     hash_secret,
     normalize_code,
 )
-from county.queries import applications, blobs, catalogs, decisions, devices, push
+from county.queries import applications, blobs, catalogs, decisions, devices, push, sequences
 from sync.crypto import (
     CryptoError,
     EnrollmentKey,
@@ -211,6 +211,7 @@ class HubStore(AccountsMixin):
                     box_key=body.box_key,
                     key_id=kid,
                 )
+                extra = sequences.enrollment_fields(conn, row.station, now)
         if failed:
             raise HubError(
                 401,
@@ -228,6 +229,7 @@ class HubStore(AccountsMixin):
             hub_box_key=hub.box_public,
             tls_fingerprint=tls_fingerprint,
             tls_next=tls_next,
+            **extra,
         )
         proof = hub_proof(
             ek, tls_fingerprint, body.nonce, device_id, device_keys, extra=answer.proof_extra()
@@ -276,8 +278,11 @@ class HubStore(AccountsMixin):
 
     def push(self, device: Device, request: PushRequest) -> PushResponse:
         """Store a batch in one transaction, then answer per record (see sync.protocol)."""
+        now = self.clock()
         with db.write_tx(self.engine) as conn:
-            return push.store_batch(conn, device, request, self.now(), self.tz)
+            answer = push.store_batch(conn, device, request, iso(now), self.tz)
+            marks = sequences.high_water_marks(conn, device.station, now)
+        return answer.model_copy(update={"sequence_marks": marks})
 
     def pull(
         self, device: Device, cursor: int, catalog_version: int, limit: int = PULL_MAX
@@ -287,10 +292,15 @@ class HubStore(AccountsMixin):
         with db.read_tx(self.engine) as conn:
             page = decisions.for_station(conn, device.station, cursor, limit + 1)
             catalog = catalogs.newer_than(conn, catalog_version)
+            marks = sequences.high_water_marks(conn, device.station, self.clock())
         more = len(page) > limit
         page = page[:limit]
         return PullResponse(
-            cursor=page[-1].seq if page else cursor, decisions=page, catalog=catalog, more=more
+            cursor=page[-1].seq if page else cursor,
+            decisions=page,
+            catalog=catalog,
+            more=more,
+            sequence_marks=marks,
         )
 
     # -- blob metadata -----------------------------------------------------------------

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from kiosk.receipt import ReceiptData
 
 CATALOG_KEY = "catalog"
+EPOCH_KEY = "tracking.epoch"
+"""Settings key of the device epoch (docs/SECURITY.md, "Device epochs")."""
 
 # The resident's on-screen signature (operator-assisted filing): an optional PNG attachment
 # under this field name, accepted for every service without being a catalog field.
@@ -173,6 +175,45 @@ class Station:
     def is_set_up(self) -> bool:
         return bool(self.store.get_setting("station_code"))
 
+    # ----------------------------------------------------------------- device epochs
+
+    @property
+    def epoch(self) -> int:
+        """This kiosk's device epoch: which slot of each day's sequence space it issues from."""
+        value = self.store.get_setting(EPOCH_KEY, 0)
+        return value if isinstance(value, int) and value >= 0 else 0
+
+    def begin_new_epoch(self, *, operator: str | None = None) -> int:
+        """Start a new device epoch (after a restore): numbers issued from now on cannot repeat
+        ones the kiosk issued after the backup was taken. Returns the new epoch."""
+        new = self.epoch + 1
+        self.store.set_setting(EPOCH_KEY, new, operator=operator)
+        return new
+
+    def take_hub_epoch(self, hub_epoch: int) -> int:
+        """At enrollment: adopt the hub's epoch for this enrollment unless ours is already
+        later (a restored store keeps its own, higher one). Returns the epoch in force."""
+        if hub_epoch > self.epoch:
+            self.store.set_setting(EPOCH_KEY, hub_epoch)
+        return self.epoch
+
+    def take_sequence_marks(self, marks: dict[str, int] | None) -> int:
+        """Raise each day's floor to the hub's high-water mark (``{"YYYY-MM-DD": seq}``).
+
+        Malformed entries are ignored (the hub is trusted, but a mark never lowers anything).
+        Returns how many days moved."""
+        if not marks:
+            return 0
+        clean: dict[date, int] = {}
+        for key, value in list(marks.items())[:1000]:
+            try:
+                day = date.fromisoformat(key)
+            except (TypeError, ValueError):
+                continue
+            if type(value) is int and 0 < value <= tracking.MAX_SEQ:
+                clean[day] = value
+        return self.store.raise_tracking_floor(clean) if clean else 0
+
     # ----------------------------------------------------------------- catalog
 
     @property
@@ -268,6 +309,7 @@ class Station:
         Doubtful values (`ValidationFailed.warnings`) are filed only with
         ``confirm_warnings=True``, after a person confirmed them."""
         code = self.code
+        epoch = self.epoch
         clean_resident, clean_fields = self.check(
             service_code,
             resident,
@@ -287,6 +329,7 @@ class Station:
             operator=operator,
             finalize=True,
             make_tracking_no=lambda day, seq: tracking.make_tracking_no(code, day, seq),
+            allocate_seq=lambda last: tracking.next_seq(last, epoch),
             local_day=localtime.local_date(at, self.zone),
             app_uuid=draft_uuid,
             at=at,

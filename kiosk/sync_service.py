@@ -228,6 +228,8 @@ def enroll_station(
         )
         store.set_setting(INSECURE_HTTP_KEY, bool(insecure_http))
         store.set_setting(CURSOR_KEY, 0)  # pulling again from the start is harmless
+        station.take_hub_epoch(answer.epoch or 0)  # a new epoch before any number is issued
+        station.take_sequence_marks(answer.sequence_marks)
         store.audit(
             "sync.enroll",
             target=answer.device_id,
@@ -353,6 +355,7 @@ def run_sync(
             session=session,
             on_catalog=_catalog_taker(station),
             catalog_version=lambda: station.catalog.version,
+            on_marks=station.take_sequence_marks,
             progress=progress,
             pins=pins or None,
             **client_options,

@@ -14,6 +14,15 @@ The check character is a Damm check over the quasigroup ``x * y = 2x + y`` in GF
 checks over a totally anti-symmetric quasigroup catch every single wrong character and every
 swap of two adjacent different characters, including swaps with the check character itself;
 tests/kiosk/test_tracking.py checks the table exhaustively.
+
+Device epochs (docs/SECURITY.md): the per-day sequence space is cut into blocks of
+`EPOCH_BLOCK` numbers; block ``b`` (``seq // 1000``) belongs to epoch slot ``b % 10``, and
+multiples of 1000 are never issued. A kiosk in epoch ``e`` issues only in slot ``e % 10``:
+epoch 0 keeps the familiar 0001-0999, epoch 1 issues 1001-1999, epoch 4 4001-4999, and a
+slot's next block is ten blocks on (epoch 1 after 1999 goes to 11001). `next_seq` is the one
+allocation rule: the smallest number of the kiosk's slot above a floor (its own last number
+and the hub's high-water mark for the day). The format and the check character are unchanged,
+so every number issued before epochs existed stays valid.
 """
 
 from __future__ import annotations
@@ -32,6 +41,10 @@ _POLY = 0b100101  # x^5 + x^2 + 1, irreducible over GF(2)
 _STATION_RE = re.compile(rf"^[{ALPHABET}]{{2,8}}$")
 _SEPARATORS = re.compile(r"[\s\-_‐‑‒–—―−]+")
 MAX_SEQ = 99_999_999
+EPOCH_BLOCK = 1000
+"""Numbers per block of the daily sequence space."""
+EPOCH_SLOTS = 10
+"""Blocks cycle through this many epoch slots: 10 epochs in one day never share a number."""
 
 
 class InvalidTrackingNo(UserError, ValueError):
@@ -111,6 +124,32 @@ def make_tracking_no(station_code: str, day: date, seq: int) -> str:
     ymd = day.strftime("%y%m%d")
     digits = f"{seq:04d}"
     return f"{station}-{ymd}-{digits}{check_char(station + ymd + digits)}"
+
+
+def epoch_slot(seq: int) -> int:
+    """The epoch slot a sequence number belongs to (``seq // 1000 % 10``)."""
+    return (seq // EPOCH_BLOCK) % EPOCH_SLOTS
+
+
+def next_seq(floor: int, epoch: int) -> int:
+    """The smallest sequence above ``floor`` in epoch ``epoch``'s slot (never a multiple of
+    1000). ``floor`` is the highest number this kiosk must not reuse: its own last number of
+    the day or the hub's high-water mark, whichever is higher."""
+    if isinstance(floor, bool) or not isinstance(floor, int) or floor < 0:
+        raise ValueError(f"floor must be a non-negative integer, not {floor!r}")
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+        raise ValueError(f"epoch must be a non-negative integer, not {epoch!r}")
+    slot = epoch % EPOCH_SLOTS
+    seq = floor + 1
+    block, offset = divmod(seq, EPOCH_BLOCK)
+    if block % EPOCH_SLOTS != slot:
+        block += (slot - block) % EPOCH_SLOTS
+        seq, offset = block * EPOCH_BLOCK + 1, 1
+    elif offset == 0:
+        seq += 1
+    if seq > MAX_SEQ:
+        raise ValueError(f"no sequence number left above {floor} for epoch {epoch}")
+    return seq
 
 
 def normalize_tracking_no(s: str) -> str:

@@ -15,7 +15,7 @@ import json
 import secrets
 import sqlite3
 import uuid as uuidlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -277,15 +277,44 @@ class RecordsMixin(StoreBase):
 
     # ----------------------------------------------------------------- applications
 
-    def _next_tracking_seq(self, db: sqlite_utils.Database, day: date) -> int:
+    def _next_tracking_seq(
+        self, db: sqlite_utils.Database, day: date, allocate: Callable[[int], int] | None
+    ) -> int:
+        """The day's next sequence: ``allocate(last)`` (default ``last + 1``), stored as last."""
         key = day.isoformat()
-        db.execute(
-            "INSERT INTO tracking_seq(day, last) VALUES (?, 1) "
-            "ON CONFLICT(day) DO UPDATE SET last = last + 1",
-            [key],
-        )
         row = db.execute("SELECT last FROM tracking_seq WHERE day = ?", [key]).fetchone()
-        return int(row[0])
+        last = int(row[0]) if row else 0
+        seq = allocate(last) if allocate is not None else last + 1
+        if seq <= last:
+            raise ValueError(f"tracking sequence must grow: {seq} after {last}")
+        db.execute(
+            "INSERT INTO tracking_seq(day, last) VALUES (?, ?) "
+            "ON CONFLICT(day) DO UPDATE SET last = excluded.last",
+            [key, seq],
+        )
+        return seq
+
+    def raise_tracking_floor(self, marks: Mapping[date, int]) -> int:
+        """Never issue a number at or below ``marks[day]`` (the hub's high-water marks).
+
+        Raises each day's last sequence to the mark (lowering nothing); returns how many
+        days moved."""
+        moved = 0
+        with self.write() as db:
+            for day, mark in sorted(marks.items()):
+                cur = db.execute(
+                    "INSERT INTO tracking_seq(day, last) VALUES (?, ?) "
+                    "ON CONFLICT(day) DO UPDATE SET last = excluded.last "
+                    "WHERE excluded.last > tracking_seq.last",
+                    [day.isoformat(), int(mark)],
+                )
+                moved += max(cur.rowcount, 0)
+        return moved
+
+    def tracking_floor(self, day: date) -> int:
+        """The highest sequence of ``day`` this kiosk must not issue again (0: none)."""
+        rows = self._query("SELECT last FROM tracking_seq WHERE day = ?", [day.isoformat()])
+        return int(rows[0]["last"]) if rows else 0
 
     def save_application(
         self,
@@ -298,6 +327,7 @@ class RecordsMixin(StoreBase):
         operator: str | None = None,
         finalize: bool = True,
         make_tracking_no: Callable[[date, int], str] | None = None,
+        allocate_seq: Callable[[int], int] | None = None,
         local_day: date | None = None,
         app_uuid: str | None = None,
         at: datetime | None = None,
@@ -305,7 +335,8 @@ class RecordsMixin(StoreBase):
         """Store a validated application in one transaction.
 
         With ``finalize`` it is queued at once: a tracking number is allocated from the
-        per-day sequence (``make_tracking_no(day, seq)``), and the row becomes immutable.
+        per-day sequence (``make_tracking_no(day, seq)``; ``allocate_seq(last)`` picks the next
+        sequence above the day's last, default ``last + 1``), and the row becomes immutable.
         Values must already be validated (kiosk.validation); blobs already stored.
         """
         app_uuid = app_uuid or str(uuidlib.uuid4())
@@ -327,7 +358,7 @@ class RecordsMixin(StoreBase):
                 if make_tracking_no is None:
                     raise ValueError("finalize needs make_tracking_no")
                 day = local_day or at.astimezone().date()
-                tracking_no = make_tracking_no(day, self._next_tracking_seq(db, day))
+                tracking_no = make_tracking_no(day, self._next_tracking_seq(db, day, allocate_seq))
                 state = "queued"
                 finalized_at = now
             if existing:

@@ -184,7 +184,9 @@ class SyncClient:
     ``session``: a `requests.Session` (default `make_session()`; pass one to control retries).
     ``clock``: now() for back-off times (default the store's clock).  ``on_catalog``: called
     with a newer catalog dict from the hub; returns True if it was taken.  ``catalog_version``:
-    the kiosk's current catalog version (int or a callable returning one).  ``progress``:
+    the kiosk's current catalog version (int or a callable returning one).  ``on_marks``:
+    called with the hub's tracking-number high-water marks from every push and pull answer
+    (the kiosk raises its per-day floors).  ``progress``:
     receives `SyncProgress`.  ``batch_size``: first push batch (adapts: halves after a broken
     or timed-out push, doubles after a success, up to ``max_batch_size``).  ``chunk_size``:
     attachment chunk bytes.  ``rng``: `random.Random` for the jitter.  ``pins``: the hub
@@ -201,6 +203,7 @@ class SyncClient:
         clock: Clock | None = None,
         on_catalog: Callable[[dict[str, Any]], bool | None] | None = None,
         catalog_version: int | Callable[[], int] = 0,
+        on_marks: Callable[[dict[str, int]], object] | None = None,
         progress: ProgressCallback | None = None,
         batch_size: int = 100,
         max_batch_size: int = MAX_BATCH,
@@ -223,6 +226,7 @@ class SyncClient:
         self.clock: Clock = clock or store.clock
         self.on_catalog = on_catalog
         self.catalog_version = catalog_version
+        self.on_marks = on_marks
         self.progress = progress
         self.max_batch_size = max(1, min(max_batch_size, MAX_BATCH))
         self.batch_size = max(1, min(batch_size, self.max_batch_size))
@@ -404,6 +408,8 @@ class SyncClient:
             self._fail(batch, "hub: bad push answer")
             raise HubError(f"bad push answer: {exc}") from exc
         self._saw(answer.tls_next)
+        if answer.sequence_marks and self.on_marks is not None:
+            self.on_marks(answer.sequence_marks)
         by_uuid = {str(r.uuid): r for r in answer.results}
         acked: list[str] = []
         for app in batch:
@@ -491,6 +497,8 @@ class SyncClient:
             except ValidationError as exc:
                 raise HubError(f"bad pull answer: {exc}") from exc
             self._saw(page.tls_next)
+            if page.sequence_marks and self.on_marks is not None:
+                self.on_marks(page.sequence_marks)
             if page.decisions:
                 report.decisions += self.store.apply_decisions(decision_rows(page.decisions))
             if page.cursor != cursor:

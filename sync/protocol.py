@@ -22,9 +22,10 @@ Endpoints
 ---------
 ``POST /v1/enroll``  body `EnrollRequest` -> 200 `EnrollResponse`.
     Trades a one-time enrollment code (issued by ``county-hub enroll-code``) for a device id
-    and token.  Codes expire (24 h by default) and work once.  Unknown code -> 401
-    ``bad_code``; used -> 410 ``code_used``; expired -> 410 ``code_expired``.  Enrolling a
-    station again REVOKES every earlier device of that station: one kiosk per station, since
+    and token, the device ``epoch`` and the station's ``sequence_marks`` (below).  Codes
+    expire (24 h by default) and work once.  Unknown code -> 401 ``bad_code``; used -> 410
+    ``code_used``; expired -> 410 ``code_expired``.  Enrolling a station again REVOKES every
+    earlier device of that station: one kiosk per station, since
     tracking numbers carry a per-station sequence made offline.
     With a proof (docs/SECURITY.md) the code never travels: a proof that does not match the
     certificate the hub serves (a man in the middle, or a wrong code with a right lookup id)
@@ -67,6 +68,11 @@ certificate configured, so pinned kiosks accept it before the switch.
     default and maximum `MAX_PULL`), ``more`` when there are further ones, and the full
     catalog JSON when the hub has a version newer than V.  Store ``cursor`` after applying
     the decisions; applying the same page twice changes nothing.
+
+Enroll, push and pull answers carry ``sequence_marks`` (`SequenceMarks`): the highest
+tracking-number sequence the hub holds for the station on each recent day.  The kiosk raises
+its own per-day floor to them, so a restored or reinstalled kiosk never issues a number the
+hub already holds.
 
 Staff API (``Authorization: Bearer stf_...``), documented in ``county/app.py``:
 ``GET /v1/staff/queue``, ``POST /v1/staff/decisions``, ``GET /v1/staff/applications/{no}``.
@@ -215,6 +221,12 @@ class EnrollRequest(_Request):
         return self
 
 
+SequenceMarks = dict[str, int]
+"""The station's tracking-number high-water marks: ``{"YYYY-MM-DD": highest sequence}`` for
+the recent days the hub holds numbers of (days are the tracking numbers' own dates). The
+kiosk never issues a number at or below them (docs/SECURITY.md, "Device epochs")."""
+
+
 class EnrollResponse(_Response):
     """``hub_proof`` (`sync.crypto.hub_proof`) covers device id, public keys and `proof_extra`:
     the kiosk checks it against the certificate it saw before it trusts any of this."""
@@ -223,6 +235,9 @@ class EnrollResponse(_Response):
     token: str
     station_code: str
     hub_time: str
+    epoch: int | None = None
+    """The device epoch of this enrollment (older hubs send none: epoch 0)."""
+    sequence_marks: SequenceMarks | None = None
     hub_proof: str | None = None
     hub_signing_key: str | None = None
     hub_box_key: str | None = None
@@ -328,6 +343,7 @@ class PushResponse(_Response):
     results: list[PushResult]
     missing_blobs: list[str] = []
     hub_time: str
+    sequence_marks: SequenceMarks | None = None
     tls_next: TlsAnnouncement | None = None
 
 
@@ -361,6 +377,7 @@ class PullResponse(_Response):
     decisions: list[Decision] = []
     catalog: dict[str, Any] | None = None
     more: bool = False
+    sequence_marks: SequenceMarks | None = None
     tls_next: TlsAnnouncement | None = None
 
 

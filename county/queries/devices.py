@@ -12,7 +12,7 @@ from sqlalchemy import Connection, and_, insert, select, update
 from county import db
 from county.errors import HubError
 from county.models import Device, hash_secret
-from county.queries import upsert
+from county.queries import sequences, upsert
 from sync.protocol import DEVICE_TOKEN_PREFIX, EnrollResponse
 
 
@@ -145,7 +145,13 @@ def enroll(conn: Connection, code_hash: str, device_name: str, now: str) -> Enro
         conn, conn.execute(select(codes).where(codes.c.code_hash == code_hash)).first(), now
     )
     device_id, token = enroll_device(conn, row, device_name, now)
-    return EnrollResponse(device_id=device_id, token=token, station_code=row.station, hub_time=now)
+    return EnrollResponse(
+        device_id=device_id,
+        token=token,
+        station_code=row.station,
+        hub_time=now,
+        **sequences.enrollment_fields(conn, row.station, now),
+    )
 
 
 def public_keys(

@@ -11,12 +11,16 @@ from hypothesis import strategies as st
 from kiosk.tracking import (
     _POLY,
     ALPHABET,
+    EPOCH_BLOCK,
+    EPOCH_SLOTS,
     InvalidStationCode,
     InvalidTrackingNo,
     TrackingParts,
     check_station_code,
+    epoch_slot,
     format_tracking_no,
     make_tracking_no,
+    next_seq,
     normalize_tracking_no,
     parse_tracking_no,
     verify_tracking_no,
@@ -145,3 +149,55 @@ def test_make_rejects_bad_arguments() -> None:
         make_tracking_no("LX03", date(1999, 12, 31), 1)
     with pytest.raises(InvalidStationCode):
         make_tracking_no("LO03", date(2026, 1, 1), 1)
+
+
+# ------------------------------------------------------------------ device epochs
+
+
+def test_next_seq_examples() -> None:
+    assert [next_seq(f, 0) for f in (0, 1, 998, 999)] == [1, 2, 999, 10001]
+    assert next_seq(0, 1) == 1001
+    assert next_seq(2, 4) == 4001
+    assert next_seq(4999, 4) == 14001
+    assert next_seq(1999, 2) == 2001
+    assert next_seq(5003, 11) == 11001  # slot 1, above a higher mark of another epoch
+    assert next_seq(0, 10) == 1  # slot 0 again after ten epochs
+    with pytest.raises(ValueError):
+        next_seq(-1, 0)
+    with pytest.raises(ValueError):
+        next_seq(0, -1)
+
+
+@given(st.integers(0, 10**7), st.integers(0, 10**6))
+def test_next_seq_is_the_smallest_number_of_the_slot_above_the_floor(
+    floor: int, epoch: int
+) -> None:
+    seq = next_seq(floor, epoch)
+    assert seq > floor
+    assert seq % EPOCH_BLOCK != 0
+    assert epoch_slot(seq) == epoch % EPOCH_SLOTS
+    between = range(floor + 1, seq)
+    if len(between) < 20_000:
+        assert not [s for s in between if s % 1000 and epoch_slot(s) == epoch % EPOCH_SLOTS]
+    # the number is a valid tracking number whatever its length
+    no = make_tracking_no("LX03", date(2026, 11, 30), seq)
+    assert parse_tracking_no(no).seq == seq
+
+
+@given(
+    st.lists(st.integers(0, 9), min_size=2, max_size=2, unique=True),
+    st.lists(st.integers(0, 300), min_size=2, max_size=2),
+    st.integers(0, 30_000),
+)
+def test_epochs_of_one_day_never_share_a_number(
+    slots: list[int], counts: list[int], floor: int
+) -> None:
+    """Two installations in different epochs, each issuing from the same stale floor."""
+    issued: list[set[int]] = []
+    for epoch, count in zip(slots, counts, strict=True):
+        last, mine = floor, set()
+        for _ in range(count):
+            last = next_seq(last, epoch)
+            mine.add(last)
+        issued.append(mine)
+    assert not issued[0] & issued[1]

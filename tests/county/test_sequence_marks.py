@@ -1,0 +1,69 @@
+"""The hub's tracking-number high-water marks and device epochs over HTTP, on SQLite and
+PostgreSQL: enrollment, push and pull answers carry them (docs/SECURITY.md, Device epochs)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+from county.queries.sequences import RECENT_DAYS, parse_day_seq
+from tests.county.conftest import Hub, app_record
+
+
+def numbered(station: str, day: date, seq: int) -> dict[str, object]:
+    record = app_record(station)
+    record["tracking_no"] = f"{station}-{day:%y%m%d}-{seq:04d}K"
+    return record
+
+
+def enroll_answer(hub: Hub, station: str) -> dict[str, object]:
+    code = hub.store.issue_enroll_code(station, f"{station} 站")
+    r = hub.post("/v1/enroll", json={"code": code, "device_name": "kiosk"})
+    assert r.status_code == 200, r.text
+    body: dict[str, object] = r.json()
+    return body
+
+
+def test_parse_day_seq() -> None:
+    assert parse_day_seq("LX03-261130-0002L") == (date(2026, 11, 30), 2)
+    assert parse_day_seq("LX03-261130-14001L") == (date(2026, 11, 30), 14001)
+    assert parse_day_seq("S01-20250301-0001-K") is None
+    assert parse_day_seq("LX03-261331-0002L") is None
+
+
+def test_marks_at_enrollment_push_and_pull(hub: Hub) -> None:
+    first = enroll_answer(hub, "LX03")
+    assert first["epoch"] == 0
+    assert first["sequence_marks"] == {}
+    token = str(first["token"])
+    today = datetime.now(UTC).date()
+    yesterday = today - timedelta(days=1)
+    old = today - timedelta(days=RECENT_DAYS + 3)
+    apps = [
+        numbered("LX03", today, 2),
+        numbered("LX03", today, 1001),
+        numbered("LX03", yesterday, 5),
+        numbered("LX03", old, 9),
+    ]
+    r = hub.push(token, apps)
+    assert r.status_code == 200, r.text
+    want = {yesterday.isoformat(): 5, today.isoformat(): 1001}
+    assert r.json()["sequence_marks"] == want
+    r = hub.request("GET", "/v1/pull", token)
+    assert r.status_code == 200, r.text
+    assert r.json()["sequence_marks"] == want
+    # another station's numbers are not this station's marks
+    other = enroll_answer(hub, "RS01")
+    assert other["epoch"] == 0 and other["sequence_marks"] == {}
+    # enrolling the station again (a reinstall): the next epoch, and the marks
+    again = enroll_answer(hub, "LX03")
+    assert again["epoch"] == 4
+    assert again["sequence_marks"] == want
+    assert enroll_answer(hub, "LX03")["epoch"] == 8
+
+
+def test_a_push_answer_includes_its_own_batch(hub: Hub) -> None:
+    token = str(enroll_answer(hub, "LX03")["token"])
+    today = datetime.now(UTC).date()
+    r = hub.push(token, [numbered("LX03", today, 7)], batch_id=str(uuid.uuid4()))
+    assert r.json()["sequence_marks"] == {today.isoformat(): 7}
