@@ -14,9 +14,7 @@ import json
 import logging
 import os
 import sys
-import uuid as uuidlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import timedelta, tzinfo
 from pathlib import Path
 from typing import Any
@@ -25,31 +23,26 @@ from county import db, logs
 from county.accounts import CLI
 from county.auth import ROLES, parse_departments
 from county.blobs import BlobStore
+from county.bundles import (
+    EXIT_INCOMPLETE,
+    export_pull_bundle,
+    import_push_bundle,
+)
+from county.bundles import (
+    BundleImport as BundleImport,
+)
 from county.clock import TZ_ENV, local_text, parse_since, resolve_zone
 from county.export import render
 from county.keys import HubKeyError
 from county.store import (
     DECISION_STATUSES,
-    Device,
     HubError,
     HubStore,
     blob_dir_for,
     check_station,
 )
-from sync.bundle import (
-    DEFAULT_LIMITS,
-    BundleError,
-    BundleLimits,
-    BundleWriter,
-    PullManifest,
-    PushManifest,
-    open_bundle,
-)
-from sync.bundle import FORMAT as BUNDLE_FORMAT
-from sync.bundle import VERSION as BUNDLE_VERSION
-from sync.protocol import PROTOCOL_VERSION, PushRequest
+from sync.bundle import BundleError
 from vocab.departments import DEPARTMENT_LABELS, DEPARTMENTS
-from vocab.limits import BATCH_MAX
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -497,172 +490,7 @@ def _cmd_api_key(store: HubStore, args: argparse.Namespace) -> int:
 
 
 # -- offline bundles (USB) --------------------------------------------------------------
-# The hub side of sync.bundle: a kiosk's push bundle goes through HubStore.push exactly like
-# POST /v1/push; a pull bundle carries what GET /v1/pull would, plus what the hub holds.
-
-EXIT_INCOMPLETE = 3
-_NO_CATALOG = 2**31 - 1
-"""import-bundle: the bundle was applied but some records were rejected or blobs are missing."""
-
-
-@dataclass
-class BundleImport:
-    """What importing one push bundle did."""
-
-    station: str
-    device_id: str
-    results: list[tuple[str, str, str, str | None]] = field(default_factory=list)
-    """(uuid, tracking number, stored|duplicate|rejected, reason) per record."""
-    blobs_stored: int = 0
-    blobs_present: int = 0
-    blobs_unreferenced: int = 0
-    missing_blobs: list[str] = field(default_factory=list)
-
-    def count(self, outcome: str) -> int:
-        return sum(1 for r in self.results if r[2] == outcome)
-
-    @property
-    def complete(self) -> bool:
-        return self.count("rejected") == 0 and not self.missing_blobs
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "station": self.station,
-            "device_id": self.device_id,
-            "stored": self.count("stored"),
-            "duplicate": self.count("duplicate"),
-            "rejected": self.count("rejected"),
-            "records": [
-                {"uuid": u, "tracking_no": t, "result": r, "reason": why}
-                for u, t, r, why in self.results
-            ],
-            "blobs_stored": self.blobs_stored,
-            "blobs_present": self.blobs_present,
-            "blobs_unreferenced": self.blobs_unreferenced,
-            "missing_blobs": self.missing_blobs,
-            "complete": self.complete,
-        }
-
-
-def _hub_key(store: HubStore, found: dict[str, Device]) -> Callable[[str], str]:
-    """Key lookup for sync.bundle.open_bundle: only a live device of this hub signs."""
-
-    def key_for(device_id: str) -> str:
-        known = store.device_key(device_id)
-        if known is None:
-            raise BundleError(
-                "县里没有这台设备的登记记录，不能导入它的数据包。",
-                f"Device {device_id} is not enrolled with this hub: the bundle cannot be "
-                "imported (is it the right hub database?).",
-            )
-        device, key, revoked = known
-        if revoked:
-            raise BundleError(
-                "导出这个数据包的设备已被停用（或服务站已重新登记）。请在服务站用当前登记的设备"
-                "重新导出。",
-                f"Device {device_id} of station {device.station} was revoked (or the station "
-                "enrolled again): export the bundle again from the station's current device.",
-            )
-        found["device"] = device
-        return key
-
-    return key_for
-
-
-def import_push_bundle(
-    store: HubStore, blobs: BlobStore, path: Path | str, limits: BundleLimits = DEFAULT_LIMITS
-) -> BundleImport:
-    """Verify a kiosk's push bundle, then apply it as POST /v1/push and store its blobs.
-
-    Raises `BundleError` (nothing changed) when the bundle is refused."""
-    found: dict[str, Device] = {}
-    with open_bundle(path, _hub_key(store, found), kind="push", limits=limits) as bundle:
-        manifest = bundle.manifest
-        assert isinstance(manifest, PushManifest)
-        device = found["device"]
-        if manifest.station != device.station:
-            raise BundleError(
-                "数据包上的服务站与设备登记的服务站不一致，未导入。",
-                f"The bundle says station {manifest.station} but its device belongs to "
-                f"{device.station}: not imported.",
-            )
-        out = BundleImport(device.station, device.device_id)
-        numbers = {str(r.uuid): r.tracking_no for r in manifest.applications}
-        missing: list[str] = []
-        for i in range(0, len(manifest.applications), BATCH_MAX):
-            batch_id = manifest.batch_id if i == 0 else uuidlib.uuid5(manifest.batch_id, str(i))
-            answer = store.push(
-                device,
-                PushRequest(
-                    batch_id=batch_id, applications=manifest.applications[i : i + BATCH_MAX]
-                ),
-            )
-            for r in answer.results:
-                out.results.append((str(r.uuid), numbers[str(r.uuid)], r.result, r.reason))
-            missing += answer.missing_blobs
-        for entry in manifest.blobs:
-            if entry.size not in store.referenced_sizes(device.station, entry.sha256):
-                out.blobs_unreferenced += 1  # as PATCH /v1/blobs: only what the station uses
-                continue
-            row = store.blob_row(entry.sha256)
-            if row is not None and row.complete and blobs.has(entry.sha256):
-                out.blobs_present += 1
-                continue
-            if blobs.put_complete(entry.sha256, entry.size, bundle.blob_chunks(entry.sha256)):
-                out.blobs_stored += 1
-            else:
-                out.blobs_present += 1
-            store.blob_stored(entry.sha256, entry.size)
-        done = {b.sha256 for b in manifest.blobs}
-        out.missing_blobs = [h for h in dict.fromkeys(missing) if h not in done]
-    return out
-
-
-def export_pull_bundle(
-    store: HubStore, station: str, path: Path | str, since: int = 0
-) -> PullManifest:
-    """Write a pull bundle for ``station``: decisions after ``since``, the latest catalog,
-    and what the hub holds of the station's applications and attachments."""
-    active = store.active_device(station)
-    if active is None:
-        raise HubError(
-            404,
-            "no_device",
-            f"station {station} has no enrolled device: enroll it first "
-            "(county-hub enroll-code, then kiosk enroll)",
-        )
-    device, key = active
-    decisions: list[Any] = []
-    cursor = since
-    catalog = None
-    first = True
-    while True:  # page through exactly as GET /v1/pull does; the catalog comes with page one
-        page = store.pull(device, cursor, 0 if first else _NO_CATALOG)
-        if first:
-            catalog, first = page.catalog, False
-        decisions += [d.model_dump(mode="json") for d in page.decisions]
-        cursor = page.cursor
-        if not page.more or not page.decisions:
-            break
-    manifest = {
-        "format": BUNDLE_FORMAT,
-        "version": BUNDLE_VERSION,
-        "protocol": PROTOCOL_VERSION,
-        "kind": "pull",
-        "station": station,
-        "device_id": device.device_id,
-        "created_at": store.now(),
-        "since": since,
-        "cursor": cursor,
-        "decisions": decisions,
-        "catalog": catalog,
-        "received": [{"uuid": u, "amendments": n} for u, n in store.station_received(station)],
-        "blobs_complete": store.station_complete_blobs(station),
-    }
-    with BundleWriter(path) as writer:
-        result = writer.finish(manifest, key)
-    assert isinstance(result, PullManifest)
-    return result
+# The work is in county.bundles; these are the commands.
 
 
 def _cmd_import_bundle(store: HubStore, args: argparse.Namespace) -> int:

@@ -263,9 +263,7 @@ class HubStore(AccountsMixin):
         return found[0]
 
     def device_key(self, device_id: str) -> tuple[Device, str, bool] | None:
-        """(device, token hash, revoked) of any device ever enrolled, or None.
-
-        The token hash is the HMAC key of that device's offline bundles."""
+        """(device, token hash, revoked) of any device ever enrolled, or None."""
         with db.read_tx(self.engine) as conn:
             return devices.by_id(conn, device_id)
 

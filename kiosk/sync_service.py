@@ -38,7 +38,7 @@ from sync.client import (
     application_record,
 )
 from sync.client import enroll as _enroll
-from sync.crypto import CryptoError, box_public_from_text, verify_key_from_text
+from sync.crypto import CryptoError, box_public_from_text, key_id, verify_key_from_text
 from sync.enrollment import DeviceKeys
 from sync.protocol import PROTOCOL_VERSION
 from sync.transport import check_hub_url, next_pins
@@ -445,18 +445,26 @@ class BundleImportResult:
         }
 
 
-def _device_key(station: Station) -> tuple[str, str]:
-    """(device id, token hash) of this kiosk, the bundle signing key; raises `SyncFailed`."""
-    device_id = station.settings.device_id
-    if not device_id:
-        raise SyncFailed(NOT_ENROLLED)
-    try:
-        token = credentials.load_token(device_id)
-    except credentials.KeychainUnavailable as exc:
-        raise SyncFailed(exc.message, error=exc) from exc
-    if not token:
-        raise SyncFailed(TOKEN_MISSING)
-    return device_id, bundle.token_hash(token)
+NOT_FROM_HUB = Text(
+    "这个数据包不是本站登记的县里服务器签发的（或是本站以前登记时的）。请县里为本站重新导出。",
+    "This bundle was not signed by the county hub this kiosk enrolled with (or dates from an "
+    "earlier enrollment). Ask the county to export it again.",
+)
+
+
+def _hub_signer(
+    hub_key: Ed25519PublicKey, own: Ed25519PrivateKey | None
+) -> Callable[[str], Ed25519PublicKey]:
+    """sender_for for `bundle.open_bundle`: only the pinned hub key may sign a pull bundle."""
+
+    def sender_for(signer: str) -> Ed25519PublicKey:
+        if own is not None and signer == key_id(own):
+            raise bundle.PUSH_AT_STATION
+        if signer != key_id(hub_key):
+            raise bundle.BundleError(NOT_FROM_HUB.zh, NOT_FROM_HUB.en, detail=signer)
+        return hub_key
+
+    return sender_for
 
 
 def _bundle_failed(exc: bundle.BundleError) -> SyncFailed:
@@ -477,12 +485,16 @@ def _write_problem(exc: OSError) -> Text:
 
 
 def export_bundle(station: Station, out: Path | str) -> BundleExport:
-    """Write a signed push bundle of everything the hub has not acknowledged to ``out``.
+    """Write a push bundle of everything the hub has not acknowledged to ``out``, encrypted
+    to the hub's public key and signed with this device's key.
 
     Marks nothing as uploaded, so exporting again is always safe; the hub stores each record
-    once however often it is imported.  Raises `SyncFailed` (not enrolled, no keychain,
-    cannot write the file)."""
-    device_id, key = _device_key(station)
+    once however often it is imported.  Raises `SyncFailed` (not enrolled, enrolled before
+    device keys, no keychain, cannot write the file)."""
+    device_id = station.settings.device_id
+    hub = hub_public_keys(station)
+    signing = device_signing_key(station)
+    assert device_id  # hub_public_keys raises NOT_ENROLLED otherwise
     store = station.store
     result = BundleExport(Path(out))
     queued = store.pending_push(limit=max(1, store.pending_count()), now=_FAR_FUTURE)
@@ -521,7 +533,7 @@ def export_bundle(station: Station, out: Path | str) -> BundleExport:
             )
         )
     try:
-        with bundle.BundleWriter(out) as writer:
+        with bundle.BundleWriter(out, sender=signing, recipient=hub.box, kind="push") as writer:
             for sha in wanted:
                 info = store.blob_info(sha)
                 if info is None or info.get("uploaded_at"):
@@ -548,8 +560,7 @@ def export_bundle(station: Station, out: Path | str) -> BundleExport:
                     "created_at": store.now(),
                     "batch_id": str(uuidlib.uuid4()),
                     "applications": records,
-                },
-                key,
+                }
             )
     except bundle.BundleError as exc:
         raise _bundle_failed(exc) from exc
@@ -572,21 +583,24 @@ def import_bundle(station: Station, path: Path | str) -> BundleImportResult:
 
     Everything is idempotent: importing the same bundle twice changes nothing more.  Raises
     `SyncFailed` when the bundle is refused (then nothing changed)."""
-    device_id, key = _device_key(station)
-
-    def key_for(signer: str) -> str:
-        if signer != device_id:
-            raise bundle.BundleError(
-                "这个数据包是为另一台设备（或本机以前的登记）导出的。请县里为本站重新导出。",
-                f"This bundle was made for device {signer}, not this kiosk ({device_id}), "
-                "perhaps before the station enrolled again. Ask the county to export it again.",
-            )
-        return key
-
+    device_id = station.settings.device_id
+    hub = hub_public_keys(station)
+    box = device_box_key(station)
+    try:
+        own: Ed25519PrivateKey | None = device_signing_key(station)
+    except SyncFailed:
+        own = None
     store = station.store
     result = BundleImportResult()
     try:
-        with bundle.open_bundle(path, key_for, kind="pull") as opened:
+        with bundle.open_bundle(
+            path,
+            recipient=box,
+            sender_for=_hub_signer(hub.signing, own),
+            kind="pull",
+            limits=bundle.PULL_LIMITS,
+            spool=bundle.in_memory,
+        ) as opened:
             manifest = opened.manifest
     except bundle.BundleError as exc:
         raise _bundle_failed(exc) from exc
@@ -598,6 +612,16 @@ def import_bundle(station: Station, path: Path | str) -> BundleImportResult:
                 f"This bundle is for station {manifest.station}, not this station {station.code}.",
             )
         )
+    if manifest.device_id != device_id:
+        raise SyncFailed(
+            Text(
+                "这个数据包是为另一台设备（或本机以前的登记）导出的。请县里为本站重新导出。",
+                f"This bundle was made for device {manifest.device_id}, not this kiosk "
+                f"({device_id}), perhaps before the station enrolled again. Ask the county to "
+                "export it again.",
+            )
+        )
+    station.take_sequence_marks(manifest.sequence_marks)
     if manifest.decisions:
         result.decisions = store.apply_decisions(
             [d.model_dump(mode="json") for d in manifest.decisions]

@@ -1,83 +1,84 @@
 """Offline bundles: the sync protocol on a USB stick, for stations with no link for days.
 
-A bundle is one zip file with exactly these members (nothing else is accepted)::
+A bundle file is a zip, encrypted to its recipient and signed by its sender
+(`sync.crypto.signed_sealed_stream`, docs/SECURITY.md "USB bundles")::
+
+    "VK" | version | "S" | sender's key id | sealed box of the zip | Ed25519 signature
+
+* kiosk -> hub (``push``): sealed to the hub's X25519 public key (received at enrollment),
+  signed with the device's Ed25519 key (in the kiosk's keychain);
+* hub -> kiosk (``pull``): sealed to the device's X25519 public key (stored at enrollment),
+  signed with the hub's Ed25519 key (in the hub's key file, outside its database).
+
+The encryption's associated data names the direction (`_AAD`), so a pull bundle cannot pass
+for a push bundle. The zip inside has exactly these members (nothing else is accepted)::
 
     manifest.json        what the bundle carries (below), UTF-8 JSON
-    signature.json       {"alg": "HMAC-SHA256", "key": "device-token-hash", "device_id", "mac"}
     blobs/<sha256>       attachment bytes (push bundles only), one member per listed blob
 
-Two kinds travel, in opposite directions:
+* ``push``, `PushManifest`: ``applications`` are `ApplicationRecord`\\ s built exactly as the
+  network client builds them (every queued application, and every uploaded one with amendments
+  the hub has not acknowledged); ``blobs`` lists ``{sha256, size}`` of every attachment of
+  those records the kiosk has not seen confirmed.  The hub applies the records through the
+  same `HubStore.push` as ``POST /v1/push``, so the idempotency rules are the network's: a
+  uuid already on the hub is a ``duplicate``, importing a bundle twice stores nothing twice.
+  Exporting marks nothing as uploaded on the kiosk (nothing is acknowledged yet), so the
+  operator may export again at any time.
+* ``pull``, `PullManifest`: the station's decisions after ``since`` (as in ``GET /v1/pull``),
+  the latest catalog, ``received`` = ``[{uuid, amendments}]`` for every application of the
+  station the hub holds, ``blobs_complete`` = the station's attachments the hub holds
+  complete, and the station's tracking-number ``sequence_marks``.  The kiosk applies the
+  decisions idempotently and marks exactly what the hub acknowledged as uploaded.
 
-* ``push`` (kiosk -> hub), `PushManifest`: ``applications`` are `ApplicationRecord`\\ s built
-  exactly as the network client builds them (every queued application, and every uploaded one
-  with amendments the hub has not acknowledged); ``blobs`` lists ``{sha256, size}`` of every
-  attachment of those records the kiosk has not seen confirmed.  The hub applies the records
-  through the same `HubStore.push` as ``POST /v1/push``, so the idempotency rules are the
-  network's: a uuid already on the hub is a ``duplicate``, importing a bundle twice stores
-  nothing twice.  Exporting marks nothing as uploaded on the kiosk (nothing is acknowledged
-  yet), so the operator may export again at any time.
-* ``pull`` (hub -> kiosk), `PullManifest`: the station's decisions after ``since`` (as in
-  ``GET /v1/pull``), the latest catalog, ``received`` = ``[{uuid, amendments}]`` for every
-  application of the station the hub holds (with how many amendments it holds), and
-  ``blobs_complete`` = the station's attachments the hub holds complete.  The kiosk applies
-  the decisions idempotently and marks exactly what the hub acknowledged as uploaded, so a
-  later network sync sends none of it again.
+Reading (`open_bundle`) trusts nothing before it is checked: the file size; the format (an
+old signed-only zip is refused with `OLD_FORMAT`); the signer's key id, which the caller maps
+to the ONE public key allowed to sign (an enrolled, live device on the hub; the pinned hub key
+on the kiosk); the signature over the whole file, verified before anything is decrypted; then
+authenticated decryption into a private spool; then each zip member's name, size and count
+(zip-bomb guards), the manifest model, and every blob's size and SHA-256.  Only a bundle that
+passes all of this is handed to the caller, so a bad bundle changes nothing.  Writing streams
+the zip through the encryption (a pipe and a thread): no plaintext reaches the stick, and
+memory stays flat however large the bundle.
 
-Signature: HMAC-SHA256 over the exact ``manifest.json`` bytes.  The manifest names every blob
-by SHA-256 and size and each blob is verified against it, so the MAC covers the blobs too.
-The key is the SHA-256 hex of the device token (`token_hash`), the one secret-derived value
-both ends hold: the hub stores only that hash (``devices.token_hash``); the kiosk derives it
-from the token in its keychain.  ``kind``, ``station`` and ``device_id`` are inside the signed
-manifest, so a pull bundle cannot pass for a push bundle or for another station.
-
-Reading (`open_bundle`) trusts nothing before it is checked: the file size, the member count,
-each member's name (only the three forms above, no duplicates, no encryption, stored or
-deflated only), each member's declared size against a per-member bound (zip-bomb guard) and
-every read is itself limited; then the HMAC, then the manifest model, then every blob's size
-and SHA-256.  Only a bundle that passes all of this is handed to the caller, so a bad bundle
-changes nothing.
-
-Design notes (decisions beyond the first sketch):
+Design notes:
 
 * A pull bundle records ``since``; the kiosk moves its network cursor forward only when
-  ``since`` is at or before its own cursor.  A bundle exported with a later ``--since`` would
-  otherwise make the kiosk skip, forever, the decisions in between.
+  ``since`` is at or before its own cursor.
 * The hub applies a large push bundle in batches of `MAX_BATCH` (the network limit per
   transaction) with batch ids derived from the bundle's; all checks happen before the first.
 * Blobs listed in a push bundle are stored on the hub only if an application of that
   station references that hash with that size, as for ``PATCH /v1/blobs``.
-* Limitation: the HMAC key is the token hash the hub database holds, so anyone who can read
-  the hub database can forge a bundle for a station (the network path does not have this
-  weakness: a hash is not a token).  Hub database read access is therefore as sensitive as
-  the staff command line that imports bundles.  A separate bundle key issued at enrollment
-  would remove this; it needs a protocol change.
-* Limitation: bundles are signed, not encrypted, and carry personal data (names, ID numbers,
-  document photos).  The stick must stay with the operator or courier and be wiped after
-  import.
-* Enrollment still needs the hub once (over any link, or at the county office): the key is
-  the token it hands out.
+* A copy of the hub's database holds only device public keys and token hashes: it can neither
+  sign a push bundle the hub accepts nor open one (tests/sync/test_bundle_forgery.py).
+* Enrollment still needs the hub once (over any link, or at the county office): that is when
+  the two sides exchange public keys.
 
-This module needs only the standard library, pydantic and `sync.protocol`: both the kiosk and
-the hub import it.
+This module needs only the standard library, pydantic, `sync.crypto` and `sync.protocol`:
+both the kiosk and the hub import it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import hmac
+import io
 import json
 import os
 import tempfile
+import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Annotated, Any, Literal
+from typing import IO, Annotated, Any, BinaryIO, Literal
 from uuid import UUID
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from sync import crypto
 from sync.protocol import (
     MAX_BLOB_BYTES,
     PROTOCOL_VERSION,
@@ -93,12 +94,16 @@ from vocab.errors import UserError
 from vocab.text import Text
 
 FORMAT = "kiosk-bundle"
-VERSION = 1
-ALG = "HMAC-SHA256"
-KEY_KIND = "device-token-hash"
+VERSION = 2
+"""Manifest version: 2 = encrypted and signed (version 1 was a zip signed with an HMAC)."""
 MANIFEST = "manifest.json"
-SIGNATURE = "signature.json"
 BLOB_PREFIX = "blobs/"
+_AAD = {
+    "push": b"village-kiosk/bundle/v2/push",
+    "pull": b"village-kiosk/bundle/v2/pull",
+}
+"""Associated data of the encryption and signature: the direction is authenticated."""
+_ZIP_MAGIC = b"PK\x03\x04"
 
 MAX_BUNDLE_APPLICATIONS = limits.BUNDLE_APPLICATIONS_MAX
 """Most application records in one push bundle (the hub applies them in network batches)."""
@@ -113,12 +118,13 @@ class BundleLimits:
     file_bytes: int = 2 * 1024**3
     """Largest bundle file, and largest total of its members' uncompressed sizes."""
     manifest_bytes: int = 64 * 1024 * 1024
-    signature_bytes: int = 4096
     blob_bytes: int = MAX_BLOB_BYTES
-    members: int = MAX_BUNDLE_BLOBS + 2
+    members: int = MAX_BUNDLE_BLOBS + 1
 
 
 DEFAULT_LIMITS = BundleLimits()
+PULL_LIMITS = BundleLimits(file_bytes=DEFAULT_LIMITS.manifest_bytes + 1024 * 1024, members=1)
+"""A pull bundle holds a manifest only: the kiosk may decrypt it in memory."""
 
 
 # --------------------------------------------------------------------------- errors
@@ -149,9 +155,31 @@ def _too_large(detail: str) -> BundleError:
 
 
 BAD_SIGNATURE = BundleError(
-    "离线数据包的签名不符：文件被改动过，或不是这台设备导出的。未做任何更改，请重新导出。",
+    "离线数据包的签名不符：文件被改动过，或不是登记的设备（或县里服务器）生成的。"
+    "未做任何更改，请重新导出。",
     "The offline bundle's signature does not match: the file was altered or was not made by "
-    "this device. Nothing was changed; export it again.",
+    "the enrolled device (or the county hub). Nothing was changed; export it again.",
+)
+WRONG_RECIPIENT = BundleError(
+    "这个离线数据包是为另一台设备（或另一个县里服务器）加密的，这里打不开。未做任何更改。",
+    "This offline bundle was encrypted for another device (or another county hub) and cannot "
+    "be opened here. Nothing was changed.",
+)
+OLD_FORMAT = BundleError(
+    "这是旧版软件导出的离线数据包（只签名、未加密），已不再接受。未做任何更改。"
+    "请把服务站软件更新后重新登记并重新导出。",
+    "This offline bundle was made by older software (signed but not encrypted) and is no "
+    "longer accepted. Nothing was changed. Update the station's software, enroll it again "
+    "and export again.",
+)
+PUSH_AT_STATION = BundleError(
+    "这是服务站导出的数据包，应在县里导入（county-hub import-bundle）。",
+    "This is a push bundle made by a station; it is imported at the county hub "
+    "(county-hub import-bundle).",
+)
+PULL_AT_HUB = BundleError(
+    "这是从县里带回服务站的数据包，应在服务站导入（kiosk bundle import）。",
+    "This is a pull bundle for a station; it is imported at the station (kiosk bundle import).",
 )
 
 
@@ -180,7 +208,7 @@ class ReceivedEntry(_Strict):
 
 class _Manifest(_Strict):
     format: Literal["kiosk-bundle"]
-    version: Literal[1]
+    version: Literal[2]
     protocol: Literal[1]
     station: StationCode
     device_id: DeviceId
@@ -204,24 +232,15 @@ class PullManifest(_Manifest):
     received: list[ReceivedEntry] = []
     blobs_complete: list[Sha256] = []
     blobs: Annotated[list[BlobEntry], Field(max_length=0)] = []
+    sequence_marks: dict[str, int] | None = None
+    """The station's tracking-number high-water marks, as in a pull answer."""
 
 
 Manifest = PushManifest | PullManifest
 Kind = Literal["push", "pull"]
 
 
-# --------------------------------------------------------------------------- keys
-
-
-def token_hash(token: str) -> str:
-    """SHA-256 hex of a device token: what the hub stores (county.store.hash_secret) and
-    therefore the HMAC key both ends can compute."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def sign(manifest_bytes: bytes, key: str) -> str:
-    """HMAC-SHA256 hex of the manifest bytes under a device-token hash."""
-    return hmac.new(key.encode("ascii"), manifest_bytes, hashlib.sha256).hexdigest()
+# --------------------------------------------------------------------------- writing
 
 
 def _member(name: str) -> zipfile.ZipInfo:
@@ -230,28 +249,64 @@ def _member(name: str) -> zipfile.ZipInfo:
     return info
 
 
-# --------------------------------------------------------------------------- writing
+def _fsync_dir(path: Path) -> None:
+    try:
+        dir_fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:  # some USB file systems do not sync directories
+        pass
+    finally:
+        os.close(dir_fd)
 
 
 class BundleWriter:
-    """Write a bundle atomically: blobs first (each verified), then the signed manifest.
+    """Write a bundle atomically: blobs first (each verified), then the manifest.
 
-    The file appears at ``path`` only after `finish`; on any error the partial file is
-    removed.  ``finish`` fills the manifest's ``blobs`` list from what was added.
+    The zip is streamed through a pipe into `crypto.signed_sealed_stream` (a second thread), so
+    only ciphertext reaches the disk and memory stays flat. The file appears at ``path`` only
+    after `finish`; on any error the partial file is removed.  ``finish`` fills the manifest's
+    ``blobs`` list from what was added.
     """
 
-    def __init__(self, path: Path | str, limits: BundleLimits = DEFAULT_LIMITS) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        sender: Ed25519PrivateKey,
+        recipient: X25519PublicKey,
+        kind: Kind,
+        limits: BundleLimits = DEFAULT_LIMITS,
+    ) -> None:
         self.path = Path(path)
+        self.kind = kind
         self.limits = limits
         self.blobs: list[BlobEntry] = []
         self._seen: set[str] = set()
         self._bytes = 0
+        self._done = False
+        self._error: BaseException | None = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".bundle-", suffix=".tmp")
         self._tmp = Path(tmp)
-        self._fh = os.fdopen(fd, "w+b")
-        self._zip: zipfile.ZipFile | None = zipfile.ZipFile(self._fh, "w")
-        self._done = False
+        self._out = os.fdopen(fd, "wb")
+        read_fd, write_fd = os.pipe()
+        self._pipe: BinaryIO = os.fdopen(write_fd, "wb")
+        source = os.fdopen(read_fd, "rb")
+
+        def encrypt() -> None:
+            try:
+                crypto.signed_sealed_stream(sender, recipient, source, self._out, _AAD[kind])
+            except BaseException as exc:  # reported by finish/_abort in the caller's thread
+                self._error = exc
+            finally:
+                source.close()
+
+        self._thread = threading.Thread(target=encrypt, name="bundle-encrypt", daemon=True)
+        self._thread.start()
+        self._zip: zipfile.ZipFile | None = zipfile.ZipFile(self._pipe, "w")
 
     def __enter__(self) -> BundleWriter:
         return self
@@ -266,13 +321,31 @@ class BundleWriter:
             self._abort()
 
     def _abort(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # the file is discarded anyway
             if self._zip is not None:
                 self._zip.close()
-        except Exception:  # the file is discarded anyway
-            pass
-        self._fh.close()
+        with contextlib.suppress(Exception):
+            self._pipe.close()
+        self._thread.join()
+        self._out.close()
         self._tmp.unlink(missing_ok=True)
+
+    def _raise_encrypt_error(self, exc: BaseException | None = None) -> None:
+        """A broken pipe means the encrypting side failed: raise what it met."""
+        self._thread.join()
+        if isinstance(self._error, OSError):
+            raise self._error
+        if self._error is not None:
+            raise RuntimeError("bundle encryption failed") from self._error
+        if exc is not None:
+            raise exc
+
+    def _write(self, info: zipfile.ZipInfo, data: bytes, compress: int) -> None:
+        assert self._zip is not None
+        try:
+            self._zip.writestr(info, data, compress)
+        except BrokenPipeError as exc:
+            self._raise_encrypt_error(exc)
 
     def _count(self, n: int) -> None:
         self._bytes += n
@@ -286,7 +359,6 @@ class BundleWriter:
 
     def add_blob(self, sha256: str, data: bytes) -> None:
         """Add an attachment; its bytes must hash to ``sha256`` (the caller checked they do)."""
-        assert self._zip is not None
         if not is_sha256(sha256) or hashlib.sha256(data).hexdigest() != sha256:
             raise ValueError(f"blob bytes do not match {sha256[:12]}")
         if sha256 in self._seen:
@@ -295,43 +367,37 @@ class BundleWriter:
             raise _too_large(f"more than {MAX_BUNDLE_BLOBS} attachments")
         self._count(len(data))
         # photos are already compressed: store them, do not deflate again
-        self._zip.writestr(_member(BLOB_PREFIX + sha256), data, zipfile.ZIP_STORED)
+        self._write(_member(BLOB_PREFIX + sha256), data, zipfile.ZIP_STORED)
         self.blobs.append(BlobEntry(sha256=sha256, size=len(data)))
         self._seen.add(sha256)
 
-    def finish(self, manifest: dict[str, Any], key: str) -> Manifest:
-        """Validate and sign ``manifest``, close the zip, fsync and move it into place."""
+    def finish(self, manifest: dict[str, Any]) -> Manifest:
+        """Validate ``manifest``, close the zip and the encryption, fsync, move into place."""
         assert self._zip is not None
         body = {**manifest, "blobs": [b.model_dump() for b in self.blobs]}
         try:
             model = parse_manifest(body)
         except BundleError as exc:
             raise ValueError(f"bad manifest: {exc.message.en}") from exc
+        if model.kind != self.kind:
+            raise ValueError(f"a {model.kind} manifest in a {self.kind} bundle")
         raw = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str).encode()
         if len(raw) > self.limits.manifest_bytes:
             raise _too_large(f"manifest of {len(raw)} bytes")
         self._count(len(raw))
-        mac = sign(raw, key)
-        signature = {"alg": ALG, "key": KEY_KIND, "device_id": model.device_id, "mac": mac}
-        self._zip.writestr(_member(MANIFEST), raw, zipfile.ZIP_DEFLATED)
-        self._zip.writestr(_member(SIGNATURE), json.dumps(signature).encode(), zipfile.ZIP_STORED)
-        self._zip.close()
-        self._zip = None
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
-        self._fh.close()
-        os.replace(self._tmp, self.path)
+        self._write(_member(MANIFEST), raw, zipfile.ZIP_DEFLATED)
         try:
-            dir_fd = os.open(self.path.parent, os.O_RDONLY)
-        except OSError:
-            pass
-        else:
-            try:
-                os.fsync(dir_fd)
-            except OSError:  # some USB file systems do not sync directories
-                pass
-            finally:
-                os.close(dir_fd)
+            self._zip.close()
+            self._zip = None
+            self._pipe.close()
+        except BrokenPipeError as exc:
+            self._raise_encrypt_error(exc)
+        self._raise_encrypt_error()
+        self._out.flush()
+        os.fsync(self._out.fileno())
+        self._out.close()
+        os.replace(self._tmp, self.path)
+        _fsync_dir(self.path.parent)
         self._done = True
         return model
 
@@ -342,6 +408,8 @@ def parse_manifest(data: Any) -> Manifest:
         raise _invalid("manifest is not a JSON object")
     if data.get("format") != FORMAT:
         raise _invalid("not a kiosk bundle")
+    if data.get("version") == 1:
+        raise OLD_FORMAT
     if data.get("version") != VERSION or data.get("protocol") != PROTOCOL_VERSION:
         raise BundleError(
             "离线数据包的版本与本软件不兼容，请更新软件后重新导出。",
@@ -367,8 +435,9 @@ def parse_manifest(data: Any) -> Manifest:
 # --------------------------------------------------------------------------- reading
 
 
-KeyLookup = Callable[[str], str]
-"""device id -> that device's token hash; raises `BundleError` for an unknown/revoked one."""
+SenderLookup = Callable[[str], Ed25519PublicKey]
+"""signing key id -> the one public key allowed to have signed; raises `BundleError` for an
+unknown, revoked or unexpected signer."""
 
 
 def _read_limited(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
@@ -385,11 +454,22 @@ def _read_limited(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> byt
 
 
 class Bundle:
-    """An opened bundle whose names, sizes, signature, manifest and blobs all checked out."""
+    """An opened bundle whose signature, names, sizes, manifest and blobs all checked out.
 
-    def __init__(self, zf: zipfile.ZipFile, manifest: Manifest, limits: BundleLimits) -> None:
+    ``signer`` is the key id that signed it (already matched to the caller's public key)."""
+
+    def __init__(
+        self,
+        zf: zipfile.ZipFile,
+        spool: IO[bytes],
+        manifest: Manifest,
+        signer: str,
+        limits: BundleLimits,
+    ) -> None:
         self._zf = zf
+        self._spool = spool
         self.manifest = manifest
+        self.signer = signer
         self.limits = limits
         self._infos = {i.filename: i for i in zf.infolist()}
 
@@ -401,12 +481,12 @@ class Bundle:
 
     def close(self) -> None:
         self._zf.close()
+        self._spool.close()
 
     def blob_chunks(self, sha256: str, chunk: int = 1 << 20) -> Iterator[bytes]:
         """The bytes of a listed blob, streamed and bounded by its listed size.
 
-        The consumer must still verify the hash (`county.blobs.BlobStore.put_complete` does):
-        the file could have changed since `open_bundle` checked it.
+        The consumer must still verify the hash (`county.blobs.BlobStore.put_complete` does).
         """
         entry = next(b for b in self.manifest.blobs if b.sha256 == sha256)
         info = self._infos[BLOB_PREFIX + sha256]
@@ -445,8 +525,8 @@ def _check_members(zf: zipfile.ZipFile, limits: BundleLimits) -> dict[str, zipfi
         name = info.filename
         if name in by_name:
             raise _invalid(f"member {name[:80]!r} appears twice")
-        if name in (MANIFEST, SIGNATURE):
-            limit = limits.manifest_bytes if name == MANIFEST else limits.signature_bytes
+        if name == MANIFEST:
+            limit = limits.manifest_bytes
         elif name.startswith(BLOB_PREFIX) and is_sha256(name[len(BLOB_PREFIX) :]):
             limit = limits.blob_bytes
         else:
@@ -461,42 +541,81 @@ def _check_members(zf: zipfile.ZipFile, limits: BundleLimits) -> dict[str, zipfi
         if total > limits.file_bytes:
             raise _too_large(f"members add up to more than {limits.file_bytes} bytes")
         by_name[name] = info
-    for needed in (MANIFEST, SIGNATURE):
-        if needed not in by_name:
-            raise _invalid(f"{needed} is missing")
+    if MANIFEST not in by_name:
+        raise _invalid(f"{MANIFEST} is missing")
     return by_name
 
 
-def _signature(raw: bytes) -> tuple[str, str]:
+class _BoundedSink:
+    """Where decrypted bytes go: refuses to grow past ``limit`` (a bundle claiming less)."""
+
+    def __init__(self, dst: IO[bytes], limit: int) -> None:
+        self.dst = dst
+        self.limit = limit
+        self.n = 0
+
+    def write(self, data: bytes, /) -> int:
+        self.n += len(data)
+        if self.n > self.limit:
+            raise _too_large(f"more than {self.limit} bytes inside")
+        return self.dst.write(data)
+
+
+def _decrypt(
+    fh: BinaryIO,
+    recipient: X25519PrivateKey,
+    sender_for: SenderLookup,
+    kind: Kind,
+    spool: IO[bytes],
+    limit: int,
+) -> str:
+    """Check the format, find the signer, verify, then decrypt into ``spool``; the signer's id."""
+    head = fh.read(4)
+    fh.seek(0)
+    if head == _ZIP_MAGIC:
+        raise OLD_FORMAT
     try:
-        sig = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise _invalid("signature.json is not JSON") from exc
-    if not isinstance(sig, dict) or sig.get("alg") != ALG or sig.get("key") != KEY_KIND:
-        raise _invalid(f"signature must be {ALG} keyed with the {KEY_KIND}")
-    device_id, mac = sig.get("device_id"), sig.get("mac")
-    if not isinstance(device_id, str) or not 0 < len(device_id) <= 40:
-        raise _invalid("signature has no device id")
-    if not isinstance(mac, str) or not is_sha256(mac):
-        raise _invalid("signature has no MAC")
-    return device_id, mac
+        signer = crypto.signer_key_id(fh)
+    except crypto.CryptoError as exc:
+        raise _invalid("not an encrypted kiosk bundle", detail=exc.detail) from exc
+    sender = sender_for(signer)
+    try:
+        crypto.open_signed_sealed_stream(
+            recipient, sender, fh, _BoundedSink(spool, limit), _AAD[kind]
+        )
+    except crypto.WrongKey as exc:
+        raise WRONG_RECIPIENT from exc
+    except crypto.BadSignature as exc:
+        raise BAD_SIGNATURE from exc
+    except crypto.TamperedData as exc:
+        # sealed for another direction (push vs pull) or damaged after signing
+        raise BundleError(
+            BAD_SIGNATURE.message.zh, BAD_SIGNATURE.message.en, detail=exc.detail
+        ) from exc
+    except crypto.CryptoError as exc:
+        raise _invalid("cannot be decrypted", detail=exc.detail) from exc
+    return signer
 
 
 def open_bundle(
     path: Path | str,
-    key_for: KeyLookup,
     *,
+    recipient: X25519PrivateKey,
+    sender_for: SenderLookup,
     kind: Kind,
     limits: BundleLimits = DEFAULT_LIMITS,
+    spool: Callable[[], IO[bytes]] | None = None,
 ) -> Bundle:
-    """Open and fully verify a bundle of ``kind``; raises `BundleError` (nothing is changed).
+    """Open, verify and decrypt a bundle of ``kind``; raises `BundleError` (nothing changed).
 
-    ``key_for(device_id)`` returns the token hash of the device named by the signature, or
-    raises `BundleError` itself (unknown device, revoked, not this kiosk).
+    ``recipient`` is this side's X25519 key; ``sender_for(key_id)`` returns the public key the
+    signer must hold, or raises `BundleError` itself.  The plaintext zip goes to ``spool()``
+    (default: an anonymous temporary file, gone when closed; the kiosk passes memory).
     """
     path = Path(path)
     try:
         size = path.stat().st_size
+        fh = open(path, "rb")  # noqa: SIM115 - closed below or by the caller's Bundle
     except OSError as exc:
         raise BundleError(
             f"无法读取离线数据包 {path}。请检查U盘是否插好、文件名是否正确。",
@@ -504,48 +623,46 @@ def open_bundle(
             "and the file name is right.",
             detail=repr(exc),
         ) from exc
-    if size > limits.file_bytes:
-        raise _too_large(f"{size} bytes")
+    plain: IO[bytes] = spool() if spool is not None else tempfile.TemporaryFile()  # noqa: SIM115
     try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise _invalid("not a zip file", detail=repr(exc)) from exc
+        with fh:
+            if size > limits.file_bytes + 4096:
+                raise _too_large(f"{size} bytes")
+            signer = _decrypt(fh, recipient, sender_for, kind, plain, limits.file_bytes)
+        plain.seek(0)
+        try:
+            zf = zipfile.ZipFile(plain)
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            raise _invalid("not a zip inside", detail=repr(exc)) from exc
+    except BaseException:
+        plain.close()
+        raise
     try:
         infos = _check_members(zf, limits)
-        device_id, mac = _signature(_read_limited(zf, infos[SIGNATURE], limits.signature_bytes))
         raw = _read_limited(zf, infos[MANIFEST], limits.manifest_bytes)
-        key = key_for(device_id)
-        if not hmac.compare_digest(sign(raw, key), mac):
-            raise BAD_SIGNATURE
         try:
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
             raise _invalid("manifest.json is not JSON") from exc
         manifest = parse_manifest(data)
-        if manifest.device_id != device_id:
-            raise BAD_SIGNATURE
         if manifest.kind != kind:
-            raise BundleError(
-                "这是从县里带回服务站的数据包，应在服务站导入（kiosk bundle import）。"
-                if manifest.kind == "pull"
-                else "这是服务站导出的数据包，应在县里导入（county-hub import-bundle）。",
-                f"This is a {manifest.kind} bundle; it is imported "
-                + (
-                    "at the station (kiosk bundle import)."
-                    if manifest.kind == "pull"
-                    else "at the county hub (county-hub import-bundle)."
-                ),
-            )
+            raise BAD_SIGNATURE  # the direction is authenticated: this cannot be honest
         listed = {b.sha256 for b in manifest.blobs}
         if len(listed) != len(manifest.blobs):
             raise _invalid("an attachment is listed twice")
         present = {n[len(BLOB_PREFIX) :] for n in infos if n.startswith(BLOB_PREFIX)}
         if present != listed:
             raise _invalid("attachments differ from the manifest's list")
-        bundle = Bundle(zf, manifest, limits)
+        bundle = Bundle(zf, plain, manifest, signer, limits)
         for entry in manifest.blobs:
             bundle._verify_blob(entry)
         return bundle
     except BaseException:
         zf.close()
+        plain.close()
         raise
+
+
+def in_memory() -> IO[bytes]:
+    """A spool for `open_bundle` that never touches the disk (small pull bundles)."""
+    return io.BytesIO()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import io
 import json
 import warnings
 import zipfile
@@ -14,15 +15,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from county import cli as hub_cli
 from county.blobs import BlobStore
-from county.store import hash_secret
-from kiosk import credentials
 from kiosk.cli import main as kiosk_main
 from kiosk.station import Station
-from kiosk.sync_service import SyncFailed, export_bundle, import_bundle, run_sync
-from sync import bundle
+from kiosk.sync_service import (
+    SyncFailed,
+    device_box_key,
+    device_signing_key,
+    export_bundle,
+    import_bundle,
+    run_sync,
+)
+from sync import bundle, crypto
 from sync.bundle import BundleError, BundleLimits
 from tests.sync.conftest import Hub, file_dibao, file_text_only, photo
 
@@ -40,14 +47,37 @@ def hub_import(hub: Hub, path: Path, **kw: Any) -> hub_cli.BundleImport:
     return hub_cli.import_push_bundle(hub.store, blob_store(hub), path, **kw)
 
 
-def key_of(station: Station) -> str:
-    token = credentials.load_token(station.settings.device_id or "")
-    assert token
-    return bundle.token_hash(token)
+def device_key(station: Station) -> Ed25519PrivateKey:
+    return device_signing_key(station)
 
 
-def members(path: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as zf:
+def device_public(station: Station) -> Ed25519PublicKey:
+    return device_signing_key(station).public_key()
+
+
+def _zip(items: list[tuple[str, bytes]]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about a repeated name: that is the test
+        for name, data in items:
+            zf.writestr(name, data, zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def members(path: Path, hub: Hub, station: Station, kind: str = "push") -> dict[str, bytes]:
+    """The zip inside a bundle, opened as its recipient would (hub for push, kiosk for pull)."""
+    if kind == "push":
+        plain = crypto.open_signed_sealed(
+            hub.store.hub_keys().box, device_public(station), path.read_bytes(), bundle._AAD[kind]
+        )
+    else:
+        plain = crypto.open_signed_sealed(
+            device_box_key(station),
+            hub.store.hub_keys().signing.public_key(),
+            path.read_bytes(),
+            bundle._AAD[kind],
+        )
+    with zipfile.ZipFile(io.BytesIO(plain)) as zf:
         return {i.filename: zf.read(i) for i in zf.infolist()}
 
 
@@ -55,22 +85,34 @@ def rewrite(
     src: Path,
     dst: Path,
     change: Callable[[dict[str, bytes]], list[tuple[str, bytes]]],
+    hub: Hub,
+    station: Station,
+    kind: str = "push",
 ) -> Path:
-    """A copy of a bundle with its members changed by ``change`` (names may repeat)."""
-    with zipfile.ZipFile(dst, "w") as zf, warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # zipfile warns about a repeated name: that is the test
-        for name, data in change(members(src)):
-            zf.writestr(name, data, zipfile.ZIP_DEFLATED)
+    """A copy of a bundle with its members changed by ``change`` (names may repeat), encrypted
+    and signed again with the real keys: what a station holding its own device key (or the
+    hub, for pull bundles) could make. The hub must still check every member."""
+    items = change(members(src, hub, station, kind))
+    if kind == "push":
+        sender, recipient = device_key(station), hub.store.hub_keys().box.public_key()
+    else:
+        sender = hub.store.hub_keys().signing
+        recipient = device_box_key(station).public_key()
+    dst.write_bytes(crypto.signed_sealed(sender, recipient, _zip(items), bundle._AAD[kind]))
     return dst
 
 
-def resign(items: dict[str, bytes], manifest: dict[str, Any], key: str) -> list[tuple[str, bytes]]:
-    """Members with a new manifest, correctly signed with ``key``."""
+def flip_byte(src: Path, dst: Path, at: int) -> Path:
+    """A copy with one byte changed (what an outsider without the keys can do)."""
+    data = bytearray(src.read_bytes())
+    data[at] ^= 0x01
+    dst.write_bytes(bytes(data))
+    return dst
+
+
+def with_manifest(items: dict[str, bytes], manifest: dict[str, Any]) -> list[tuple[str, bytes]]:
     raw = json.dumps(manifest, ensure_ascii=False).encode()
-    sig = json.loads(items["signature.json"])
-    sig["mac"] = bundle.sign(raw, key)
-    out = dict(items, **{"manifest.json": raw, "signature.json": json.dumps(sig).encode()})
-    return list(out.items())
+    return list(dict(items, **{"manifest.json": raw}).items())
 
 
 def hub_state(hub: Hub) -> tuple[int, int, list[str]]:
@@ -109,9 +151,12 @@ def test_export_then_import_stores_everything_with_intact_blobs(
     assert enrolled.store.pending_count() == 3
     assert enrolled.store.blobs_to_upload() == []  # nothing acknowledged, so none "due" yet
 
-    names = set(members(usb))
+    names = set(members(usb, hub, enrolled))
     shas = {x.sha256 for x in a.attachments + b.attachments}
-    assert names == {"manifest.json", "signature.json"} | {f"blobs/{s}" for s in shas}
+    assert names == {"manifest.json"} | {f"blobs/{s}" for s in shas}
+    raw = usb.read_bytes()
+    assert not raw.startswith(b"PK") and "王秀英".encode() not in raw
+    assert enrolled.store.read_blob(a.attachments[0].sha256)[1000:1064] not in raw
 
     imported = hub_import(hub, usb)
     assert imported.count("stored") == 3 and imported.complete
@@ -171,21 +216,20 @@ def _unlisted_blob(items: dict[str, bytes]) -> list[tuple[str, bytes]]:
     return [*items.items(), ("blobs/" + hashlib.sha256(data).hexdigest(), data)]
 
 
-def _no_signature(items: dict[str, bytes]) -> list[tuple[str, bytes]]:
-    return [(k, v) for k, v in items.items() if k != "signature.json"]
+def _no_manifest(items: dict[str, bytes]) -> list[tuple[str, bytes]]:
+    return [(k, v) for k, v in items.items() if k != "manifest.json"]
 
 
 @pytest.mark.parametrize(
     ("change", "words"),
     [
-        (_tamper_manifest, "signature does not match"),
         (_traversal, "unexpected member"),
         (_blob_prefix_traversal, "unexpected member"),
         (_extra_manifest, "appears twice"),
         (_unlisted_blob, "differ from the manifest"),
-        (_no_signature, "signature.json is missing"),
+        (_no_manifest, "manifest.json is missing"),
     ],
-    ids=["tampered", "traversal", "blob-traversal", "two-manifests", "unlisted-blob", "unsigned"],
+    ids=["traversal", "blob-traversal", "two-manifests", "unlisted-blob", "no-manifest"],
 )
 def test_a_bad_bundle_is_refused_and_changes_nothing(
     enrolled: Station,
@@ -197,10 +241,30 @@ def test_a_bad_bundle_is_refused_and_changes_nothing(
     file_dibao(enrolled, seed=4)
     good = tmp_path / "good.kbundle"
     export_bundle(enrolled, good)
-    bad = rewrite(good, tmp_path / "bad.kbundle", change)
+    bad = rewrite(good, tmp_path / "bad.kbundle", change, hub, enrolled)
     with pytest.raises(BundleError, match=words):
         hub_import(hub, bad)
     assert hub_state(hub) == (0, 0, [])
+
+
+def test_any_changed_byte_is_refused_before_anything_is_read(
+    enrolled: Station, hub: Hub, tmp_path: Path
+) -> None:
+    file_dibao(enrolled, seed=4)
+    good = tmp_path / "good.kbundle"
+    export_bundle(enrolled, good)
+    size = good.stat().st_size
+    for at in (30, 200, size // 2, size - 70, size - 1):  # header, box, body, tag, signature
+        with pytest.raises(BundleError) as info:
+            hub_import(hub, flip_byte(good, tmp_path / f"x{at}.kbundle", at))
+        assert "nothing was changed" in info.value.message.en.lower()
+    truncated = tmp_path / "short.kbundle"
+    truncated.write_bytes(good.read_bytes()[: size // 2])
+    with pytest.raises(BundleError):
+        hub_import(hub, truncated)
+    assert hub_state(hub) == (0, 0, [])
+    # the manifest's words are inside the encryption: tampering them in the file is impossible
+    assert b"manifest.json" not in good.read_bytes()
 
 
 def test_a_blob_with_the_wrong_hash_is_refused_even_when_signed(
@@ -216,16 +280,16 @@ def test_a_blob_with_the_wrong_hash_is_refused_even_when_signed(
         data[100] ^= 0xFF  # same size, other bytes
         return list(dict(items, **{f"blobs/{sha}": bytes(data)}).items())
 
-    bad = rewrite(good, tmp_path / "bad.kbundle", swap)
+    bad = rewrite(good, tmp_path / "bad.kbundle", swap, hub, enrolled)
     with pytest.raises(BundleError, match="does not match its SHA-256"):
         hub_import(hub, bad)
 
     def wrong_size(items: dict[str, bytes]) -> list[tuple[str, bytes]]:
         manifest = json.loads(items["manifest.json"])
         manifest["blobs"][0]["size"] += 1
-        return resign(items, manifest, key_of(enrolled))
+        return with_manifest(items, manifest)
 
-    bad2 = rewrite(good, tmp_path / "bad2.kbundle", wrong_size)
+    bad2 = rewrite(good, tmp_path / "bad2.kbundle", wrong_size, hub, enrolled)
     with pytest.raises(BundleError, match="wrong size"):
         hub_import(hub, bad2)
     assert hub_state(hub) == (0, 0, [])
@@ -238,19 +302,25 @@ def test_wrong_key_or_revoked_or_unknown_device_is_refused(
     good = tmp_path / "good.kbundle"
     export_bundle(enrolled, good)
 
-    def other_key(items: dict[str, bytes]) -> list[tuple[str, bytes]]:
-        return resign(items, json.loads(items["manifest.json"]), bundle.token_hash("dev_guess"))
-
-    with pytest.raises(BundleError, match="signature does not match"):
-        hub_import(hub, rewrite(good, tmp_path / "k.kbundle", other_key))
-
-    def other_device(items: dict[str, bytes]) -> list[tuple[str, bytes]]:
-        sig = json.loads(items["signature.json"])
-        sig["device_id"] = "no-such-device"
-        return list(dict(items, **{"signature.json": json.dumps(sig).encode()}).items())
-
+    plain = _zip(list(members(good, hub, enrolled).items()))
+    hub_box = hub.store.hub_keys().box.public_key()
+    stranger = tmp_path / "k.kbundle"  # a well-formed bundle signed by a key nobody enrolled
+    stranger.write_bytes(
+        crypto.signed_sealed(crypto.generate_signing_key(), hub_box, plain, bundle._AAD["push"])
+    )
     with pytest.raises(BundleError, match="not enrolled with this hub"):
-        hub_import(hub, rewrite(good, tmp_path / "d.kbundle", other_device))
+        hub_import(hub, stranger)
+    elsewhere = tmp_path / "e.kbundle"  # signed by the device, sealed to another hub
+    elsewhere.write_bytes(
+        crypto.signed_sealed(
+            device_key(enrolled),
+            crypto.generate_box_key().public_key(),
+            plain,
+            bundle._AAD["push"],
+        )
+    )
+    with pytest.raises(BundleError, match="encrypted for another"):
+        hub_import(hub, elsewhere)
 
     hub.store.revoke_station("LX03")
     with pytest.raises(BundleError, match="revoked"):
@@ -269,6 +339,8 @@ def test_zip_bomb_and_oversized_members_are_refused_before_reading(
         good,
         tmp_path / "bomb.kbundle",
         lambda items: list(dict(items, **{"manifest.json": b" " * 5_000_000}).items()),
+        hub,
+        enrolled,
     )
     assert bomb.stat().st_size < 100_000
     with pytest.raises(BundleError, match="larger than allowed"):
@@ -276,13 +348,13 @@ def test_zip_bomb_and_oversized_members_are_refused_before_reading(
     with pytest.raises(BundleError, match="larger than allowed"):
         hub_import(hub, good, limits=BundleLimits(blob_bytes=1000))
     with pytest.raises(BundleError, match="larger than allowed"):
-        hub_import(hub, good, limits=BundleLimits(members=2))
+        hub_import(hub, good, limits=BundleLimits(members=1))
     with pytest.raises(BundleError, match="larger than allowed"):
         hub_import(hub, good, limits=BundleLimits(file_bytes=1000))
-    not_zip = tmp_path / "junk.kbundle"
-    not_zip.write_bytes(b"PK\x03\x04 not really")
-    with pytest.raises(BundleError, match="not a zip"):
-        hub_import(hub, not_zip)
+    not_ours = tmp_path / "junk.kbundle"
+    not_ours.write_bytes(b"not a bundle at all")
+    with pytest.raises(BundleError, match="not an encrypted kiosk bundle"):
+        hub_import(hub, not_ours)
     assert hub_state(hub) == (0, 0, [])
 
 
@@ -299,9 +371,9 @@ def test_a_station_cannot_import_records_of_another_station(
         manifest = json.loads(items["manifest.json"])
         rec = manifest["applications"][0]
         rec["tracking_no"] = "XX99-" + rec["tracking_no"].split("-", 1)[1]
-        return resign(items, manifest, key_of(enrolled))
+        return with_manifest(items, manifest)
 
-    result = hub_import(hub, rewrite(good, tmp_path / "f.kbundle", foreign))
+    result = hub_import(hub, rewrite(good, tmp_path / "f.kbundle", foreign, hub, enrolled))
     assert result.count("rejected") == 1 and not result.complete
     assert result.blobs_unreferenced == 1  # its photo is nobody's here: not stored
     assert hub_state(hub) == (0, 0, [])
@@ -355,28 +427,33 @@ def test_pull_bundle_for_another_device_or_tampered_is_refused(
     back = tmp_path / "pull.kbundle"
     hub_cli.export_pull_bundle(hub.store, "LX03", back)
 
-    tampered = rewrite(
-        back,
-        tmp_path / "t.kbundle",
-        lambda items: list(
-            dict(
-                items,
-                **{"manifest.json": items["manifest.json"].replace(b'"cursor"', b'"cursor" ')},
-            ).items()
-        ),
-    )
+    size = back.stat().st_size
+    tampered = flip_byte(back, tmp_path / "t.kbundle", size // 2)
     with pytest.raises(SyncFailed) as info:
         import_bundle(enrolled, tampered)
     assert "签名" in info.value.message.zh
     with pytest.raises(SyncFailed, match="push bundle"):
         import_bundle(enrolled, usb)  # the kiosk's own push bundle is not for the kiosk
+    with pytest.raises(BundleError, match="pull bundle"):
+        hub_import(hub, back)  # nor is the hub's pull bundle for the hub
+    forged = tmp_path / "forged.kbundle"  # right recipient, signed by someone not the hub
+    forged.write_bytes(
+        crypto.signed_sealed(
+            crypto.generate_signing_key(),
+            device_box_key(enrolled).public_key(),
+            _zip(list(members(back, hub, enrolled, "pull").items())),
+            bundle._AAD["pull"],
+        )
+    )
+    with pytest.raises(SyncFailed, match="not signed by the county hub"):
+        import_bundle(enrolled, forged)
     assert enrolled.store.pending_count() == 1
 
     # the station enrolled again: the old device's bundle no longer fits this kiosk
     from tests.sync.conftest import enroll
 
     enroll(enrolled, hub)
-    with pytest.raises(SyncFailed, match="made for device"):
+    with pytest.raises(SyncFailed, match="encrypted for another device"):
         import_bundle(enrolled, back)
     assert enrolled.application(app.uuid).state == "queued"
 
@@ -519,7 +596,7 @@ def test_cli_round_trip(
     assert code == 0 and summary["pushed"] == 0 and summary["bytes_sent"] == 0
 
     # refused bundles: clear words, exit 1
-    bad = rewrite(usb, tmp_path / "bad.kbundle", _traversal)
+    bad = rewrite(usb, tmp_path / "bad.kbundle", _traversal, hub, enrolled)
     code, _, err = hub_cmd(
         hub_db_url, hub, capsys, "import-bundle", str(bad), "--blob-dir", blob_dir
     )
@@ -544,10 +621,6 @@ def test_cli_export_needs_enrollment(
 # ------------------------------------------------------------------ format details
 
 
-def test_the_key_is_the_hash_the_hub_stores() -> None:
-    assert bundle.token_hash("dev_abc") == hash_secret("dev_abc")
-
-
 def test_bundle_module_imports_neither_kiosk_nor_store_nor_qt() -> None:
     tree = ast.parse((ROOT / "sync" / "bundle.py").read_text(encoding="utf-8"))
     names = {
@@ -556,8 +629,78 @@ def test_bundle_module_imports_neither_kiosk_nor_store_nor_qt() -> None:
     assert not names & {"PySide6", "kiosk", "offline", "ui", "county", "requests"}
 
 
+def _writer(out: Path) -> bundle.BundleWriter:
+    return bundle.BundleWriter(
+        out,
+        sender=crypto.generate_signing_key(),
+        recipient=crypto.generate_box_key().public_key(),
+        kind="push",
+    )
+
+
 def test_writer_leaves_no_file_behind_on_failure(tmp_path: Path) -> None:
     out = tmp_path / "x.kbundle"
-    with pytest.raises(ValueError), bundle.BundleWriter(out) as writer:
+    with pytest.raises(ValueError), _writer(out) as writer:
         writer.add_blob("0" * 64, b"not that hash")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_large_bundle_streams_with_flat_memory(tmp_path: Path) -> None:
+    """40 attachments of 1 MiB: the writer holds one at a time, the reader none at all."""
+    import tracemalloc
+
+    sender, box = crypto.generate_signing_key(), crypto.generate_box_key()
+    out = tmp_path / "big.kbundle"
+    blobs = [hashlib.sha256(bytes([i])).digest() * (1024 * 1024 // 32) for i in range(40)]
+    tracemalloc.start()
+    with bundle.BundleWriter(out, sender=sender, recipient=box.public_key(), kind="push") as w:
+        for data in blobs:
+            w.add_blob(hashlib.sha256(data).hexdigest(), data)
+        w.finish(
+            {
+                "format": bundle.FORMAT,
+                "version": bundle.VERSION,
+                "protocol": 1,
+                "kind": "push",
+                "station": "LX03",
+                "device_id": "d",
+                "created_at": "2026-11-30T08:00:00+08:00",
+                "batch_id": "7f6b0c1e-7c39-4d8e-9a36-6e1f1a2b3c4d",
+                "applications": [],
+            }
+        )
+    _, peak_write = tracemalloc.get_traced_memory()
+    tracemalloc.reset_peak()
+    with bundle.open_bundle(
+        out, recipient=box, sender_for=lambda _: sender.public_key(), kind="push"
+    ) as opened:
+        assert len(opened.manifest.blobs) == 40
+        first = b"".join(opened.blob_chunks(opened.manifest.blobs[0].sha256))
+    _, peak_read = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert first == blobs[0]
+    assert out.stat().st_size > 40 * 1024 * 1024
+    assert peak_write < 8 * 1024 * 1024, peak_write  # blobs list itself is not traced anew
+    assert peak_read < 8 * 1024 * 1024, peak_read
+
+
+def test_an_old_signed_only_bundle_is_refused_with_clear_words(
+    enrolled: Station, hub: Hub, tmp_path: Path
+) -> None:
+    old = tmp_path / "old.kbundle"
+    manifest = {"format": "kiosk-bundle", "version": 1, "protocol": 1, "kind": "push"}
+    old.write_bytes(
+        _zip(
+            [
+                ("manifest.json", json.dumps(manifest).encode()),
+                ("signature.json", b'{"alg": "HMAC-SHA256"}'),
+            ]
+        )
+    )
+    with pytest.raises(BundleError) as info:
+        hub_import(hub, old)
+    assert "older software" in info.value.message.en and "旧版" in info.value.message.zh
+    with pytest.raises(SyncFailed) as refused:
+        import_bundle(enrolled, old)
+    assert "signed but not encrypted" in refused.value.message.en
+    assert hub_state(hub) == (0, 0, [])
