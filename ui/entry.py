@@ -21,6 +21,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
 
+from kiosk import credentials
 from kiosk.context import KioskContext
 from kiosk.printing import SaveToFolderPrinter
 from kiosk.samples import SAMPLE_FIELDS, sample_resident
@@ -171,7 +172,11 @@ def self_check(args: argparse.Namespace) -> int:
         data_dir = Path(args.data_dir) if args.data_dir else Path(tmp) / "station"
 
         def check_store() -> str:
-            store = open_store(data_dir)
+            # a real station's store opens with its key from the keychain; a bundle checked
+            # without one (an installer's machine, CI) proves the store code with a throwaway
+            # key, and the keychain is reported on its own below
+            key = None if args.data_dir else DataKey.generate()
+            store = open_store(data_dir, key=key)
             stations["station"] = Station(store)
             return f"{store.path} (schema {store.schema_version()}, {store.count()} applications)"
 
@@ -213,12 +218,18 @@ def self_check(args: argparse.Namespace) -> int:
         for station in stations.values():
             station.store.close()
     ok = all(results) and len(results) == 3
+    # the machine's keychain is not part of the bundle: reported, so an installer sees it
+    found = credentials.keychain()
+    usable = found.secure or credentials.insecure_allowed()
+    keychain = {"backend": found.name, "os_keychain": found.secure, "usable": usable}
     if as_json:
         from ui.capabilities import probe
 
         make_app()
-        report = {"ok": ok, "checks": checks, **probe()}
+        report = {"ok": ok, "checks": checks, "keychain": keychain, **probe()}
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
+        state = "ok  " if found.secure else ("test" if usable else "WARN")
+        print(f"{state} keychain: {found.name}" + ("" if usable else " (refused: no OS keychain)"))
         print("self-check passed" if ok else "self-check FAILED")
     return 0 if ok else 1

@@ -67,3 +67,55 @@ def test_plain_self_check_is_unchanged(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.count("ok   ") == 3 and "self-check passed" in proc.stdout
     assert "{" not in proc.stdout
+
+
+def _no_keychain_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "KIOSK_INSECURE_KEYRING")}
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    return env
+
+
+def test_a_bundle_check_needs_no_keychain_and_says_so(tmp_path: Path) -> None:
+    """An installer's machine (or CI) without a keychain: the bundle's parts are proven with a
+    throwaway key, and the missing keychain is reported, not hidden."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "kiosk.cli", "gui", "--self-check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_no_keychain_env(),
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "ok   store:" in proc.stdout
+    assert "WARN keychain: keyring.backends.fail.Keyring (refused: no OS keychain)" in proc.stdout
+    assert "self-check passed" in proc.stdout
+
+
+def test_a_stations_store_without_a_keychain_fails_the_check(tmp_path: Path) -> None:
+    """A real station's data directory opens only with its key from the keychain."""
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kiosk.cli",
+            "--data-dir",
+            str(tmp_path / "st"),
+            "gui",
+            "--self-check",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_no_keychain_env(),
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["ok"] is False
+    assert report["checks"][0]["name"] == "store" and report["checks"][0]["ok"] is False
+    assert report["keychain"] == {
+        "backend": "keyring.backends.fail.Keyring",
+        "os_keychain": False,
+        "usable": False,
+    }
