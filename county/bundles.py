@@ -162,7 +162,7 @@ def import_push_bundle(
             if entry.size not in store.referenced_sizes(device.station, entry.sha256):
                 out.blobs_unreferenced += 1  # as PATCH /v1/blobs: only what the station uses
                 continue
-            row = store.blob_row(entry.sha256)
+            row = store.upload_row(device.station, entry.sha256)  # the station's own copy
             if row is not None and row.complete and blobs.has(entry.sha256):
                 out.blobs_present += 1
                 continue
@@ -170,7 +170,7 @@ def import_push_bundle(
                 out.blobs_stored += 1
             else:
                 out.blobs_present += 1
-            store.blob_stored(entry.sha256, entry.size)
+            store.upload_completed(device.station, entry.sha256, entry.size)
         done = {b.sha256 for b in manifest.blobs}
         out.missing_blobs = [h for h in dict.fromkeys(missing) if h not in done]
     return out

@@ -38,6 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from county import diskfull
 from vocab.private_files import private_dir, private_sqlite
 
 DB_ENV = "COUNTY_HUB_DB"
@@ -248,6 +249,18 @@ blobs = Table(
     Column("completed_at", String(40)),
 )
 
+blob_uploads = Table(
+    "blob_uploads",
+    metadata,
+    Column("station", String(32), primary_key=True),
+    Column("sha256", String(64), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("complete", Boolean, nullable=False, default=False),
+    Column("started_at", String(40), nullable=False),
+    Column("completed_at", String(40)),
+)
+"""Each station's own upload of a hash (see `county.blobs`: sessions are per station)."""
+
 decisions = Table(
     "decisions",
     metadata,
@@ -371,16 +384,33 @@ def make_engine(url: str) -> Engine:
 
 @contextmanager
 def write_tx(engine: Engine) -> Iterator[Connection]:
-    """One write transaction (``BEGIN IMMEDIATE`` on SQLite); commits on success."""
-    with engine.connect().execution_options(hub_write=True) as conn, conn.begin():
-        yield conn
+    """One write transaction (``BEGIN IMMEDIATE`` on SQLite); commits on success.
+
+    A full disk becomes `county.diskfull`'s 507 ``disk_full`` (nothing was committed)."""
+    try:
+        with engine.connect().execution_options(hub_write=True) as conn, conn.begin():
+            yield conn
+    except DBAPIError as exc:
+        _raise_if_disk_full(engine, exc)
+        raise
 
 
 @contextmanager
 def read_tx(engine: Engine) -> Iterator[Connection]:
     """One read transaction (a consistent snapshot on both databases)."""
-    with engine.connect() as conn, conn.begin():
-        yield conn
+    try:
+        with engine.connect() as conn, conn.begin():
+            yield conn
+    except DBAPIError as exc:  # SQLite needs a little space even to read (its -shm index)
+        _raise_if_disk_full(engine, exc)
+        raise
+
+
+def _raise_if_disk_full(engine: Engine, exc: DBAPIError) -> None:
+    url = engine.url
+    path = Path(url.database) if url.get_backend_name() == "sqlite" and url.database else None
+    if diskfull.is_db_disk_full(exc.orig, path):
+        raise diskfull.disk_full("the database") from exc
 
 
 def lock_for_sequence(conn: Connection, key: int) -> None:

@@ -308,32 +308,30 @@ class HubStore(AccountsMixin):
         with db.read_tx(self.engine) as conn:
             return blobs.referenced_sizes(conn, station, sha256)
 
-    def blob_mime(self, sha256: str) -> str | None:
-        """The type an application declared for ``sha256`` (None: no application has it)."""
-        with db.read_tx(self.engine) as conn:
-            return blobs.declared_mime(conn, sha256)
-
     def blob_row(self, sha256: str) -> Any:
+        """The verified blob's row (None: the hub holds no verified file of that hash)."""
         with db.read_tx(self.engine) as conn:
             return blobs.row(conn, sha256)
 
-    def blob_started(self, sha256: str, size: int) -> Any:
-        """Record that an upload of ``sha256`` began (idempotent); returns the blob row."""
-        with db.write_tx(self.engine) as conn:
-            return blobs.started(conn, sha256, size, self.now())
+    def upload_row(self, station: str, sha256: str) -> Any:
+        """``station``'s own upload of ``sha256`` (None: never started)."""
+        with db.read_tx(self.engine) as conn:
+            return blobs.upload_row(conn, station, sha256)
 
-    def blob_completed(self, sha256: str) -> None:
+    def upload_started(self, station: str, sha256: str, size: int) -> Any:
+        """Record that ``station`` began uploading ``sha256`` (idempotent); returns its row."""
         with db.write_tx(self.engine) as conn:
-            blobs.completed(conn, sha256, self.now())
+            return blobs.upload_started(conn, station, sha256, size, self.now())
 
-    def blob_discarded(self, sha256: str) -> None:
+    def upload_resized(self, station: str, sha256: str, size: int) -> None:
+        """``station`` restarts its unfinished upload of ``sha256`` with another size."""
         with db.write_tx(self.engine) as conn:
-            blobs.discarded(conn, sha256)
+            blobs.upload_resized(conn, station, sha256, size, self.now())
 
-    def blob_stored(self, sha256: str, size: int) -> None:
-        """Record a blob written whole and verified (an offline bundle): complete at once."""
+    def upload_completed(self, station: str, sha256: str, size: int) -> None:
+        """``station`` delivered ``sha256`` whole and verified (network upload or bundle)."""
         with db.write_tx(self.engine) as conn:
-            blobs.stored_whole(conn, sha256, size, self.now())
+            blobs.upload_completed(conn, station, sha256, size, self.now())
 
     # -- staff: queue, decisions, catalog -----------------------------------------------
 
@@ -399,7 +397,7 @@ class HubStore(AccountsMixin):
             return push.station_received(conn, station)
 
     def station_complete_blobs(self, station: str) -> list[str]:
-        """Hashes referenced by the station's applications that the hub holds complete."""
+        """Hashes the station's applications reference that it has delivered complete."""
         with db.read_tx(self.engine) as conn:
             return blobs.station_complete(conn, station)
 

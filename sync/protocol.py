@@ -48,7 +48,11 @@ certificate configured, so pinned kiosks accept it before the switch.
     `MAX_PUSH_JSON_BYTES` decompressed (-> 413 ``too_large``), `MAX_BATCH` applications.
 
 ``HEAD /v1/blobs/{sha256}`` -> 200 with headers ``Upload-Offset`` and ``Upload-Length``
-    (offset == length once complete), or 404 when no upload was ever started.
+    (offset == length once complete), or 404 when this station never started an upload of a
+    hash its applications reference (also when they reference none).  Uploads are per-station
+    sessions: every answer is about the asking station's own upload, never another's, so a
+    station uploads each document once even when another station already did (the hub
+    stores it once).
 
 ``PATCH /v1/blobs/{sha256}``  headers ``Upload-Offset: N``, ``Upload-Length: TOTAL``,
     ``Content-Type: application/offset+octet-stream``; body = the next chunk
@@ -62,6 +66,7 @@ certificate configured, so pinned kiosks accept it before the switch.
     * Chunks are appended durably (fsync) before the answer.  When the offset reaches TOTAL
       the hub verifies SHA-256: mismatch -> 422 ``hash_mismatch`` and the partial upload is
       discarded (start again at offset 0).  Already complete -> 200 with offset == length.
+    * A full hub disk -> 507 ``disk_full`` (the chunk is not kept; try again later).
 
 ``GET /v1/pull?cursor=N&catalog_version=V&limit=L`` -> 200 `PullResponse`.
     Decisions for the device's station with hub ``seq`` > N, ordered by ``seq`` (at most L,

@@ -1,6 +1,9 @@
-"""Attachment metadata: which application references which blob, and upload progress.
+"""Attachment metadata: which application references which blob, each station's upload of
+it, and which blobs the hub holds verified.
 
-The bytes live in `county.blobs.BlobStore`; these rows say what is complete.
+The bytes live in `county.blobs.BlobStore`.  ``blob_uploads`` rows are per (station, hash):
+a station's upload progress and completion are its own, and never tell it anything about
+another station's (see `county.blobs` for why).  ``blobs`` rows say a verified file exists.
 """
 
 from __future__ import annotations
@@ -13,15 +16,17 @@ from county import db
 from county.queries import upsert
 
 
-def missing(conn: Connection, hashes: list[str]) -> list[str]:
-    """Of ``hashes`` (in order, once each), those the hub does not hold complete."""
+def missing(conn: Connection, station: str, hashes: list[str]) -> list[str]:
+    """Of ``hashes`` (in order, once each), those ``station`` has not uploaded complete."""
     wanted = list(dict.fromkeys(hashes))
     if not wanted:
         return []
-    b = db.blobs
+    u = db.blob_uploads
     have = set(
         conn.execute(
-            select(b.c.sha256).where(and_(b.c.sha256.in_(wanted), b.c.complete.is_(True)))
+            select(u.c.sha256).where(
+                and_(u.c.station == station, u.c.sha256.in_(wanted), u.c.complete.is_(True))
+            )
         ).scalars()
     )
     return [h for h in wanted if h not in have]
@@ -38,59 +43,70 @@ def referenced_sizes(conn: Connection, station: str, sha256: str) -> set[int]:
     }
 
 
-def declared_mime(conn: Connection, sha256: str) -> str | None:
-    """The type an application declared for ``sha256`` (None: no application has it)."""
-    t = db.attachments
-    mime = conn.execute(select(t.c.mime).where(t.c.sha256 == sha256).limit(1)).scalar_one_or_none()
-    return None if mime is None else str(mime)
-
-
 def row(conn: Connection, sha256: str) -> Any:
+    """The verified blob's row (None: the hub holds no verified file of that hash)."""
     return conn.execute(select(db.blobs).where(db.blobs.c.sha256 == sha256)).first()
 
 
-def started(conn: Connection, sha256: str, size: int, now: str) -> Any:
-    """Record that an upload of ``sha256`` began (idempotent); returns the blob row."""
+def upload_row(conn: Connection, station: str, sha256: str) -> Any:
+    """``station``'s own upload of ``sha256`` (None: it never started one)."""
+    u = db.blob_uploads
+    return conn.execute(select(u).where(and_(u.c.station == station, u.c.sha256 == sha256))).first()
+
+
+def upload_started(conn: Connection, station: str, sha256: str, size: int, now: str) -> Any:
+    """Record that ``station`` began uploading ``sha256`` (idempotent); returns its row."""
     conn.execute(
-        upsert(conn)(db.blobs)
-        .values(sha256=sha256, size=size, complete=False, started_at=now)
+        upsert(conn)(db.blob_uploads)
+        .values(station=station, sha256=sha256, size=size, complete=False, started_at=now)
         .on_conflict_do_nothing()
     )
-    return row(conn, sha256)
+    return upload_row(conn, station, sha256)
 
 
-def completed(conn: Connection, sha256: str, now: str) -> None:
+def upload_resized(conn: Connection, station: str, sha256: str, size: int, now: str) -> None:
+    """``station`` restarts its unfinished upload of ``sha256`` with another declared size."""
+    u = db.blob_uploads
     conn.execute(
-        update(db.blobs).where(db.blobs.c.sha256 == sha256).values(complete=True, completed_at=now)
+        update(u)
+        .where(and_(u.c.station == station, u.c.sha256 == sha256, u.c.complete.is_(False)))
+        .values(size=size, started_at=now)
     )
 
 
-def discarded(conn: Connection, sha256: str) -> None:
-    b = db.blobs
-    conn.execute(b.delete().where(and_(b.c.sha256 == sha256, b.c.complete.is_(False))))
-
-
-def stored_whole(conn: Connection, sha256: str, size: int, now: str) -> None:
-    """Record a blob written whole and verified (an offline bundle): complete at once."""
+def upload_completed(conn: Connection, station: str, sha256: str, size: int, now: str) -> None:
+    """``station`` delivered ``sha256`` whole and verified: its upload and the blob are complete."""
+    conn.execute(
+        upsert(conn)(db.blob_uploads)
+        .values(
+            station=station,
+            sha256=sha256,
+            size=size,
+            complete=True,
+            started_at=now,
+            completed_at=now,
+        )
+        .on_conflict_do_update(
+            index_elements=[db.blob_uploads.c.station, db.blob_uploads.c.sha256],
+            set_={"size": size, "complete": True, "completed_at": now},
+        )
+    )
     conn.execute(
         upsert(conn)(db.blobs)
         .values(sha256=sha256, size=size, complete=True, started_at=now, completed_at=now)
-        .on_conflict_do_update(
-            index_elements=[db.blobs.c.sha256],
-            set_={"size": size, "complete": True, "completed_at": now},
-        )
+        .on_conflict_do_nothing()
     )
 
 
 def station_complete(conn: Connection, station: str) -> list[str]:
-    """Hashes referenced by the station's applications that the hub holds complete."""
-    t, b = db.attachments, db.blobs
+    """Hashes the station's applications reference that the station has uploaded complete."""
+    t, u = db.attachments, db.blob_uploads
     return sorted(
         set(
             conn.execute(
                 select(t.c.sha256)
-                .join(b, b.c.sha256 == t.c.sha256)
-                .where(and_(t.c.station == station, b.c.complete.is_(True)))
+                .join(u, and_(u.c.sha256 == t.c.sha256, u.c.station == t.c.station))
+                .where(and_(t.c.station == station, u.c.complete.is_(True)))
             ).scalars()
         )
     )

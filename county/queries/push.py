@@ -103,7 +103,7 @@ def store_batch(
                 ).scalars()
             )
     return PushResponse(
-        results=results, missing_blobs=blobs.missing(conn, referenced), hub_time=now
+        results=results, missing_blobs=blobs.missing(conn, device.station, referenced), hub_time=now
     )
 
 

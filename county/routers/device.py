@@ -95,28 +95,38 @@ async def push(request: Request, device: DeviceDep, store: StoreDep) -> Response
     return _announce(request, result)
 
 
-def _blob_access(store: HubStore, blobs: BlobStore, device: Device, sha256: str) -> set[int]:
-    """Sizes the device's station declared for ``sha256``; 403 when it references none."""
-    blobs.partial_path(sha256)  # validates the hash (400) before anything else
-    sizes = store.referenced_sizes(device.station, sha256)
-    if not sizes:
-        raise HubError(
-            403,
-            "not_referenced",
-            "no application of this station references that attachment: push it first",
-        )
-    return sizes
+_HEADER_DIGITS = len(str(BLOB_MAX_BYTES))
+"""Upload-Offset and Upload-Length have at most this many digits (no value may exceed the
+largest attachment), so a huge header is refused before it becomes a number."""
 
 
-def _blob_state(store: HubStore, blobs: BlobStore, sha256: str) -> tuple[int, int] | None:
-    """(offset, length) of the upload of ``sha256``, or None when none was started."""
-    row = store.blob_row(sha256)
-    if row is not None and row.complete:
-        return int(row.size), int(row.size)
-    offset = blobs.offset(sha256)
-    if row is None or offset is None:
+def _not_referenced() -> HubError:
+    return HubError(
+        403,
+        "not_referenced",
+        "no application of this station references that attachment: push it first",
+    )
+
+
+def _own_sizes(store: HubStore, blobs: BlobStore, device: Device, sha256: str) -> set[int]:
+    """Sizes the device's station declared for ``sha256`` (empty: it references none)."""
+    blobs.path(sha256)  # validates the hash (400) before anything else
+    return store.referenced_sizes(device.station, sha256)
+
+
+def _own_state(
+    store: HubStore, blobs: BlobStore, station: str, sha256: str
+) -> tuple[int, int] | None:
+    """(offset, length) of ``station``'s own upload of ``sha256``, None when it started none.
+
+    Never another station's: see `county.blobs` (uploads are per-station sessions)."""
+    row = store.upload_row(station, sha256)
+    if row is None:
         return None
-    return offset, int(row.size)
+    if row.complete:
+        return int(row.size), int(row.size)
+    offset = blobs.offset(sha256, station)
+    return None if offset is None else (offset, int(row.size))
 
 
 def _blob_reply(sha256: str, length: int, offset: int, complete: bool) -> Response:
@@ -126,10 +136,25 @@ def _blob_reply(sha256: str, length: int, offset: int, complete: bool) -> Respon
     )
 
 
+def _upload_number(request: Request, name: str) -> int:
+    """A non-negative ``Upload-*`` header of at most `_HEADER_DIGITS` digits (else 400/413)."""
+    raw = request.headers.get(name, "").strip()
+    if not raw.isascii() or not raw.isdigit():
+        raise HubError(
+            400, "bad_header", f"{OFFSET_HEADER} and {LENGTH_HEADER} must be whole numbers >= 0"
+        )
+    if len(raw) > _HEADER_DIGITS or int(raw) > BLOB_MAX_BYTES:
+        raise HubError(413, "too_large", f"attachments are at most {BLOB_MAX_BYTES} bytes")
+    return int(raw)
+
+
 @router.head("/v1/blobs/{sha256}")
 def blob_head(sha256: str, device: DeviceDep, store: StoreDep, blobs: BlobsDep) -> Response:
-    _blob_access(store, blobs, device, sha256)
-    state = _blob_state(store, blobs, sha256)
+    """The station's own upload of ``sha256``: 404 when it has none -- also when the hash is
+    not referenced by its applications, so the answer never depends on other stations."""
+    state = None
+    if _own_sizes(store, blobs, device, sha256):
+        state = _own_state(store, blobs, device.station, sha256)
     if state is None:
         return Response(status_code=404, headers={"Cache-Control": "no-store"})
     offset, length = state
@@ -147,27 +172,32 @@ def blob_head(sha256: str, device: DeviceDep, store: StoreDep, blobs: BlobsDep) 
 async def blob_patch(
     sha256: str, request: Request, device: DeviceDep, store: StoreDep, blobs: BlobsDep
 ) -> Response:
-    sizes = await run_in_threadpool(_blob_access, store, blobs, device, sha256)
-    try:
-        offset = int(request.headers.get(OFFSET_HEADER, ""))
-        length = int(request.headers.get(LENGTH_HEADER, ""))
-    except ValueError as exc:
-        raise HubError(
-            400, "bad_header", f"{OFFSET_HEADER} and {LENGTH_HEADER} must be integers"
-        ) from exc
-    if length > BLOB_MAX_BYTES or length < 0 or offset < 0:
-        raise HubError(413, "too_large", f"attachments are at most {BLOB_MAX_BYTES} bytes")
+    station = device.station
+    sizes = await run_in_threadpool(_own_sizes, store, blobs, device, sha256)
+    if not sizes:
+        raise _not_referenced()
+    offset = _upload_number(request, OFFSET_HEADER)
+    length = _upload_number(request, LENGTH_HEADER)
     if length not in sizes:
         raise HubError(
             422, "length_mismatch", f"{LENGTH_HEADER} differs from the pushed attachment size"
         )
-    row = await run_in_threadpool(store.blob_started, sha256, length)
+    row = await run_in_threadpool(store.upload_started, station, sha256, length)
     if row.complete:
         await read_limited(request, CHUNK_MAX_BYTES)
-        return _blob_reply(sha256, length, length, True)
+        return _blob_reply(sha256, int(row.size), int(row.size), True)
     if int(row.size) != length:
-        raise HubError(409, "length_mismatch", "another upload of this hash has another length")
-    current = blobs.offset(sha256) or 0
+        # the station's own earlier upload declared another of its sizes: restart at 0
+        if offset != 0:
+            raise HubError(
+                409,
+                "offset_mismatch",
+                f"{LENGTH_HEADER} changed: the upload starts again at offset 0",
+                {OFFSET_HEADER: "0"},
+            )
+        await run_in_threadpool(blobs.discard, sha256, station)
+        await run_in_threadpool(store.upload_resized, station, sha256, length)
+    current = blobs.offset(sha256, station) or 0
     if offset != current:  # answer early, before taking the chunk
         raise HubError(
             409,
@@ -176,14 +206,11 @@ async def blob_patch(
             {OFFSET_HEADER: str(current)},
         )
     chunk = await read_limited(request, CHUNK_MAX_BYTES)
-    try:
-        new_offset, complete = await run_in_threadpool(blobs.append, sha256, offset, length, chunk)
-    except HubError as exc:
-        if exc.code == "hash_mismatch":
-            await run_in_threadpool(store.blob_discarded, sha256)
-        raise
+    new_offset, complete = await run_in_threadpool(
+        blobs.append, sha256, station, offset, length, chunk
+    )
     if complete:
-        await run_in_threadpool(store.blob_completed, sha256)
+        await run_in_threadpool(store.upload_completed, station, sha256, length)
     return _blob_reply(sha256, length, new_offset, complete)
 
 

@@ -41,8 +41,9 @@ from vocab.limits import DECISION_NOTE_MAX
 
 router = APIRouter(prefix="/v1/staff")
 
-SAFE_INLINE_TYPES = frozenset({"image/jpeg", "image/png", "application/pdf"})
-"""Attachment types a browser may show inline; anything else downloads as bytes."""
+SAFE_INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "application/pdf"})
+"""Attachment types a browser may show inline (as `county.blobs.sniff_mime` reads the bytes);
+anything else downloads as bytes."""
 
 
 class DecisionIn(BaseModel):
@@ -137,9 +138,9 @@ def staff_blob(sha256: str, staff: StaffDep, store: StoreDep, blobs: BlobsDep) -
     applications in their departments)."""
     if not is_sha256(sha256):
         raise HubError(400, "bad_hash", "a blob is named by 64 lowercase hex digits")
-    mime = store.blob_mime(sha256) if store.blob_visible(sha256, staff.scope) else None
-    if mime is None or not blobs.has(sha256):
+    if not blobs.has(sha256) or not store.blob_visible(sha256, staff.scope):
         raise HubError(404, "not_found", "no complete attachment with that hash")
+    mime = blobs.mime(sha256)  # from the bytes, never from what a station declared
     inline = mime in SAFE_INLINE_TYPES
     return FileResponse(
         blobs.path(sha256),

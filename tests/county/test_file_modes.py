@@ -57,9 +57,9 @@ def test_hub_documents_are_owner_only(tmp_path: Path, open_umask: None) -> None:
     blobs = BlobStore(tmp_path / "blobs")
     whole = b"a scanned page" * 100
     sha = hashlib.sha256(whole).hexdigest()
-    blobs.append(sha, 0, len(whole), whole[:500])
-    assert mode(blobs.partial_path(sha)) == 0o600
-    blobs.append(sha, 500, len(whole), whole[500:])
+    blobs.append(sha, "S01", 0, len(whole), whole[:500])
+    assert mode(blobs.partial_path(sha, "S01")) == 0o600
+    blobs.append(sha, "S01", 500, len(whole), whole[500:])
     other = b"another page" * 50
     blobs.put_complete(hashlib.sha256(other).hexdigest(), len(other), [other])
     for path in [blobs.root, *blobs.root.rglob("*")]:

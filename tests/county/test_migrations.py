@@ -33,6 +33,7 @@ RELEASED = {
     "0004": "4e0f7ff806a3b24fe528d8bea864608cae73214e052cfa16744ab5bca256df44",
     "0005": "62aca95aa9c44eaf92c4289745e7784845aac4baa327ea7b2fff9b683ec5a6ac",
     "0006": "d557cc84d7e4bf3cdd4c57ccbdaae8ff4641bd8555ceabbbf9d908971bafeecd",
+    "0007": "835f5ffe15f7606911f04a98c4ad0f77ea36da262b316d85dbab6d34fa2879ca",
 }
 """sha256 of each released revision's file (versions/NNNN_*.py): released files never change."""
 
@@ -209,6 +210,8 @@ def test_first_release_database_is_upgraded_in_place(db_urls: tuple[str, str]) -
         assert row["resident_name"] == "测试甲" and row["status"] == "in_review"
         assert [d["note"] for d in row["decisions"]] == ["已受理"]
         assert store.referenced_sizes("S01", "c" * 64) == {5}
+        assert store.upload_row("S01", "c" * 64).complete  # the station keeps its upload
+        assert store.upload_row("S02", "c" * 64) is None
         device = store.device_for_token(seeded["token"])
         assert device is not None and device.station == "S01"
         staff = store.staff_for_key(seeded["key"])
