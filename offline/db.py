@@ -64,6 +64,9 @@ def translate_errors() -> Iterator[None]:
         text = str(exc).lower()
         if "disk is full" in text or "database or disk is full" in text:
             raise _logged(StoreFull(str(exc))) from exc
+        if getattr(exc, "sqlite_errorname", "") == "SQLITE_IOERR_SHMSIZE":
+            # "disk I/O error" when not even SQLite's few-KB -shm index fits: the disk is full
+            raise _logged(StoreFull(str(exc))) from exc
         if "locked" in text or "busy" in text:
             raise _logged(StoreBusy(str(exc))) from exc
         if "readonly" in text or "read-only" in text:
