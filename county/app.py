@@ -25,6 +25,7 @@ from county.blobs import BlobStore
 from county.clock import Clock, resolve_zone, system_clock
 from county.deps import LoginRequired, refusal_headers, validation_message
 from county.errors import HubError
+from county.guards import RefuseNul
 from county.headers import SecurityHeaders
 from county.keys import tls_identity
 from county.logs import RequestLog
@@ -73,6 +74,7 @@ def create_app(config: HubConfig) -> FastAPI:
     app.state.templates = make_templates(config.tz)
     app.add_middleware(GZipMiddleware, minimum_size=500)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RefuseNul)
     app.add_middleware(RequestLog)  # outermost: sees every request's final status
 
     @app.exception_handler(HubError)

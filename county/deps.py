@@ -68,7 +68,9 @@ def check_protocol(request: Request) -> None:
     """Device requests must speak protocol 1 (header ``X-Kiosk-Protocol``)."""
     raw = request.headers.get(PROTOCOL_HEADER, "")
     major = raw.split(".", 1)[0].strip()
-    if not major.isdigit() or int(major) not in SUPPORTED_VERSIONS:
+    if not (major.isascii() and major.isdigit() and len(major) <= 4) or (
+        int(major) not in SUPPORTED_VERSIONS
+    ):
         raise HubError(
             426,
             "protocol_version",
@@ -88,9 +90,9 @@ async def read_limited(request: Request, limit: int) -> bytes:
     """The request body, refusing (413) before buffering more than ``limit`` bytes."""
     declared = request.headers.get("content-length")
     if declared is not None:
-        if not declared.isdigit():
+        if not (declared.isascii() and declared.isdigit()):
             raise HubError(400, "bad_length", "Content-Length must be a number")
-        if int(declared) > limit:
+        if len(declared) > len(str(limit)) or int(declared) > limit:
             raise HubError(413, "too_large", f"body larger than {limit} bytes: send less")
     chunks: list[bytes] = []
     size = 0

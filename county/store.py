@@ -292,7 +292,13 @@ class HubStore(AccountsMixin):
             catalog = catalogs.newer_than(conn, catalog_version)
             marks = sequences.high_water_marks(conn, device.station, self.clock())
         more = len(page) > limit
-        page = page[:limit]
+        # a note stored before notes were bounded never travels whole to a station
+        page = [
+            d.model_copy(update={"note": d.note[:DECISION_NOTE_MAX]})
+            if d.note and len(d.note) > DECISION_NOTE_MAX
+            else d
+            for d in page[:limit]
+        ]
         return PullResponse(
             cursor=page[-1].seq if page else cursor,
             decisions=page,

@@ -95,6 +95,7 @@ from uuid import UUID
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -133,9 +134,18 @@ SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _STATION = rf"[A-Za-z0-9_.]{{1,{limits.STATION_CODE_MAX}}}"
 STATION_RE = re.compile(rf"^{_STATION}$")
 
+NO_NUL = r"^[^\x00]*$"
+"""Every text a device sends: no NUL character (PostgreSQL cannot store one in text)."""
+
+
+def _text(min_length: int = 0, max_length: int | None = None) -> StringConstraints:
+    """A bounded device string without NUL characters."""
+    return StringConstraints(min_length=min_length, max_length=max_length, pattern=NO_NUL)
+
+
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-FieldName = Annotated[str, StringConstraints(min_length=1, max_length=limits.FIELD_NAME_MAX)]
-ServiceCode = Annotated[str, StringConstraints(min_length=1, max_length=limits.SERVICE_CODE_MAX)]
+FieldName = Annotated[str, _text(1, limits.FIELD_NAME_MAX)]
+ServiceCode = Annotated[str, _text(1, limits.SERVICE_CODE_MAX)]
 ShortStr = FieldName
 """Older name of `FieldName`."""
 TRACKING_PATTERN = rf"^{_STATION}-[A-Za-z0-9_.-]{{1,{limits.TRACKING_SUFFIX_MAX}}}$"
@@ -143,13 +153,27 @@ TrackingNo = Annotated[str, StringConstraints(pattern=TRACKING_PATTERN)]
 """Station code, '-', then the station's own date/sequence/check part."""
 RECORD_TRACKING_PATTERN = rf"^{_STATION}-[A-Za-z0-9-]{{1,{limits.TRACKING_SUFFIX_MAX}}}$"
 """A tracking number as a kiosk files it (no '_' or '.' after the station code)."""
-Timestamp = Annotated[str, StringConstraints(min_length=1, max_length=limits.TIMESTAMP_MAX)]
-JsonScalar = (
-    Annotated[str, StringConstraints(max_length=limits.FIELD_TEXT_MAX)] | int | float | bool | None
-)
+Timestamp = Annotated[str, _text(1, limits.TIMESTAMP_MAX)]
+
+
+def _exact_int(value: Any) -> Any:
+    """An integer value must be exact in every JSON reader (never silently made a float)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > limits.JSON_INT_MAX:
+        raise ValueError(f"integers are at most {limits.JSON_INT_MAX} in size")
+    return value
+
+
+JsonScalar = Annotated[
+    Annotated[str, _text(0, limits.FIELD_TEXT_MAX)]
+    | int
+    | Annotated[float, Field(allow_inf_nan=False)]
+    | bool
+    | None,
+    BeforeValidator(_exact_int),
+]
 FieldValue = JsonScalar | Annotated[list[JsonScalar], Field(max_length=limits.FIELD_LIST_MAX)]
 Fields = Annotated[dict[FieldName, FieldValue], Field(max_length=limits.FIELDS_MAX)]
-Operator = Annotated[str, StringConstraints(max_length=limits.OPERATOR_MAX)]
+Operator = Annotated[str, _text(0, limits.OPERATOR_MAX)]
 PushOutcome = Literal["stored", "duplicate", "rejected"]
 
 
@@ -206,7 +230,7 @@ class EnrollRequest(_Request):
         ]
         | None
     ) = None
-    device_name: Annotated[str, StringConstraints(max_length=limits.DEVICE_NAME_MAX)] = ""
+    device_name: Annotated[str, _text(0, limits.DEVICE_NAME_MAX)] = ""
     lookup_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")] | None = None
     nonce: Annotated[str, StringConstraints(min_length=16, max_length=100)] | None = None
     signing_key: PublicKeyText | None = None
@@ -281,18 +305,19 @@ TLS_NEXT_CONTEXT = "tls-next"
 
 
 class ResidentRecord(_Request):
-    id_number: Annotated[str, StringConstraints(min_length=1, max_length=limits.ID_NUMBER_MAX)]
-    name: Annotated[str, StringConstraints(min_length=1, max_length=limits.NAME_MAX)]
-    phone: Annotated[str, StringConstraints(max_length=limits.PHONE_MAX)] | None = None
-    address: Annotated[str, StringConstraints(max_length=limits.ADDRESS_MAX)] | None = None
+    id_number: Annotated[str, _text(1, limits.ID_NUMBER_MAX)]
+    name: Annotated[str, _text(1, limits.NAME_MAX)]
+    phone: Annotated[str, _text(0, limits.PHONE_MAX)] | None = None
+    address: Annotated[str, _text(0, limits.ADDRESS_MAX)] | None = None
 
 
 class AttachmentRef(_Request):
     field: FieldName
     sha256: Sha256
     size: Annotated[int, Field(ge=0, le=limits.BLOB_MAX_BYTES)]
-    mime: Annotated[str, StringConstraints(min_length=1, max_length=limits.MIME_MAX)]
-    filename: Annotated[str, StringConstraints(max_length=limits.FILENAME_MAX)] = ""
+    mime: Annotated[str, _text(1, limits.MIME_MAX)]
+    """As the kiosk saw it; the hub serves the type the bytes show, never this."""
+    filename: Annotated[str, _text(0, limits.FILENAME_MAX)] = ""
 
 
 class AmendmentRecord(_Request):
@@ -300,7 +325,7 @@ class AmendmentRecord(_Request):
 
     created_at: Timestamp
     operator: Operator | None = None
-    note: Annotated[str, StringConstraints(max_length=limits.AMEND_NOTE_MAX)]
+    note: Annotated[str, _text(0, limits.AMEND_NOTE_MAX)]
     fields: Fields = {}
     attachments: Annotated[list[AttachmentRef], Field(max_length=limits.ATTACHMENTS_MAX)] = []
 
@@ -320,7 +345,7 @@ class ApplicationRecord(_Request):
     uuid: UUID
     tracking_no: Annotated[str, StringConstraints(pattern=RECORD_TRACKING_PATTERN)]
     service_code: ServiceCode
-    catalog_version: Annotated[int, Field(ge=0)]
+    catalog_version: Annotated[int, Field(ge=0, le=limits.CATALOG_VERSION_MAX)]
     resident: ResidentRecord
     fields: Fields = {}
     attachments: Annotated[list[AttachmentRef], Field(max_length=limits.ATTACHMENTS_MAX)] = []

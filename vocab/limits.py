@@ -59,3 +59,8 @@ BUNDLE_BLOBS_MAX = 10_000
 # County decisions: the itemised list of a needs_info notice (sync.protocol.Decision.items)
 DECISION_ITEMS_MAX = 30
 DECISION_ITEM_MAX = 200
+
+# Numbers a device sends that the hub stores or compares in SQL (both databases hold them)
+SEQ_MAX = 2**63 - 1  # a hub sequence number / pull cursor (BIGINT)
+CATALOG_VERSION_MAX = 2**31 - 1  # a catalog version (INTEGER on PostgreSQL)
+JSON_INT_MAX = 2**53  # an integer field value, as exact in every JSON reader (|n| <= this)

@@ -36,10 +36,12 @@ from sync.protocol import (
 )
 from vocab.limits import (
     BLOB_MAX_BYTES,
+    CATALOG_VERSION_MAX,
     CHUNK_MAX_BYTES,
     PULL_MAX,
     PUSH_JSON_MAX_BYTES,
     PUSH_MAX_BYTES,
+    SEQ_MAX,
 )
 
 router = APIRouter()
@@ -219,8 +221,8 @@ def pull(
     request: Request,
     device: DeviceDep,
     store: StoreDep,
-    cursor: Annotated[int, Query(ge=0)] = 0,
-    catalog_version: Annotated[int, Query(ge=0)] = 0,
+    cursor: Annotated[int, Query(ge=0, le=SEQ_MAX)] = 0,
+    catalog_version: Annotated[int, Query(ge=0, le=CATALOG_VERSION_MAX)] = 0,
     limit: Annotated[int, Query(ge=1, le=PULL_MAX)] = PULL_MAX,
 ) -> Response:
     return _announce(request, store.pull(device, cursor, catalog_version, limit))
