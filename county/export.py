@@ -39,8 +39,26 @@ TEXT_NUMBER_COLUMNS = frozenset({"resident_id", "resident_phone"})
 """Digit strings that are identifiers, never quantities: they must stay text in Excel."""
 
 # What Excel, LibreOffice and Sheets may evaluate: formula signs (ASCII and full width, which
-# some IMEs type), and leading whitespace or line breaks in front of them.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", " ", "＝", "＋", "－", "＠")
+# some IMEs type), and any leading whitespace or line break that may stand in front of them
+# (ASCII, no-break and ideographic spaces): such a cell is always written as text.
+_FORMULA_START = (
+    "=",
+    "+",
+    "-",
+    "@",
+    "\t",
+    "\r",
+    "\n",
+    " ",
+    "\u00a0",
+    "\u3000",
+    "＝",
+    "＋",
+    "－",
+    "＠",
+)
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+"""Control characters XML 1.0 cannot hold (openpyxl refuses a cell with one)."""
 _PLAIN_NUMBER = re.compile(r"^\+?[0-9]+[Xx]?$")
 
 
@@ -114,6 +132,7 @@ def to_xlsx(rows: list[dict[str, Any]], tz: tzinfo) -> bytes:
                 cell.value = moment.replace(tzinfo=None)
                 cell.number_format = f'yyyy-mm-dd hh:mm:ss "{offset_text(moment)}"'
             elif isinstance(value, str):
+                value = _XML_ILLEGAL.sub("\ufffd", value)  # shown as a replacement mark
                 cell.value = value
                 cell.data_type = "s"  # openpyxl makes "=..." a formula; never from data
                 if key in TEXT_NUMBER_COLUMNS:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from xml.etree import ElementTree
 
 from openpyxl import load_workbook
 
@@ -13,7 +14,25 @@ from tests.county.conftest import Hub, app_record
 
 FAKE_ID = "11010119900307123X"
 FAKE_ID_DIGITS = "110101199003071234"
-INJECTIONS = ['=HYPERLINK("http://x","y")', " =1+1", "＝SUM(A1)", "\n=1", "@cmd", "-2+3"]
+INJECTIONS = [
+    '=HYPERLINK("http://x","y")',
+    " =1+1",
+    "  +1+1",
+    " @SUM(A1)",
+    "＝SUM(A1)",
+    "＋1",
+    "－1",
+    "＠cmd",
+    "\n=1",
+    "\r=1",
+    "\t=1",
+    "@cmd",
+    "-2+3",
+    "+2",
+    "\u3000=1+1",
+    "\u00a0=1+1",
+]
+"""Every leading character a spreadsheet may evaluate (as a resident's name)."""
 
 
 def _seed(hub: Hub) -> list[dict[str, object]]:
@@ -60,9 +79,56 @@ def test_xlsx_writes_id_and_phone_as_text_cells_and_formulas_as_text(hub: Hub) -
     for cell, value in ((id_cell, FAKE_ID_DIGITS), (phone_cell, "01012345678")):
         assert cell.value == value and cell.data_type == "s" and cell.number_format == "@"
     for text in INJECTIONS:
+        text = text.replace("\r", "\n")  # XML reads a bare CR as a line feed
         cell = sheet.cell(row=names[text], column=col["resident_name"])
         assert cell.data_type == "s" and cell.value == text  # no visible apostrophe
         assert cell.quotePrefix, f"{text!r} is not marked as text"
     with zipfile.ZipFile(io.BytesIO(r.content)) as z:
         xml = z.read("xl/worksheets/sheet1.xml").decode()
     assert "<f>" not in xml and "<f " not in xml, "a cell was written as a formula"
+
+
+NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+
+
+def test_xlsx_xml_marks_formula_text_with_quote_prefix_and_no_apostrophe(hub: Hub) -> None:
+    _seed(hub)
+    token = hub.enroll("S02")
+    control = app_record("S02", name="测试\x01庚")  # XML cannot hold \x01: never a 500
+    assert hub.push(token, [control]).status_code == 200
+    r = hub.request("GET", "/v1/staff/queue?format=xlsx", hub.staff_key())
+    assert r.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(r.content)) as z:
+        styles = ElementTree.fromstring(z.read("xl/styles.xml"))
+        sheet = ElementTree.fromstring(z.read("xl/worksheets/sheet1.xml"))
+        shared = (
+            [
+                "".join(t.text or "" for t in si.iter(f"{{{NS['m']}}}t"))
+                for si in ElementTree.fromstring(z.read("xl/sharedStrings.xml")).findall("m:si", NS)
+            ]
+            if "xl/sharedStrings.xml" in z.namelist()
+            else []
+        )
+    xfs = styles.find("m:cellXfs", NS)
+    assert xfs is not None
+    quoted = {i for i, xf in enumerate(xfs.findall("m:xf", NS)) if xf.get("quotePrefix") == "1"}
+    assert quoted, "no cell style carries quotePrefix"
+    style_of: dict[str, int] = {}
+    for c in sheet.iter(f"{{{NS['m']}}}c"):
+        assert c.find("m:f", NS) is None, "a cell was written as a formula"
+        if c.get("t") == "inlineStr":
+            text = "".join(t.text or "" for t in c.iter(f"{{{NS['m']}}}t"))
+        elif c.get("t") == "s":
+            v = c.find("m:v", NS)
+            assert v is not None and v.text is not None
+            text = shared[int(v.text)]
+        else:
+            continue
+        style_of[text] = int(c.get("s", "0"))
+    for text in INJECTIONS:
+        text = text.replace("\r", "\n")  # XML reads a bare CR as a line feed
+        assert text in style_of, f"{text!r} is not a plain string cell"
+        assert style_of[text] in quoted, f"{text!r} is not marked as text (quotePrefix)"
+    assert not any(t.startswith("'") for t in style_of), "a visible apostrophe was written"
+    assert "测试\ufffd庚" in style_of
+    assert style_of["测试戊"] not in quoted  # ordinary text stays ordinary
