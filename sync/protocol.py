@@ -9,6 +9,10 @@ General rules
   version gets **426** ``{"error": "protocol_version", "message": ..., "supported": [1]}``.
   (Staff endpoints under ``/v1/staff`` and the HTML dashboard do not need the header.)
 * Every error body is ``{"error": <code>, "message": <human text>}`` (see `ErrorBody`).
+* Every string a device sends is bounded (`vocab.limits`) and holds no NUL character (also
+  in a URL: 400); every number is bounded to what both hub databases store exactly.  A value
+  out of bounds is a 4xx (422 ``invalid`` for a body) and nothing is stored.
+* A hub whose disk is full answers **507** ``disk_full``: nothing was stored; try later.
 * Device requests (all but enroll) carry ``Authorization: Bearer <device token>``.  Device
   tokens start with ``dev_``; staff API keys start with ``stf_``; neither is ever accepted in
   place of the other.  Unknown, revoked or wrong-kind token -> **401** ``unauthorized``.
