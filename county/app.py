@@ -30,7 +30,7 @@ from county.headers import SecurityHeaders
 from county.keys import tls_identity
 from county.logs import RequestLog
 from county.pages import make_templates
-from county.routers import admin, casefile, console, device, queue, staff
+from county.routers import admin, casefile, console, device, escrow, queue, staff
 from county.store import ENROLL_TTL, HubStore, blob_dir_for
 from sync.protocol import SUPPORTED_VERSIONS, error_body
 
@@ -96,6 +96,7 @@ def create_app(config: HubConfig) -> FastAPI:
         return page
 
     app.include_router(device.router)
+    app.include_router(escrow.router)
     app.include_router(staff.router)
     app.include_router(console.router)
     app.include_router(admin.router)

@@ -19,7 +19,7 @@ from datetime import timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
-from county import db, logs
+from county import db, logs, recovery
 from county.accounts import CLI
 from county.auth import ROLES, parse_departments
 from county.blobs import BlobStore
@@ -173,6 +173,7 @@ def _parser() -> argparse.ArgumentParser:
     eb.add_argument(
         "--since", type=int, default=0, help="only decisions after this hub sequence (default 0)"
     )
+    recovery.add_parser(sub, with_db)
     return p
 
 
@@ -338,6 +339,8 @@ def _main(url: str, args: argparse.Namespace) -> int:
             return _serve(url, args, tz)
         if args.command == "tls-selfsigned":
             return _tls_selfsigned(args)
+        if args.command == "recover-key":
+            return recovery.cli_main(url, args)
         key_file = getattr(args, "key_file", None)
         store = HubStore.open(url, key_file=Path(key_file) if key_file else None, tz=tz)
         try:

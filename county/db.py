@@ -313,6 +313,19 @@ catalogs = Table(
     Column("published_at", String(40), nullable=False),
 )
 
+# Each station's data key sealed to the hub's box key (`sync.backupfile`, ``PUT /v1/escrow``):
+# county IT recovers a dead kiosk's data with the hub's key file; the database alone cannot.
+data_key_escrow = Table(
+    "data_key_escrow",
+    metadata,
+    Column("device_id", String(40), ForeignKey("devices.device_id"), primary_key=True),
+    Column("key_id", String(32), primary_key=True),
+    Column("store_id", String(32), nullable=False),
+    Column("wrapped", Text, nullable=False),
+    Column("received_at", String(40), nullable=False),
+)
+Index("ix_data_key_escrow_key", data_key_escrow.c.key_id)
+
 
 class HubDatabaseError(Exception):
     """The hub database URL or file is unusable; the message says what to fix."""

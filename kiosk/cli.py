@@ -316,6 +316,51 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from kiosk.backup import escrow_target, make_backup
+
+    station = _station(args, need_setup=False)
+    escrow = escrow_target(station)
+    result = make_backup(
+        station.store,
+        Path(args.out),
+        station_code=station.code,
+        escrow=escrow[0] if escrow else None,
+        device_id=escrow[1] if escrow else None,
+    )
+    print(
+        f"备份已写入 / backup written: {result.path} ({result.documents} documents, "
+        f"{result.bytes:,} bytes)"
+    )
+    if result.escrowed:
+        print("县里可用托管密钥恢复 / county IT can recover it (escrowed to the county)")
+    else:
+        print(
+            "未登记：只有本机钥匙串或县里托管的数据密钥能打开 / not enrolled: opens with this "
+            "PC's keychain, or the data key the county holds once the kiosk has synced"
+        )
+    if result.missing_documents:
+        _err(f"{result.missing_documents} attachment files were missing and are not in it")
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from kiosk.backup import restore
+    from kiosk.datakey import KeychainKeys
+    from kiosk.settings import resolve_data_dir
+    from sync.backupfile import RecoveryKey
+
+    recovery = RecoveryKey.read(Path(args.recovery_key)) if args.recovery_key else None
+    result = restore(
+        Path(args.backup), resolve_data_dir(args.data_dir), keys=KeychainKeys(), recovery=recovery
+    )
+    print(
+        f"已恢复 / restored into {result.data_dir}: {result.applications} applications, "
+        f"{result.documents} documents (backup of {result.header.created_at})"
+    )
+    return EXIT_OK
+
+
 # ------------------------------------------------------------------------- parser
 
 
@@ -405,6 +450,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("status", help="the station at a glance")
     s.set_defaults(func=cmd_status)
+
+    s = sub.add_parser("backup", help="write an encrypted backup (safe while the kiosk runs)")
+    s.add_argument("--out", required=True, help="the backup file to write")
+    s.set_defaults(func=cmd_backup)
+
+    s = sub.add_parser("restore", help="restore a backup into an EMPTY data directory")
+    s.add_argument("backup", help="the backup file")
+    s.add_argument(
+        "--recovery-key", help="a recovery-key file from county IT (this PC's keychain lost)"
+    )
+    s.set_defaults(func=cmd_restore)
 
     # sync and GUI commands live beside their code; both import their heavy parts lazily
     from kiosk import gui_cli, sync_cli

@@ -34,6 +34,7 @@ RELEASED = {
     "0005": "62aca95aa9c44eaf92c4289745e7784845aac4baa327ea7b2fff9b683ec5a6ac",
     "0006": "d557cc84d7e4bf3cdd4c57ccbdaae8ff4641bd8555ceabbbf9d908971bafeecd",
     "0007": "835f5ffe15f7606911f04a98c4ad0f77ea36da262b316d85dbab6d34fa2879ca",
+    "0008": "1b9e6e6d2450596c4abfb5d161d38c1f92d2810f52620feab7172909e0195bd1",
 }
 """sha256 of each released revision's file (versions/NNNN_*.py): released files never change."""
 
