@@ -10,8 +10,9 @@ it (this station's keychain, county IT through the escrow, a recovery-key file) 
 
 Restore fills an EMPTY data directory: the payload is decrypted and verified completely into a
 temporary file first (nothing is extracted from a damaged or altered backup), then the
-database and documents are written, the data key goes into this PC's keychain, and the store
-is opened and checked.
+database and documents are written, the data key goes into this PC's keychain, the store is
+opened and checked, and a new device epoch begins (so tracking numbers the lost PC issued
+after the backup cannot be issued again).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from kiosk.logs import LOG_DIR
+from kiosk.station import Station
 from offline.store import BLOB_DIR, DB_NAME, Store
 from sync.backupfile import (
     END_OF_MEMBERS,
@@ -53,7 +55,6 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
     from kiosk.datakey import KeychainKeys
-    from kiosk.station import Station
     from sync.transport import HubTransport
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,8 @@ class RestoreResult:
     header: Header
     applications: int
     documents: int
+    epoch: int
+    """The device epoch the restored station files in (docs/SECURITY.md, "Device epochs")."""
 
 
 def _fsync_dir(path: Path) -> None:
@@ -281,7 +284,9 @@ def restore(
             raise BackupError(detail="restored database fails its integrity check")
         applications = store.count()
         store.audit("backup.restore", target=header.backup_id)
-    return RestoreResult(data_dir, header, applications, documents)
+        # before any number is issued: those the lost PC issued after the backup cannot recur
+        epoch = Station(store).begin_new_epoch()
+    return RestoreResult(data_dir, header, applications, documents, epoch)
 
 
 def escrow_target(station: Station) -> tuple[X25519PublicKey, str] | None:

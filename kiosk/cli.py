@@ -356,7 +356,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
     )
     print(
         f"已恢复 / restored into {result.data_dir}: {result.applications} applications, "
-        f"{result.documents} documents (backup of {result.header.created_at})"
+        f"{result.documents} documents (backup of {result.header.created_at}); "
+        f"device epoch {result.epoch}"
     )
     return EXIT_OK
 

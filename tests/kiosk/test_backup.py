@@ -68,6 +68,7 @@ def test_same_pc_restores_with_its_keychain_and_then_files(
     target = tmp_path / "restored"
     restored = restore(out, target, keys=KeychainKeys())
     assert restored.applications == 3 and restored.documents == 3
+    assert restored.epoch == station.epoch + 1  # a new device epoch before any filing
     with Store(target) as copy:
         same_content(station.store, copy)
         again = Station(copy)

@@ -4,8 +4,7 @@ back, exports a USB bundle and backs up; then every byte of the data directory (
 store is open, after a checkpoint, after closing) and of the backup is searched for those
 values as UTF-8 and UTF-16, and the ID numbers also without formatting, and none is found.
 
-The USB bundle is left out of the search: it is signed but not yet encrypted on main
-(issue 8 item 4 is another change); it is written outside the data directory.
+The USB bundle (sealed to the hub's key, written outside the data directory) is searched too.
 """
 
 from __future__ import annotations
@@ -113,6 +112,7 @@ def test_no_personal_value_in_the_data_dir_or_the_backup(
     store.close()
     assert search(data_dir, docs) == []
     assert search(backup, docs) == []
+    assert search(usb / "lx03.kbundle", docs) == []
     # and the values are all there for the station itself
     with Store(data_dir) as again:
         (app,) = again.find_by_resident(ID_2)
