@@ -214,9 +214,31 @@ class StoreBase:
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite_utils.Database]:
-        """One atomic write; environment failures become StoreError with nothing changed."""
-        with translate_errors(), self.db.atomic():
-            yield self.db
+        """One atomic write; environment failures become StoreError with nothing changed.
+
+        The outermost write starts with ``BEGIN IMMEDIATE``: it takes the write lock before
+        its first read, so another process writing meanwhile (a backup's audit entry, a
+        second kiosk process) makes it wait up to the busy timeout. A deferred ``BEGIN``
+        that reads and then writes fails at once with "database is locked" when another
+        connection committed in between (SQLITE_BUSY_SNAPSHOT: WAL never retries it).
+        Nested writes are savepoints inside it.
+        """
+        with translate_errors():
+            if self.db.conn.in_transaction:
+                with self.db.atomic():
+                    yield self.db
+                return
+            self.db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.rollback()
+                raise
+            try:
+                self.db.conn.execute("COMMIT")
+            except BaseException:
+                self.db.rollback()
+                raise
 
     def _query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         with translate_errors():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from datetime import date
 from pathlib import Path
 
@@ -149,6 +150,37 @@ def test_locked_database_gives_clear_error(data_dir: Path) -> None:
     assert second.count() == 1
     file_one(second)
     assert first.count() == 2
+
+
+def test_a_write_waits_for_another_process_instead_of_failing(data_dir: Path) -> None:
+    """A write that reads first must not fail when another connection commits meanwhile.
+
+    With a deferred BEGIN the first store's read snapshot goes stale when the other one
+    commits, and its write fails at once with "database is locked" (SQLITE_BUSY_SNAPSHOT, no
+    busy wait): a backup's audit entry once broke a concurrent filing that way.
+    """
+    first = Store(data_dir)
+    Store(data_dir).close()  # the schema exists before the other thread opens it
+    errors: list[BaseException] = []
+
+    def other_process_audits() -> None:
+        try:
+            with Store(data_dir) as other:
+                other.audit("backup.write")
+        except BaseException as exc:  # reported below, on the test's thread
+            errors.append(exc)
+
+    other = threading.Thread(target=other_process_audits)
+    with first.write() as db:
+        db.execute("SELECT count(*) FROM applications").fetchone()
+        other.start()
+        other.join(timeout=1.0)  # done at once if this write did not hold the lock
+        first.audit("operator.login")  # a nested write: reads, then writes
+    other.join(timeout=10)
+    assert not other.is_alive() and not errors, errors
+    actions = {row["action"] for row in first.audit_log()}
+    assert {"backup.write", "operator.login"} <= actions
+    first.close()
 
 
 def test_migrates_an_older_database_in_place(data_dir: Path) -> None:
