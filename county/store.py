@@ -274,13 +274,30 @@ class HubStore(AccountsMixin):
 
     # -- push and pull -------------------------------------------------------------------
 
-    def push(self, device: Device, request: PushRequest) -> PushResponse:
-        """Store a batch in one transaction, then answer per record (see sync.protocol)."""
+    def push(
+        self, device: Device, request: PushRequest, pull: tuple[int, int] | None = None
+    ) -> PushResponse:
+        """Store a batch in one transaction, then answer per record (see sync.protocol).
+
+        ``pull`` (cursor, catalog version): also answer the first pull page, read after the
+        batch is committed, so one round trip does both."""
         now = self.clock()
         with db.write_tx(self.engine) as conn:
             answer = push.store_batch(conn, device, request, iso(now), self.tz)
             marks = sequences.high_water_marks(conn, device.station, now)
-        return answer.model_copy(update={"sequence_marks": marks})
+        answer = answer.model_copy(update={"sequence_marks": marks})
+        if pull is None:
+            return answer
+        page = self.pull(device, *pull)
+        return answer.model_copy(
+            update={
+                "cursor": page.cursor,
+                "decisions": page.decisions,
+                "catalog": page.catalog,
+                "more": page.more,
+                "sequence_marks": page.sequence_marks or marks,
+            }
+        )
 
     def pull(
         self, device: Device, cursor: int, catalog_version: int, limit: int = PULL_MAX

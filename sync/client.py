@@ -234,6 +234,11 @@ class SyncClient:
         self._missing: set[str] = set()
         self._referenced: set[str] = set()
         self._acked: list[str] = []
+        self._offsets: dict[str, int] = {}
+        """The hub's offset of each missing blob, from push answers (no HEAD needed)."""
+        self._pulled = False
+        """A push answer of this pass carried the pull (`PushResponse.carries_pull`)."""
+        self._pull_more = False
         self._blob_done = self._blob_total = 0
 
     def close(self) -> None:
@@ -372,6 +377,7 @@ class SyncClient:
                 "POST",
                 "/v1/push",
                 data=body,
+                params=self._pull_params(),
                 headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
                 expect_bytes=len(body) + 200 * len(batch),
             )
@@ -432,6 +438,12 @@ class SyncClient:
         self.store.mark_uploaded(acked)
         self._acked = acked
         self._missing.update(answer.missing_blobs)
+        if answer.blob_offsets:
+            self._offsets.update(answer.blob_offsets)
+        if answer.carries_pull:  # decisions and catalog came with it: no separate pull
+            self._take_page(answer.pull_page(), report)
+            self._pulled = True
+            self._pull_more = answer.more and bool(answer.decisions)
         self.batch_size = min(self.max_batch_size, self.batch_size * 2)
         return len(batch)
 
@@ -468,17 +480,42 @@ class SyncClient:
             report.bytes_sent += nbytes
             self._emit("blobs", self._blob_done, self._blob_total, report.bytes_sent)
 
-        self.uploader.upload(sha, size, on_sent=sent)
+        self.uploader.upload(sha, size, offset=self._offsets.pop(sha, None), on_sent=sent)
         self.store.mark_blob_uploaded(sha)
         report.blobs_sent += 1
 
     # ----------------------------------------------------------------- pull
 
+    def _cursor(self) -> int:
+        return int(self.store.get_setting(CURSOR_KEY, 0) or 0)
+
+    def _pull_params(self) -> dict[str, int]:
+        """Ask the hub to answer the pull in the push answer (`PUSH_PULL_PARAMS`)."""
+        return {"cursor": self._cursor(), "catalog_version": self._current_catalog_version()}
+
+    def _take_page(self, page: PullResponse, report: SyncReport) -> None:
+        """Apply one page of decisions (then move the cursor: idempotent) and a catalog."""
+        self._saw(page.tls_next)
+        if page.sequence_marks and self.on_marks is not None:
+            self.on_marks(page.sequence_marks)
+        if page.decisions:
+            report.decisions += self.store.apply_decisions(decision_rows(page.decisions))
+        if page.cursor != self._cursor():
+            self.store.set_setting(CURSOR_KEY, page.cursor)  # after applying: idempotent
+        taker = self.on_catalog
+        if page.catalog is not None and taker is not None and taker(page.catalog):
+            report.catalog_updated = True
+
     def pull(self, report: SyncReport) -> None:
-        """Fetch decisions after the stored cursor (page by page) and a newer catalog."""
-        cursor = int(self.store.get_setting(CURSOR_KEY, 0) or 0)
+        """Fetch decisions after the stored cursor (page by page) and a newer catalog.
+
+        Nothing to fetch when a push answer of this pass already carried the last page."""
+        if self._pulled and not self._pull_more:
+            self._emit("pull", report.decisions, 0)
+            return
         self._emit("pull", 0, 0)
         while True:
+            cursor = self._cursor()
             response = self.http.send(
                 "GET",
                 "/v1/pull",
@@ -496,20 +533,7 @@ class SyncClient:
                 page = PullResponse.model_validate_json(response.content)
             except ValidationError as exc:
                 raise HubError(f"bad pull answer: {exc}") from exc
-            self._saw(page.tls_next)
-            if page.sequence_marks and self.on_marks is not None:
-                self.on_marks(page.sequence_marks)
-            if page.decisions:
-                report.decisions += self.store.apply_decisions(decision_rows(page.decisions))
-            if page.cursor != cursor:
-                self.store.set_setting(CURSOR_KEY, page.cursor)  # after applying: idempotent
-                cursor = page.cursor
-            if (
-                page.catalog is not None
-                and self.on_catalog is not None
-                and self.on_catalog(page.catalog)
-            ):
-                report.catalog_updated = True
+            self._take_page(page, report)
             self._emit("pull", report.decisions, 0)
             if not page.more or not page.decisions:
                 return
@@ -523,6 +547,8 @@ class SyncClient:
         back-off after a transient failure; records the hub rejected still wait.
         """
         report = SyncReport()
+        self._pulled = self._pull_more = False
+        self._offsets.clear()
         try:
             self.push(report, ignore_backoff=ignore_backoff)
             self.upload_blobs(report)

@@ -48,8 +48,13 @@ certificate configured, so pinned kiosks accept it before the switch.
     tracking number already used by a different uuid).  An unknown ``service_code`` or an old
     ``catalog_version`` is never a reason to reject.  ``missing_blobs`` lists the attachment
     hashes referenced by this batch's stored/duplicate records that the hub does not hold
-    complete: upload exactly those.  Body bounds: `MAX_PUSH_BYTES` compressed,
-    `MAX_PUSH_JSON_BYTES` decompressed (-> 413 ``too_large``), `MAX_BATCH` applications.
+    complete: upload exactly those.  With the query parameters ``?cursor=N&catalog_version=V``
+    (`PUSH_PULL_PARAMS`) the answer also carries the first pull page for that cursor
+    (``cursor``, ``decisions``, ``catalog``, ``more``: as ``GET /v1/pull``, read after the
+    batch is committed) and ``blob_offsets``, the hub's offset of the station's own upload
+    of each missing blob, so the kiosk starts PATCHing without a HEAD.  Body bounds:
+    `MAX_PUSH_BYTES` compressed, `MAX_PUSH_JSON_BYTES` decompressed (-> 413 ``too_large``),
+    `MAX_BATCH` applications.
 
 ``HEAD /v1/blobs/{sha256}`` -> 200 with headers ``Upload-Offset`` and ``Upload-Length``
     (offset == length once complete), or 404 when this station never started an upload of a
@@ -373,14 +378,6 @@ class PushResult(_Response):
     reason: str | None = None
 
 
-class PushResponse(_Response):
-    results: list[PushResult]
-    missing_blobs: list[str] = []
-    hub_time: str
-    sequence_marks: SequenceMarks | None = None
-    tls_next: TlsAnnouncement | None = None
-
-
 class BlobStatus(_Response):
     sha256: str
     size: int
@@ -413,6 +410,49 @@ class PullResponse(_Response):
     more: bool = False
     sequence_marks: SequenceMarks | None = None
     tls_next: TlsAnnouncement | None = None
+
+
+class PushResponse(_Response):
+    """The push answer. With the pull parameters on the request (a current hub) it also
+    carries the first page of what ``GET /v1/pull`` would answer (``cursor`` set, the
+    ``decisions``, ``catalog`` and ``more``) and, in ``blob_offsets``, the offset the hub
+    holds of the asking station's own upload of each of ``missing_blobs`` (0: none), so a
+    pass is one request when nothing is to upload and uploads start without a HEAD.  An
+    older hub leaves ``cursor`` and ``blob_offsets`` out: the kiosk then pulls and asks."""
+
+    results: list[PushResult]
+    missing_blobs: list[str] = []
+    hub_time: str
+    sequence_marks: SequenceMarks | None = None
+    tls_next: TlsAnnouncement | None = None
+    cursor: int | None = None
+    decisions: list[Decision] = []
+    catalog: dict[str, Any] | None = None
+    more: bool = False
+    blob_offsets: dict[str, int] | None = None
+
+    @property
+    def carries_pull(self) -> bool:
+        """The hub answered the pull in this push (a hub that knows `PUSH_PULL_PARAMS`)."""
+        return self.cursor is not None
+
+    def pull_page(self) -> PullResponse:
+        """The pull part of this answer as a `PullResponse` (only when `carries_pull`)."""
+        return PullResponse(
+            cursor=self.cursor or 0,
+            decisions=self.decisions,
+            catalog=self.catalog,
+            more=self.more,
+            sequence_marks=self.sequence_marks,
+            tls_next=self.tls_next,
+        )
+
+
+PUSH_PULL_PARAMS = ("cursor", "catalog_version")
+"""Query parameters of ``POST /v1/push`` asking the hub to answer the pull in the push
+answer (`PushResponse.carries_pull`).  Query parameters, not body fields, so a hub that does
+not know them ignores them (a body field would be refused as unknown) and a kiosk that does
+not send them gets the push answer it always got."""
 
 
 def encode_push(request: PushRequest, *, level: int = 9) -> bytes:

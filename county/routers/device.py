@@ -27,6 +27,7 @@ from county.store import HubStore
 from sync.protocol import (
     LENGTH_HEADER,
     OFFSET_HEADER,
+    PUSH_PULL_PARAMS,
     SUPPORTED_VERSIONS,
     BlobStatus,
     EnrollRequest,
@@ -77,7 +78,7 @@ def _announce(request: Request, answer: PushResponse | PullResponse) -> Response
 
 
 @router.post("/v1/push")
-async def push(request: Request, device: DeviceDep, store: StoreDep) -> Response:
+async def push(request: Request, device: DeviceDep, store: StoreDep, blobs: BlobsDep) -> Response:
     raw = await read_limited(request, PUSH_MAX_BYTES)
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding == "gzip":
@@ -93,8 +94,40 @@ async def push(request: Request, device: DeviceDep, store: StoreDep) -> Response
     if body.protocol not in SUPPORTED_VERSIONS:
         check_protocol(request)  # header and body disagree: answer as for the header
         raise HubError(426, "protocol_version", f"body protocol {body.protocol} unsupported")
-    result = await run_in_threadpool(store.push, device, body)
+    pull = _pull_params(request)
+    result = await run_in_threadpool(store.push, device, body, pull)
+    if pull is not None:
+        offsets = await run_in_threadpool(
+            _missing_offsets, store, blobs, device.station, result.missing_blobs
+        )
+        result = result.model_copy(update={"blob_offsets": offsets})
     return _announce(request, result)
+
+
+def _pull_params(request: Request) -> tuple[int, int] | None:
+    """(cursor, catalog version) when the push also asks for the pull (`PUSH_PULL_PARAMS`);
+    None for a kiosk that pulls separately.  Out of bounds -> 422, as on ``GET /v1/pull``."""
+    raw = [request.query_params.get(name) for name in PUSH_PULL_PARAMS]
+    if all(v is None for v in raw):
+        return None
+    values = []
+    for name, value, top in zip(PUSH_PULL_PARAMS, raw, (SEQ_MAX, CATALOG_VERSION_MAX), strict=True):
+        text = (value or "0").strip()
+        if not text.isascii() or not text.isdigit() or len(text) > 19 or int(text) > top:
+            raise HubError(422, "invalid", f"{name} must be a whole number from 0 to {top}")
+        values.append(int(text))
+    return values[0], values[1]
+
+
+def _missing_offsets(
+    store: HubStore, blobs: BlobStore, station: str, hashes: list[str]
+) -> dict[str, int]:
+    """The offset of ``station``'s own upload of each hash (0: it started none)."""
+    out = {}
+    for sha in hashes:
+        state = _own_state(store, blobs, station, sha)
+        out[sha] = 0 if state is None else state[0]
+    return out
 
 
 _HEADER_DIGITS = len(str(BLOB_MAX_BYTES))
