@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import importlib.util
 import logging
+import sys
 import uuid as uuidlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -27,7 +30,6 @@ from kiosk.catalog import CatalogError
 from kiosk.station import Station
 from offline.errors import StoreError
 from offline.store import QueueFilter
-from sync import bundle
 from sync.client import (
     CURSOR_KEY,
     LocalBlobCorrupt,
@@ -64,6 +66,23 @@ __all__ = [
     "is_enrolled",
     "run_sync",
 ]
+
+
+def _lazy_module(name: str) -> ModuleType:
+    """``name`` imported on first use of one of its attributes (not at start-up)."""
+    spec = importlib.util.find_spec(name)
+    assert spec is not None and spec.loader is not None
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+if TYPE_CHECKING:
+    from sync import bundle
+else:  # only USB bundles need it: a network sync reaches its first byte without it
+    bundle = sys.modules.get("sync.bundle") or _lazy_module("sync.bundle")
 
 _FAR_FUTURE = datetime(9000, 1, 1, tzinfo=UTC)
 

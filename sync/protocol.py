@@ -199,13 +199,13 @@ def station_of(tracking_no: str) -> str:
 class _Request(BaseModel):
     """Inputs to the hub: unknown keys are an error, so nothing is silently dropped."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class _Response(BaseModel):
     """Outputs of the hub: unknown keys are ignored so older clients keep working."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
 class ErrorBody(_Response):
