@@ -281,11 +281,23 @@ class PinnedAdapter(HTTPAdapter):
         return super().send(request, stream, timeout, False, cert, proxies)
 
 
-def pin_session(session: requests.Session, state: PinState) -> None:
-    """Make ``session``'s HTTPS requests trust by pin, keeping its adapter's retry policy."""
+def pin_session(session: requests.Session, state: PinState) -> PinState:
+    """Make ``session``'s HTTPS requests trust by pin, keeping its adapter's retry policy.
+
+    A session pinned before (a worker's session kept between passes) keeps its adapter and
+    so its open connection: the pins are updated in place. Returns the state in force."""
     current = session.get_adapter("https://")
+    if isinstance(current, PinnedAdapter):
+        kept = current.pin_state
+        with kept._lock:
+            kept.pins = state.pins
+            if kept.seen is not None and state.pins is not None and kept.seen not in state.pins:
+                kept.seen = None
+                current.poolmanager.clear()  # the open connection showed an unpinned cert
+        return kept
     retries = current.max_retries if isinstance(current, HTTPAdapter) else 0
     session.mount("https://", PinnedAdapter(state, max_retries=retries))
+    return state
 
 
 def peer_certificate(url: str, timeouts: Timeouts = DEFAULT_TIMEOUTS) -> bytes:
@@ -339,8 +351,7 @@ class HubTransport:
         self.pin_state: PinState | None = None
         """With ``pins`` (https only): the check on every connection and the last seen."""
         if pins is not None and self.hub_url.startswith("https://"):
-            self.pin_state = PinState(pins)
-            pin_session(self.session, self.pin_state)
+            self.pin_state = pin_session(self.session, PinState(pins))
 
     def close(self) -> None:
         if self._own_session:

@@ -114,6 +114,8 @@ class SyncWorker(QObject):
         self._data_dir = Path(data_dir)
         self._service = service
         self._session = session
+        self._own_session: requests.Session | None = None
+        """Made on the first pass and kept, so the connection stays alive between passes."""
         self._station: Station | None = None
 
     def _svc(self) -> SyncService:
@@ -142,7 +144,7 @@ class SyncWorker(QObject):
                 return
             # run_sync records LAST_SUCCESS_KEY itself when the pass was not stopped
             report = svc.run_sync(
-                station, progress=self._on_progress, session=self._session, ignore_backoff=manual
+                station, progress=self._on_progress, session=self.session(), ignore_backoff=manual
             )
         except Exception as exc:
             if not isinstance(getattr(exc, "message", None), Text):
@@ -170,8 +172,21 @@ class SyncWorker(QObject):
             return
         self.enrolled.emit()
 
+    def session(self) -> requests.Session:
+        """The one session of this worker's passes (kept alive between them)."""
+        if self._session is not None:
+            return self._session
+        if self._own_session is None:
+            from sync.transport import make_session
+
+            self._own_session = make_session()
+        return self._own_session
+
     @Slot()
     def close(self) -> None:
+        if self._own_session is not None:
+            self._own_session.close()
+            self._own_session = None
         if self._station is not None:
             self._station.store.close()
             self._station = None
