@@ -639,12 +639,213 @@ def render(
     return "\n".join(lines)
 
 
+# --------------------------------------------------------------------------- whole processes
+
+PROFILES = (
+    ("20 kbit/s, 1300 ms", 2500, 1.3),
+    ("64 kbit/s, 600 ms", 8000, 0.6),
+    ("240 kbit/s, 840 ms", 30000, 0.84),
+)
+"""(label, bytes/s each way, round trip) of the whole-process runs."""
+PROCESS_APPS = 50
+PROCESS_TARGET = 0.70
+"""Efficiency target at 64 kbit/s, 600 ms."""
+PROCESS_REPEATS = 3
+
+PROBE = """
+import os, socket, sys, time
+out = sys.argv.pop(1)
+handshake = float(os.environ.get("BENCH_HANDSHAKE_S", "0"))
+connect = socket.socket.connect
+def slow_connect(self, address):
+    if not getattr(slow_connect, "seen", False):
+        slow_connect.seen = True
+        with open(out, "w") as f:
+            f.write(repr(time.time()))
+    time.sleep(handshake)  # the TCP handshake's round trip (the proxy does not delay it)
+    return connect(self, address)
+socket.socket.connect = slow_connect
+from kiosk.cli import main
+sys.argv[0] = "kiosk"
+raise SystemExit(main())
+"""
+
+
+def _today_tree(tmp: Path) -> Path | None:
+    """The code of the main branch (today's kiosk), unpacked for a side-by-side run."""
+    import subprocess
+
+    tree = tmp / "today"
+    tree.mkdir()
+    try:
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", "main"], capture_output=True, check=True
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return tree
+
+
+def _kiosk_sync(
+    code_dir: Path, data_dir: Path, proxy_url: str, rtt: float, tmp: Path
+) -> dict[str, float]:
+    """One whole `kiosk sync` process (the code in ``code_dir``): wall time, first connect."""
+    import subprocess
+
+    mark = tmp / "first-connect"
+    env = {**os.environ, "BENCH_HANDSHAKE_S": str(rtt), "PYTHONPATH": str(code_dir)}
+    t0 = time.time()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            PROBE,
+            str(mark),
+            "--data-dir",
+            str(data_dir),
+            "sync",
+            "--hub",
+            proxy_url,
+            "--json",
+        ],
+        cwd=code_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    wall = time.time() - t0
+    if done.returncode != 0:
+        raise RuntimeError(f"kiosk sync failed: {done.stderr[-2000:]}")
+    return {"wall": wall, "first_connect": float(mark.read_text()) - t0}
+
+
+def measure_processes(hub: Hub, tmp: Path) -> dict[str, Any]:
+    """50 text applications, whole `kiosk sync` processes, each profile, ours and today's."""
+    from kiosk.sync_service import enroll_station
+
+    systems = {"ours": ROOT}
+    today = _today_tree(tmp)
+    if today is not None:
+        systems["today"] = today
+    rng = random.Random(7)
+    out: dict[str, Any] = {}
+    n = 0
+    for label, rate, rtt in PROFILES:
+        for name, code_dir in systems.items():
+            runs = []
+            for _ in range(PROCESS_REPEATS):
+                n += 1
+                station = new_station(tmp, f"W{n:03d}")
+                store = HubStore.open(hub.db_url)
+                try:
+                    code = store.issue_enroll_code(station.code, station.name)
+                finally:
+                    store.close()
+                enroll_station(station, hub.url, code, "bench")
+                with FaultProxy(hub.url) as proxy:  # a first pass: the data key escrow, once
+                    run_sync_process = _kiosk_sync(
+                        code_dir, station.store.data_dir, proxy.url, 0, tmp
+                    )
+                del run_sync_process
+                file_text(station, PROCESS_APPS, rng)
+                data_dir = station.store.data_dir
+                station.store.close()
+                with FaultProxy(hub.url, rate=rate, rtt=rtt) as proxy:
+                    timing = _kiosk_sync(code_dir, data_dir, proxy.url, rtt, tmp)
+                    wire = _wire(proxy)
+                moved = wire["up"] + wire["down"]
+                bound = moved / rate + rtt + rtt  # bytes ÷ rate + one handshake + one exchange
+                runs.append(
+                    {
+                        **timing,
+                        **wire,
+                        "bytes": moved,
+                        "bound": bound,
+                        "efficiency": bound / timing["wall"],
+                    }
+                )
+            runs.sort(key=lambda r: r["efficiency"])
+            out[f"{label}/{name}"] = {"median": runs[len(runs) // 2], "runs": runs}
+            med = runs[len(runs) // 2]
+            print(
+                f"  {label} {name}: {med['wall']:.2f} s, {med['efficiency'] * 100:.0f} %",
+                flush=True,
+            )
+    return out
+
+
+def render_processes(result: dict[str, Any]) -> str:
+    lines = [
+        "<!-- whole-process:start -->",
+        "## Whole `kiosk sync` processes, three links",
+        "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}. Produced by "
+        "`.venv-test/bin/python -m bench.sync_link --processes`. Each run is one `kiosk sync` "
+        f"process pushing {PROCESS_APPS} text-only applications through the proxy of "
+        "`tests/sync/proxy.py` (rate each way, round trip) to `county-hub serve` on SQLite; "
+        "the proxy does not delay the TCP handshake, so the process waits one round trip at "
+        "each connect. *today* is the code of the `main` branch (`git archive main`), run by "
+        "the same Python against the same hub. Lower bound = bytes ÷ link rate + one "
+        "handshake + one exchange (two round trips); efficiency = lower bound ÷ wall time of "
+        f"the whole process; median of {PROCESS_REPEATS} runs. First connect = from starting "
+        "the process to its first TCP connect (imports, opening the store, the keychain).",
+        "",
+        "| link | system | bytes (up + down) | bytes per application | HTTP requests "
+        "| wall time | lower bound | efficiency | first connect |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for key, v in result.items():
+        label, name = key.rsplit("/", 1)
+        m = v["median"]
+        lines.append(
+            f"| {label} | {name} | {m['up']} + {m['down']} | {m['bytes'] / PROCESS_APPS:.0f} B | "
+            f"{m['requests']} | {m['wall']:.2f} s | {m['bound']:.2f} s | "
+            f"{m['efficiency'] * 100:.0f} % | {m['first_connect']:.2f} s |"
+        )
+    ours = result.get(f"{PROFILES[1][0]}/ours")
+    if ours is not None:
+        eff = ours["median"]["efficiency"]
+        lines += [
+            "",
+            f"Target at {PROFILES[1][0]}: ≥ {PROCESS_TARGET * 100:.0f} % of the lower bound: "
+            f"measured {eff * 100:.0f} % {_mark(eff >= PROCESS_TARGET)}.",
+        ]
+    lines += ["<!-- whole-process:end -->", ""]
+    return "\n".join(lines)
+
+
+def write_processes(out: Path, section: str) -> None:
+    """Put the whole-process section into ``out``, replacing an earlier one."""
+    text = out.read_text(encoding="utf-8") if out.exists() else ""
+    start, end = "<!-- whole-process:start -->", "<!-- whole-process:end -->"
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        text = head + section.rstrip("\n") + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    out.write_text(text, encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "bench-sync.md")
     ap.add_argument("--skip-ingest", action="store_true")
     ap.add_argument("--ingest-batches", type=int, default=60)
+    ap.add_argument(
+        "--processes", action="store_true", help="only the whole-process runs on three links"
+    )
     args = ap.parse_args(argv)
+    if args.processes:
+        with tempfile.TemporaryDirectory() as tmp_name:
+            tmp = Path(tmp_name)
+            db_url = f"sqlite:///{tmp / 'hub.db'}"
+            with hub_process(db_url, tmp / "hub-blobs") as hub_url:
+                section = render_processes(measure_processes(Hub(db_url, hub_url), tmp))
+        write_processes(args.out, section)
+        print(section)
+        return 0
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)

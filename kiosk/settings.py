@@ -57,6 +57,7 @@ class Settings:
     language: str = "zh"
     large_text: bool = False
     timezone: str | None = None  # IANA name, e.g. Asia/Shanghai; None = the system's zone
+    sync_daily_budget: int = 0  # bytes per local day on a metered link; 0 = no budget
 
     @classmethod
     def load(cls, stored: dict[str, Any], environ: dict[str, str] | None = None) -> Settings:
@@ -101,6 +102,14 @@ class Settings:
                 Text(
                     f"县里服务器地址应以 http:// 或 https:// 开头：{self.hub_url!r}",
                     f"hub_url must start with http:// or https://: {self.hub_url!r}",
+                )
+            )
+        if self.sync_daily_budget < 0:
+            raise SettingsError(
+                Text(
+                    f"每日同步流量上限应为 0（不限）或正数字节，不能是 {self.sync_daily_budget}",
+                    f"sync_daily_budget must be 0 (no budget) or a positive number of bytes, "
+                    f"not {self.sync_daily_budget}",
                 )
             )
         self.zone()

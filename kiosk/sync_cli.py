@@ -77,7 +77,7 @@ def _one_pass(
     station: Any, args: argparse.Namespace, *, ignore_backoff: bool
 ) -> tuple[int, dict[str, Any]]:
     """Run one pass, print what it did; returns (exit code, JSON summary)."""
-    from kiosk.sync_service import SyncFailed, run_sync
+    from kiosk.sync_service import SyncFailed, run_sync, sync_link_status
 
     report = None
     failure: Text | None = None
@@ -101,6 +101,7 @@ def _one_pass(
         _err(p)
     out["error"] = failure.to_json() if failure is not None else None
     out["synced"] = done
+    out["link"] = sync_link_status(station)
     if args.json:
         sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
         sys.stdout.flush()

@@ -42,6 +42,7 @@ from sync.client import (
 from sync.client import enroll as _enroll
 from sync.crypto import CryptoError, box_public_from_text, key_id, verify_key_from_text
 from sync.enrollment import DeviceKeys
+from sync.link import DataBudget, LinkMeter, link_status
 from sync.protocol import PROTOCOL_VERSION
 from sync.transport import check_hub_url, next_pins
 from vocab.errors import UserError
@@ -65,6 +66,7 @@ __all__ = [
     "import_bundle",
     "is_enrolled",
     "run_sync",
+    "sync_link_status",
 ]
 
 
@@ -334,6 +336,27 @@ def _catalog_taker(station: Station) -> Callable[[dict[str, Any]], bool]:
     return take
 
 
+def local_day(station: Station) -> Callable[[], str]:
+    """Today in the station's time zone, by the store's clock (``YYYY-MM-DD``)."""
+    zone = station.settings.zone()
+    return lambda: station.store.clock().astimezone(zone).date().isoformat()
+
+
+def sync_link_status(station: Station) -> dict[str, Any]:
+    """What is left of today's data budget, the link's measured speed and how long the
+    queue needs at it (the sync panel and ``kiosk sync --json``)."""
+    store = station.store
+    blobs = store.blobs_to_upload()
+    return link_status(
+        store,
+        limit=station.settings.sync_daily_budget,
+        day=local_day(station)(),
+        pending_applications=store.pending_count() + store.pending_amendments_count(),
+        pending_blob_bytes=sum(int(b["size"]) for b in blobs),
+        pending_blobs=len(blobs),
+    )
+
+
 def run_sync(
     station: Station,
     *,
@@ -366,6 +389,10 @@ def run_sync(
     except SyncError as exc:
         raise SyncFailed.from_error(exc) from exc
     pins = hub_pins(station)
+    today = local_day(station)
+    client_options.setdefault("meter", LinkMeter(store, today))
+    if settings.sync_daily_budget > 0:
+        client_options.setdefault("budget", DataBudget(store, settings.sync_daily_budget, today))
     try:
         with SyncClient(
             store,

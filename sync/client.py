@@ -53,6 +53,7 @@ from sync.errors import (
     RecordRejected,
     SyncError,
 )
+from sync.link import DataBudget, LinkMeter
 from sync.mapping import application_record, decision_rows
 from sync.protocol import (
     MAX_BATCH,
@@ -145,6 +146,8 @@ class SyncReport:
     catalog_updated: bool = False
     pending_after: int = 0
     blobs_pending_after: int = 0
+    budget_spent: bool = False
+    """The day's data budget stopped part of the queue (it goes on the next local day)."""
     errors: list[SyncError] = field(default_factory=list)
     stopped_by: SyncError | None = None
     """The error that ended the pass early (also in ``errors``), if any."""
@@ -171,6 +174,7 @@ class SyncReport:
             "catalog_updated": self.catalog_updated,
             "pending_after": self.pending_after,
             "blobs_pending_after": self.blobs_pending_after,
+            "budget_spent": self.budget_spent,
             "ok": self.ok,
             "complete": self.complete,
             "errors": [{"type": type(e).__name__, **e.message.to_json()} for e in self.errors],
@@ -211,9 +215,17 @@ class SyncClient:
         timeouts: Timeouts = DEFAULT_TIMEOUTS,
         rng: random.Random | None = None,
         pins: Sequence[str] | None = None,
+        meter: LinkMeter | None = None,
+        budget: DataBudget | None = None,
     ) -> None:
         self.store = store
         self.http = HubTransport(hub_url, token, session=session, timeouts=timeouts, pins=pins)
+        self.meter = meter
+        """Counts every request's bytes into the day's use and the link's speed."""
+        self.budget = budget
+        """The daily data budget: text within it plus a reserve, attachments within it."""
+        if meter is not None:
+            self.http.observer = meter.record
         self.answered = False
         """A push or pull answer arrived in this pass (so `tls_next` is the hub's word)."""
         self.tls_next: TlsAnnouncement | None = None
@@ -335,6 +347,11 @@ class SyncClient:
                 self.batch_size = max(1, len(batch) // 2)
                 attempted.difference_update(a.uuid for a in batch)
                 continue
+            if self.budget is not None and not self.budget.allows_text(
+                len(body) + 60 * len(batch) + 1024
+            ):
+                report.budget_spent = True  # waits for the next day (no back-off counted)
+                return
             done += self._push_batch(batch, body, attempted, report)
             self._emit("push", done, total)
         self._push_amendments(report)
@@ -463,6 +480,9 @@ class SyncClient:
         for sha, size in todo.items():
             if sha in known_complete:  # the hub said so in a push answer: no round trip
                 self.store.mark_blob_uploaded(sha)
+            elif self.budget is not None and not self.budget.allows_attachments():
+                report.budget_spent = True  # the rest waits for the next local day
+                break
             else:
                 try:
                     self._upload_blob(sha, size, report)

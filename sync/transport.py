@@ -19,7 +19,8 @@ import ipaddress
 import socket
 import ssl
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -348,6 +349,8 @@ class HubTransport:
         self._own_session = session is None
         self.session = session or make_session()
         self.timeouts = timeouts
+        self.observer: Callable[[int, int, float], object] | None = None
+        """Told (bytes sent, bytes received, seconds) of every answered request."""
         self.pin_state: PinState | None = None
         """With ``pins`` (https only): the check on every connection and the last seen."""
         if pins is not None and self.hub_url.startswith("https://"):
@@ -377,9 +380,13 @@ class HubTransport:
         headers: dict[str, str] | None = None,
         expect_bytes: int = 0,
     ) -> requests.Response:
-        """One request; its read timeout grows with ``expect_bytes`` (sent or awaited)."""
+        """One request; its read timeout grows with ``expect_bytes`` (sent or awaited).
+
+        ``observer(sent, received, seconds)``, when set, is told what each answered request
+        moved on the wire (line, headers, body each way) and how long it took."""
+        started = time.monotonic()
         try:
-            return self.session.request(
+            response = self.session.request(
                 method,
                 self.url(path),
                 data=data,
@@ -387,6 +394,9 @@ class HubTransport:
                 headers=self.headers(**(headers or {})),
                 timeout=self.timeouts.for_bytes(expect_bytes),
             )
+            if self.observer is not None:
+                self.observer(*wire_bytes(response), time.monotonic() - started)
+            return response
         except (PinMismatch, CryptoError) as exc:
             raise HubCertificateMismatch(exc.detail) from exc
         except _BAD_ADDRESS as exc:
@@ -395,6 +405,21 @@ class HubTransport:
             if link_error(exc):
                 raise unreachable(exc) from exc
             raise
+
+
+def wire_bytes(response: requests.Response) -> tuple[int, int]:
+    """(sent, received) HTTP bytes of an answered request: request line, headers and body;
+    status line, headers and the body as it came (compressed, when it was)."""
+    req = response.request
+    body = req.body or b""
+    sent = len(f"{req.method} {req.path_url} HTTP/1.1\r\n".encode()) + 2
+    sent += sum(len(k) + len(str(v)) + 4 for k, v in req.headers.items())
+    sent += len(body) if isinstance(body, bytes) else len(str(body).encode())
+    received = len(f"HTTP/1.1 {response.status_code} {response.reason}\r\n".encode()) + 2
+    received += sum(len(k) + len(str(v)) + 4 for k, v in response.headers.items())
+    declared = response.headers.get("Content-Length", "")
+    received += int(declared) if declared.isdigit() else len(response.content)
+    return sent, received
 
 
 def next_pins(
