@@ -7,6 +7,7 @@ runs in the controller's worker thread.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -28,6 +29,8 @@ from ui.i18n import I18n
 from ui.operator.common import heading, message_label, set_error
 from ui.operator.queue_model import format_time
 from vocab.text import Text
+
+log = logging.getLogger(__name__)
 
 strings.add(
     {
@@ -62,6 +65,19 @@ strings.add(
             "The address must start with http:// or https://.",
         ),
         "op.sync.need_code": Text("请输入登记码。", "Enter the enrollment code."),
+        "op.sync.budget": Text("今日流量剩余", "Data left today"),
+        "op.sync.budget.none": Text("不限", "No limit"),
+        "op.sync.budget.left": Text("{left} / {limit}", "{left} of {limit}"),
+        "op.sync.budget.spent": Text(
+            "今日流量已用完：附件明天再传，申请照常上传。",
+            "Today's data is used up: attachments go tomorrow, applications still go.",
+        ),
+        "op.sync.estimate": Text("待传内容约需", "Queue needs about"),
+        "op.sync.estimate.unknown": Text("尚未测得网速", "Link speed not measured yet"),
+        "op.sync.estimate.nothing": Text("无待传内容", "Nothing waiting"),
+        "op.sync.estimate.value": Text(
+            "{time}（{size}，网速 {rate}/秒）", "{time} ({size} at {rate}/s)"
+        ),
         "op.sync.unavailable_help": Text(
             "同步组件未启动。申请都保存在本机；请联系县里的技术人员。",
             "Sync is not running. Every application is kept on this computer; "
@@ -112,6 +128,82 @@ class EnrollDialog(QDialog):
         self.accept()
 
 
+def _size(n: float) -> str:
+    for unit, step in (("MB", 1_000_000), ("KB", 1000)):
+        if n >= step:
+            return f"{n / step:.1f} {unit}"
+    return f"{n:.0f} B"
+
+
+def _duration(seconds: float, lang: str) -> str:
+    if seconds < 60:
+        return f"{max(1, round(seconds))} 秒" if lang == "zh" else f"{max(1, round(seconds))} s"
+    if seconds < 3600:
+        return f"{round(seconds / 60)} 分钟" if lang == "zh" else f"{round(seconds / 60)} min"
+    return f"{seconds / 3600:.1f} 小时" if lang == "zh" else f"{seconds / 3600:.1f} h"
+
+
+class SyncLinkBox(QWidget):
+    """Today's data budget and the time the queue needs at the link's measured speed
+    (`kiosk.sync_service.sync_link_status`), refreshed with every sync status."""
+
+    def __init__(self, context: KioskContext, i18n: I18n, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._context = context
+        self._i18n = i18n
+        self.budget_label, self.budget_value = QLabel(), QLabel()
+        self.estimate_label, self.estimate_value = QLabel(), QLabel()
+        self.note = message_label()
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow(self.budget_label, self.budget_value)
+        form.addRow(self.estimate_label, self.estimate_value)
+        form.addRow(self.note)
+        self.status: dict[str, Any] = {}
+        self.refresh()
+
+    def refresh(self) -> None:
+        from kiosk.sync_service import sync_link_status
+
+        try:
+            self.status = sync_link_status(self._context.station)
+        except Exception:  # a status line must never break the panel
+            log.exception("sync link status unavailable")
+            self.status = {}
+        self._render()
+
+    def _render(self) -> None:
+        t, lang, s = self._i18n.t, self._i18n.lang, self.status
+        self.budget_label.setText(t("op.sync.budget"))
+        self.estimate_label.setText(t("op.sync.estimate"))
+        limit, left = s.get("budget_bytes"), s.get("left_bytes")
+        if not limit:
+            self.budget_value.setText(t("op.sync.budget.none"))
+        else:
+            self.budget_value.setText(
+                t("op.sync.budget.left", left=_size(left or 0), limit=_size(limit))
+            )
+        set_error(self.note, t("op.sync.budget.spent") if limit and not left else None)
+        queue, estimate, rate = (
+            s.get("queue_bytes", 0),
+            s.get("estimate_s"),
+            s.get("rate_bytes_per_s"),
+        )
+        if not queue:
+            self.estimate_value.setText(t("op.sync.estimate.nothing"))
+        elif estimate is None or not rate:
+            self.estimate_value.setText(t("op.sync.estimate.unknown"))
+        else:
+            self.estimate_value.setText(
+                t(
+                    "op.sync.estimate.value",
+                    time=_duration(float(estimate), lang),
+                    size=_size(queue),
+                    rate=_size(float(rate)),
+                )
+            )
+
+
 class SyncPanel(QWidget):
     def __init__(self, context: KioskContext, i18n: I18n, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -149,6 +241,8 @@ class SyncPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addLayout(form)
+        self.link_box = SyncLinkBox(context, i18n, self)
+        layout.addWidget(self.link_box)
         layout.addWidget(self.message)
         layout.addLayout(buttons)
         layout.addStretch(1)
@@ -158,6 +252,7 @@ class SyncPanel(QWidget):
             self._sync.enrolled.connect(self._enrolled)
             self._sync.enroll_failed.connect(self._enroll_failed)
         i18n.changed.connect(lambda _l: self._render())
+        i18n.changed.connect(lambda _l: self.link_box.refresh())
         self._render()
 
     # ------------------------------------------------------------------ public
@@ -165,6 +260,8 @@ class SyncPanel(QWidget):
     def show_status(self, status: dict[str, Any]) -> None:
         self._status = dict(status)
         self._render()
+        if status.get("link") != "syncing":
+            self.link_box.refresh()
 
     def sync_now(self) -> None:
         if self._sync is not None:
