@@ -3,6 +3,8 @@ a daily data budget that holds attachments back until the next local day."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from kiosk import credentials
 from kiosk.station import Station
 from kiosk.sync_service import run_sync, sync_link_status
@@ -98,3 +100,21 @@ def test_link_speed_is_measured_and_the_status_estimates_the_queue(
     assert status["left_bytes"] == 5_000_000 - status["used_bytes"]
     assert status["queue_bytes"] > 100 and status["estimate_s"] is not None
     assert status["estimate_s"] >= round(status["queue_bytes"] / link["rate"], 1)
+
+
+def test_kiosk_sync_json_reports_budget_and_estimate(
+    enrolled_sqlite: Station, sqlite_hub: Hub, capsys: Any, monkeypatch: Any
+) -> None:
+    import json
+
+    from kiosk.cli import main
+
+    monkeypatch.setenv("KIOSK_SYNC_DAILY_BUDGET", "3000000")
+    file_dibao(enrolled_sqlite, seed=5)
+    assert main(["--data-dir", str(enrolled_sqlite.store.data_dir), "sync", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    link = out["link"]
+    assert out["synced"] and out["budget_spent"] is False
+    assert link["budget_bytes"] == 3_000_000 and 0 < link["used_bytes"] < 3_000_000
+    assert link["left_bytes"] == 3_000_000 - link["used_bytes"]
+    assert link["rate_bytes_per_s"] > 0 and link["queue_bytes"] == 0
