@@ -790,7 +790,9 @@ def render_processes(result: dict[str, Any]) -> str:
         "the same Python against the same hub. Lower bound = bytes ÷ link rate + one "
         "handshake + one exchange (two round trips); efficiency = lower bound ÷ wall time of "
         f"the whole process; median of {PROCESS_REPEATS} runs. First connect = from starting "
-        "the process to its first TCP connect (imports, opening the store, the keychain).",
+        "the process to its first TCP connect (imports, opening the store, the keychain). "
+        f"Load average (1 min) at the end of the run: {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} cores (the machine is shared: figures vary with it).",
         "",
         "| link | system | bytes (up + down) | bytes per application | HTTP requests "
         "| wall time | lower bound | efficiency | first connect |",

@@ -73,6 +73,12 @@ def _not_done(report: Any) -> Text:
     )
 
 
+BUDGET_SPENT = Text(
+    "今日同步流量已用完：附件明天再传，申请仍会上传。",
+    "Today's sync data budget is used up: attachments go tomorrow; applications still go.",
+)
+
+
 def _one_pass(
     station: Any, args: argparse.Namespace, *, ignore_backoff: bool
 ) -> tuple[int, dict[str, Any]]:
@@ -97,6 +103,8 @@ def _one_pass(
     done = failure is None and report is not None and report.complete
     if not done and report is not None and report.stopped_by is None and not report.complete:
         problems.append(_not_done(report))
+    if report is not None and report.budget_spent:
+        problems.append(BUDGET_SPENT)
     for p in problems:
         _err(p)
     out["error"] = failure.to_json() if failure is not None else None
