@@ -125,7 +125,8 @@ def _nice_max(value: int) -> int:
 
 def chart(weeks: list[dict[str, Any]]) -> dict[str, Any]:
     """Bars of arrivals and decisions per week, as coordinates a template draws as SVG."""
-    top = _nice_max(max([max(w["arrived"], w["decided"]) for w in weeks] or [0]))
+    highest = max([max(w["arrived"], w["decided"]) for w in weeks] or [0])
+    top = 4 * _nice_max(-(-highest // 4))  # four gridlines at round numbers
     plot_w = WIDTH - PAD_LEFT - PAD_RIGHT
     plot_h = HEIGHT - PAD_TOP - PAD_BOTTOM
     slot = plot_w / max(1, len(weeks))

@@ -81,12 +81,16 @@ def _group_column(dimension: str) -> ColumnElement[str]:
         return a.c.station
     if dimension == "service":
         return a.c.service_code
-    if dimension == "department":
-        found = (
-            select(sd.c.department).where(sd.c.service_code == a.c.service_code).scalar_subquery()
-        )
-        return func.coalesce(found, literal(""))
+    if dimension == "department":  # over `_from`'s outer join of service_departments
+        return func.coalesce(sd.c.department, literal(""))
     raise ValueError(dimension)
+
+
+def _from(dimension: str) -> Any:
+    a, sd = db.applications, db.service_departments
+    if dimension == "department":
+        return a.outerjoin(sd, sd.c.service_code == a.c.service_code)
+    return a
 
 
 def _where(
@@ -130,7 +134,10 @@ def grouped(
         cols += [
             within_group(func.percentile_cont(q), secs).label(f"q{int(q * 100)}") for q in QUANTILES
         ]
-    rows = conn.execute(select(*cols).where(*where).group_by(group).order_by(group)).all()
+    source = _from(dimension)
+    rows = conn.execute(
+        select(*cols).select_from(source).where(*where).group_by(group).order_by(group)
+    ).all()
     out: dict[str, dict[str, Any]] = {}
     for r in rows:
         out[r.grp] = {
@@ -144,7 +151,7 @@ def grouped(
         }
     if not pg:  # the durations in order, one group after another
         spans: dict[str, list[float]] = {}
-        q = select(group, secs.label("secs")).where(*where, secs.is_not(None))
+        q = select(group, secs.label("secs")).select_from(source).where(*where, secs.is_not(None))
         for r in conn.execute(q.order_by(group, secs)):
             spans.setdefault(r.grp, []).append(float(r.secs))
         for key, values in spans.items():
