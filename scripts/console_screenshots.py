@@ -176,6 +176,8 @@ def seed_queue(url: str, store: HubStore) -> None:
             "Content-Type": "application/offset+octet-stream",
         }
         requests.patch(url + f"/v1/blobs/{sha}", data=photo, headers=headers, timeout=30)
+        running = catalog["version"] - (1 if station == "LX03" else 0)  # one station behind
+        requests.get(url + f"/v1/pull?catalog_version={running}", headers=auth, timeout=30)
     for i, tn in enumerate(("LX03-20250303-0102-K", "HX01-20250303-0117-K")):
         store.decide(tn, "in_review", None, "测试科员")
         if i:
