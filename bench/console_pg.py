@@ -294,7 +294,7 @@ def write(
         "decisions per week), the report cache emptied before each fetch; *cached* is the page "
         "viewed again while no application, decision, extension or catalog arrived (four index "
         "lookups of the data's fingerprint, then the kept figures, for at most 60 s).  The "
-        "loaded data has 70% of applications decided, each 0 to 25 days after arrival.  The "
+        "loaded data has 70% of applications decided, each 0 to 25.6 days after arrival.  The "
         "clerk row is in-process only (both columns the same run).  A cold report misses "
         "the 100 ms target by far (seconds: each grouped scan sorts every decided "
         "application for `percentile_cont`); only a repeat view within the cache meets it.  "
