@@ -30,7 +30,17 @@ from county.headers import SecurityHeaders
 from county.keys import tls_identity
 from county.logs import RequestLog
 from county.pages import make_templates
-from county.routers import admin, casefile, console, device, escrow, queue, staff
+from county.routers import (
+    admin,
+    casefile,
+    catalog,
+    console,
+    device,
+    escrow,
+    queue,
+    reports,
+    staff,
+)
 from county.store import ENROLL_TTL, HubStore, blob_dir_for
 from sync.protocol import SUPPORTED_VERSIONS, error_body
 
@@ -102,5 +112,7 @@ def create_app(config: HubConfig) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(queue.router)
     app.include_router(casefile.router)
+    app.include_router(catalog.router)
+    app.include_router(reports.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -34,6 +34,7 @@ from county.bundles import (
 from county.clock import TZ_ENV, local_text, parse_since, resolve_zone
 from county.export import render
 from county.keys import HubKeyError
+from county.queries import catalogs
 from county.store import (
     DECISION_STATUSES,
     HubError,
@@ -401,12 +402,10 @@ def _run(store: HubStore, args: argparse.Namespace, tz: tzinfo) -> int:
         print(f"{d.tracking_no}: {d.status} (seq {d.seq})")
     elif args.command == "catalog":
         try:
-            body = json.loads(Path(args.file).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
+            text = Path(args.file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
             raise HubError(422, "bad_catalog", f"cannot read catalog {args.file}: {exc}") from exc
-        if not isinstance(body, dict):
-            raise HubError(422, "bad_catalog", "the catalog must be a JSON object")
-        version = store.publish_catalog(body)
+        version = store.publish_catalog(catalogs.parse_text(text), CLI)
         print(f"published catalog version {version}")
     elif args.command == "import-bundle":
         return _cmd_import_bundle(store, args)

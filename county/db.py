@@ -313,6 +313,16 @@ catalogs = Table(
     Column("published_at", String(40), nullable=False),
 )
 
+station_catalogs = Table(
+    "station_catalogs",
+    metadata,
+    Column("station", String(32), primary_key=True),
+    Column("device_id", String(40), nullable=False),
+    Column("catalog_version", Integer, nullable=False),
+    Column("reported_at", String(40), nullable=False),
+)
+"""The catalog version each station's kiosk last reported (``catalog_version`` of its pull)."""
+
 # Each station's data key sealed to the hub's box key (`sync.backupfile`, ``PUT /v1/escrow``):
 # county IT recovers a dead kiosk's data with the hub's key file; the database alone cannot.
 data_key_escrow = Table(

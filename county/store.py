@@ -29,7 +29,16 @@ from county.models import (
     hash_secret,
     normalize_code,
 )
-from county.queries import applications, blobs, catalogs, decisions, devices, push, sequences
+from county.queries import (
+    applications,
+    audit,
+    blobs,
+    catalogs,
+    decisions,
+    devices,
+    push,
+    sequences,
+)
 from sync.crypto import (
     CryptoError,
     EnrollmentKey,
@@ -308,6 +317,12 @@ class HubStore(AccountsMixin):
             page = decisions.for_station(conn, device.station, cursor, limit + 1)
             catalog = catalogs.newer_than(conn, catalog_version)
             marks = sequences.high_water_marks(conn, device.station, self.clock())
+            reported = catalogs.station_report(conn, device.station)
+        if reported != (device.device_id, catalog_version):  # which catalog the station runs
+            with db.write_tx(self.engine) as conn:
+                catalogs.station_reported(
+                    conn, device.station, device.device_id, catalog_version, self.now()
+                )
         more = len(page) > limit
         # a note stored before notes were bounded never travels whole to a station
         page = [
@@ -403,10 +418,18 @@ class HubStore(AccountsMixin):
                 conn, tracking_no, status, note or None, staff_name, self.now(), scope
             )
 
-    def publish_catalog(self, body: dict[str, Any]) -> int:
-        """Store a new catalog version; it must be newer than every published one."""
+    def publish_catalog(self, body: dict[str, Any], who: audit.Actor | None = None) -> int:
+        """Store a new catalog version (checked by the kiosk's rules, newer than every
+        published one); with ``who``, audited in the same transaction.  The console and
+        ``county-hub catalog publish`` both come here."""
         with db.write_tx(self.engine) as conn:
-            return catalogs.publish(conn, body, self.now())
+            before = catalogs.latest_version(conn)
+            version = catalogs.publish(conn, body, self.now())
+            if who is not None:
+                services = len(catalogs.services(body))
+                detail = {"version": version, "previous": before, "services": services}
+                audit.record(conn, who, "catalog_publish", self.now(), f"v{version}", detail)
+            return version
 
     def latest_catalog_version(self) -> int:
         with db.read_tx(self.engine) as conn:

@@ -176,11 +176,65 @@ def seed_queue(url: str, store: HubStore) -> None:
             "Content-Type": "application/offset+octet-stream",
         }
         requests.patch(url + f"/v1/blobs/{sha}", data=photo, headers=headers, timeout=30)
+        running = catalog["version"] - (1 if station == "LX03" else 0)  # one station behind
+        requests.get(url + f"/v1/pull?catalog_version={running}", headers=auth, timeout=30)
     for i, tn in enumerate(("LX03-20250303-0102-K", "HX01-20250303-0117-K")):
         store.decide(tn, "in_review", None, "测试科员")
         if i:
             store.decide(tn, "approved", "符合条件", "测试科员")
     CLOCK.now = datetime(2025, 3, 31, 2, 0, tzinfo=UTC)
+
+
+def seed_history(url: str, store: HubStore) -> None:
+    """A fourth station's made-up applications over the four weeks before, decided a few days
+    after each arrived, so the reports page has weeks to draw."""
+    from datetime import timedelta
+
+    import requests
+
+    catalog = json.loads((ROOT / "kiosk/data/catalog.json").read_text("utf-8"))
+    proto = {PROTOCOL_HEADER: "1"}
+    code = store.issue_enroll_code("NB04", "南坝村")
+    token = requests.post(url + "/v1/enroll", json={"code": code}, headers=proto, timeout=30)
+    auth = {**proto, "Authorization": f"Bearer {token.json()['token']}"}
+    services = ("dibao", "medical_insurance", "pension_cert", "temp_relief")
+    start = datetime(2025, 2, 3, 2, 0, tzinfo=UTC)
+    decide: list[tuple[datetime, str, str]] = []
+    for week in range(4):
+        CLOCK.now = start + timedelta(days=7 * week)
+        apps = []
+        for i in range(3 + 2 * week):
+            n = 500 + week * 20 + i
+            rec = _record(n, services[(i + week) % len(services)], "测试壬")
+            rec["tracking_no"] = f"NB04-2025020{week}-{n:04d}-K"
+            rec["catalog_version"] = catalog["version"]
+            rec["fields"] = {"household_size": 2, "monthly_income": 700, "situation": "演示数据"}
+            apps.append(rec)
+            if i % 3 != 2:
+                when = CLOCK.now + timedelta(days=2 + (i * 5) % 9, hours=i)
+                decide.append((when, rec["tracking_no"], "approved" if i % 4 else "rejected"))
+        push = {"protocol": 1, "batch_id": str(uuid.uuid4()), "applications": apps}
+        assert requests.post(url + "/v1/push", json=push, headers=auth, timeout=30).ok
+    for when, tracking_no, status in sorted(decide):
+        CLOCK.now = when
+        store.decide(tracking_no, "in_review", None, "测试科员")
+        store.decide(tracking_no, status, "演示" if status == "rejected" else None, "测试科员")
+    CLOCK.now = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)  # where seed_queue files its own
+
+
+def _catalog_diff(page: Page, url: str) -> None:
+    """Preview a new version (nothing is published): one service's days, a new field, a
+    service removed."""
+    page.goto(url + "/catalog")
+    body = json.loads((ROOT / "kiosk/data/catalog.json").read_text("utf-8"))
+    body["version"] += 1
+    body["services"][0]["processing_days"] = 20
+    body["services"][0]["fields"].append(
+        {"name": "test_note", "type": "text", "label": {"zh": "补充说明", "en": "Notes"}}
+    )
+    body["services"].pop()
+    page.fill("#catalog-text", json.dumps(body, ensure_ascii=False, indent=2))
+    page.click("#publish-form button")
 
 
 def _search(page: Page, url: str) -> None:
@@ -223,6 +277,10 @@ PAGES: list[tuple[str, str | None, Callable[[Page, str], Any]]] = [
     ("application-viewer", "admin", _viewer),
     ("decide-confirm", "admin", _confirm),
     ("deadlines", "admin", lambda page, url: page.goto(url + "/deadlines")),
+    ("catalog", "admin", lambda page, url: page.goto(url + "/catalog")),
+    ("catalog-diff", "admin", _catalog_diff),
+    ("reports", "admin", lambda page, url: page.goto(url + "/reports")),
+    ("reports-clerk", "minzheng1", lambda page, url: page.goto(url + "/reports")),
 ]
 
 
@@ -251,6 +309,7 @@ def main() -> int:
     config = HubConfig(db_url=db_url, blob_dir=root / "blobs", clock=CLOCK, tz=SHANGHAI)
     with run_hub(db_url, root / "blobs", config) as url, sync_playwright() as pw:
         seed(url, store)
+        seed_history(url, store)
         seed_queue(url, store)
         browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         for name, user, action in PAGES:

@@ -29,6 +29,7 @@ ACTIONS: dict[str, str] = {
     "key_add": "生成密钥",
     "key_revoke": "吊销密钥",
     "audit_export": "导出审计日志",
+    "catalog_publish": "发布业务目录",
 }
 """Actions the hub records, with their Chinese names (others may be added: the column is
 free text)."""

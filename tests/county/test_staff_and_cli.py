@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 
 from county.cli import main
 from county.testing import ConsoleClient
-from tests.county.conftest import Hub, app_record, attachment
+from tests.county.conftest import CATALOG, Hub, app_record, attachment
 
 
 def _seed(hub: Hub) -> tuple[str, list[dict[str, object]]]:
@@ -140,7 +140,8 @@ def test_cli_commands_on_the_database(
     assert "赵六" in values
 
     catalog = tmp_path / "catalog.json"
-    catalog.write_text(json.dumps({"version": 4, "services": []}), encoding="utf-8")
+    shipped = json.loads(CATALOG.read_text(encoding="utf-8"))
+    catalog.write_text(json.dumps({**shipped, "version": 4}), encoding="utf-8")
     assert "4" in _cli(capsys, *db, "catalog", "publish", str(catalog))
     assert main([*db, "catalog", "publish", str(catalog)]) == 1  # not newer
     assert "not newer" in capsys.readouterr().err

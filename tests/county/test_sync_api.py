@@ -95,7 +95,8 @@ def test_tracking_no_reused_by_other_uuid_is_rejected(hub: Hub) -> None:
 
 
 def test_unknown_service_and_old_catalog_version_are_kept(hub: Hub) -> None:
-    token = hub.store.publish_catalog({"version": 5, "services": []}) and hub.enroll()
+    hub.publish_shipped_catalog(5)
+    token = hub.enroll()
     rec = app_record(service="retired_service", catalog_version=2)
     assert hub.push(token, [rec]).json()["results"][0]["result"] == "stored"
     (row,) = hub.store.queue()
@@ -190,9 +191,10 @@ def test_decisions_flow_back_by_cursor(hub: Hub) -> None:
 def test_catalog_comes_with_pull_when_newer(hub: Hub) -> None:
     token = hub.enroll()
     assert hub.request("GET", "/v1/pull", token).json().get("catalog") is None
-    hub.store.publish_catalog({"version": 3, "services": [{"code": "dibao", "name": "低保"}]})
+    hub.publish_shipped_catalog(3)
     got = hub.request("GET", "/v1/pull?catalog_version=2", token).json()
-    assert got["catalog"]["services"][0]["name"] == "低保"
+    assert got["catalog"]["version"] == 3
+    assert got["catalog"]["services"][0]["name"]["zh"] == "最低生活保障（低保）申请"
     assert hub.request("GET", "/v1/pull?catalog_version=3", token).json().get("catalog") is None
 
 

@@ -13,9 +13,11 @@ from typing import Any
 import keyring
 import pytest
 import requests
+import sqlalchemy as sa
 from keyring.backends.fail import Keyring as FailKeyring
 
 import kiosk
+from county import db
 from kiosk import credentials
 from kiosk.catalog import load_default_catalog
 from kiosk.station import Station
@@ -251,7 +253,13 @@ def test_back_off_grows_with_full_jitter(store: Store) -> None:
 def test_bad_catalog_from_hub_is_ignored(
     enrolled_sqlite: Station, sqlite_hub: Hub, caplog: pytest.LogCaptureFixture
 ) -> None:
-    sqlite_hub.store.publish_catalog({"version": 99, "services": [{"code": 1}]})
+    # the hub refuses to publish such a catalog; one stored by an older hub still travels
+    with db.write_tx(sqlite_hub.store.engine) as conn:
+        conn.execute(
+            sa.insert(db.catalogs).values(
+                version=99, body='{"version": 99, "services": [{"code": 1}]}', published_at="x"
+            )
+        )
     with caplog.at_level(logging.WARNING, logger="kiosk.sync_service"):
         report = run_sync(enrolled_sqlite)
     assert report.ok and not report.catalog_updated
