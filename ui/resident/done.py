@@ -146,6 +146,14 @@ class DoneScreen(Screen):
             self.retranslate()
         self.print_finished.emit(result)
 
+    def spoken_tracking_no(self) -> str:
+        """Read aloud character by character (ui.voice)."""
+        return self.tracking_no if self.mode == "filed" else ""
+
+    def spoken_notes(self) -> list[str]:
+        labels = (self.keep_label, self.print_label)
+        return [label.text() for label in labels if label.isVisibleTo(self) and label.text()]
+
     def retranslate(self) -> None:
         t = self.i18n.t
         filed = self.mode == "filed"

@@ -1,0 +1,137 @@
+"""The kiosk's voice through Qt's mock text-to-speech engine: what is said, in what order, on
+the form and the done screen; auto-read; the station's mute; the defaults again after the idle
+wipe and after a finished filing."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.ui.helpers import tap
+from tests.ui.test_resident_filing import _start
+from ui.voice import Voice, engine_names
+
+
+@pytest.fixture
+def voiced(context: Any) -> Any:
+    context.extras["tts_engine"] = "mock"
+    return context
+
+
+def _said(qtbot: Any, window: Any, action: Any) -> list[str]:
+    """Everything the engine is about to say after `action`, until it is done."""
+    said: list[str] = []
+    window.voice.saying.connect(said.append)
+    with qtbot.waitSignal(window.voice.started, timeout=2000) as started:
+        action()
+    expected = started.args[0]
+    qtbot.waitUntil(lambda: len(said) >= len(expected), timeout=20_000)
+    window.voice.saying.disconnect(said.append)
+    return said
+
+
+def test_mock_engine_is_in_this_build() -> None:
+    assert "mock" in engine_names()
+
+
+def test_read_aloud_on_the_form_says_title_step_then_the_field(
+    qtbot: Any, voiced: Any, window: Any
+) -> None:
+    form = _start(qtbot, window, "temp_relief")
+    assert form.read_button.isVisible() and form.read_button.accessibleName() == "读给我听"
+    said = _said(qtbot, window, lambda: tap(qtbot, form.read_button))
+    assert said[0] == "临时救助申请" or said[0] == form.title.text()
+    assert said[1].startswith("第 1 步")
+    assert said[2].startswith("身份证号")  # the field with the focus
+    # an error is read before the field, and nothing typed is ever read
+    tap(qtbot, form.next_button)
+    said = _said(qtbot, window, lambda: tap(qtbot, form.read_button))
+    assert said[2] == "请注意"
+    assert any("请看红字" in s for s in said)
+    assert said.index("请注意") < next(i for i, s in enumerate(said) if s.startswith("身份证号"))
+
+
+def test_done_screen_reads_the_tracking_number_digit_by_digit(
+    qtbot: Any, voiced: Any, window: Any, context: Any, receipts_dir: Path
+) -> None:
+    from kiosk.samples import SAMPLE_FIELDS, make_id_number
+
+    resident = {
+        "id_number": make_id_number("430124", "19560312", "021"),
+        "name": "测试甲",
+        "phone": "13912345678",
+    }
+    app = context.station.file("temp_relief", resident, SAMPLE_FIELDS["temp_relief"])
+    with qtbot.waitSignal(window.done.print_finished, timeout=10_000):
+        window.done.show_filed(app.tracking_no)
+        window.show_screen("done")
+    said = _said(qtbot, window, lambda: tap(qtbot, window.done.read_button))
+    digits = "零一二三四五六七八九"
+    spelled = "，".join(
+        " ".join(digits[int(c)] if c.isdigit() else c for c in group)
+        for group in app.tracking_no.split("-")
+    )
+    assert said[0] == "申请已受理"
+    assert said[-1] == f"受理编号：{spelled}"
+    window.i18n.set_lang("en")
+    said = _said(qtbot, window, lambda: tap(qtbot, window.done.read_button))
+    assert said[-1] == "Tracking number: " + ", ".join(
+        " ".join(group) for group in app.tracking_no.split("-")
+    )
+
+
+def test_auto_read_reads_each_screen_and_resets_after_idle_and_filing(
+    qtbot: Any, voiced: Any, window: Any
+) -> None:
+    home = window.home
+    assert home.auto_read_button.isVisible() and not window.voice.auto_read
+    tap(qtbot, home.auto_read_button)
+    assert window.voice.auto_read and window.idle._enabled  # someone changed the home screen
+    said = _said(qtbot, window, lambda: tap(qtbot, home.start_tile))
+    assert said[0] == window.picker.title.text()
+    window.idle.timed_out.emit()  # the idle wipe
+    assert not window.voice.auto_read and not home.auto_read_button.isChecked()
+    assert not window.voice.speaking
+    tap(qtbot, home.auto_read_button)
+    window.done.home_requested.emit()  # a finished filing's "home"
+    assert not window.voice.auto_read
+
+
+def test_station_mute_hides_read_aloud_and_says_nothing(
+    qtbot: Any, voiced: Any, context: Any, i18n: Any
+) -> None:
+    from ui.main_window import MainWindow
+
+    context.station.update_settings({"voice_muted": True})
+    w = MainWindow(context, i18n)
+    qtbot.addWidget(w)
+    w.show()
+    assert not w.home.read_button.isVisible()
+    assert w.read_aloud() is False and w.voice._speech is None
+
+
+def test_station_auto_read_is_the_default(qtbot: Any, voiced: Any, context: Any, i18n: Any) -> None:
+    from ui.main_window import MainWindow
+
+    context.station.update_settings({"voice_auto_read": True})
+    w = MainWindow(context, i18n)
+    qtbot.addWidget(w)
+    w.show()
+    assert w.voice.auto_read and w.home.auto_read_button.isChecked()
+    w.voice.set_auto_read(False)
+    w.idle.timed_out.emit()
+    assert w.voice.auto_read
+
+
+@pytest.mark.skipif(
+    "speechd" not in engine_names() or shutil.which("speech-dispatcher") is None,
+    reason="speech-dispatcher is not installed",
+)
+def test_the_real_engine_speaks(qtbot: Any) -> None:
+    voice = Voice("speechd")
+    with qtbot.waitSignal(voice.saying, timeout=10_000):
+        assert voice.say(["您好"], "zh")
+    voice.stop()
