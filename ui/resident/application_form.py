@@ -164,6 +164,7 @@ class ProfileCard(QFrame):
         column.setSpacing(14)
         column.addWidget(self.label)
         column.addLayout(buttons)
+        self.retranslate()  # labelled (and named for screen readers) before first shown
         self.hide()
 
     def show_details(self, masked: str, *, using: bool) -> None:

@@ -398,6 +398,11 @@ class StatusLookupScreen(Screen):
                 t("lookup.tracking_prompt" if self.mode == "tracking" else "lookup.id_prompt")
             )
         self.input.digits.retranslate(self.i18n)
+        self.input.edit.setAccessibleName(  # screen readers
+            self.i18n.text(self._ask)
+            if self.asking_phone
+            else t("lookup.tracking_prompt" if self.mode == "tracking" else "lookup.id_prompt")
+        )
         self.error_label.setText(self.i18n.text(self._error))
         self.back_button.setText(t("nav.back_home"))
         self.again_button.setText(t("lookup.again"))

@@ -170,6 +170,18 @@ class FieldEditor(QWidget):
         self.help_widget.setText(self.i18n.text(self.help))
         self.help_widget.setVisible(self.help is not None and not self.compact)
         self.error_widget.setText(self.i18n.text(self._error))
+        self._name_inputs()
+
+    def _name_inputs(self) -> None:
+        """Screen readers: each input is named by the field's label, its help describes it."""
+        label, help_text = self.i18n.text(self.label), self.i18n.text(self.help)
+        for w in self.findChildren(QLineEdit):
+            w.setAccessibleName(label)
+            w.setAccessibleDescription(help_text)
+        box = getattr(self, "box", None)
+        if isinstance(box, QComboBox):
+            box.setAccessibleName(label)
+            box.setAccessibleDescription(help_text)
 
 
 class LineEditor(FieldEditor):
@@ -288,6 +300,9 @@ class DateEditor(FieldEditor):
         super().retranslate()
         for unit, key in zip(self._units, ("field.year", "field.month", "field.day"), strict=True):
             unit.setText(self.i18n.t(key))
+        boxes = (self.year, self.month, self.day)
+        for box, key in zip(boxes, ("field.year", "field.month", "field.day"), strict=True):
+            box.setAccessibleName(f"{self.i18n.text(self.label)}：{self.i18n.t(key)}")
 
 
 class ChoiceEditor(FieldEditor):
@@ -331,6 +346,8 @@ class ChoiceEditor(FieldEditor):
         super().retranslate()
         for choice in self.choices:
             self.buttons[choice.value].setText(self.i18n.text(choice.label))
+            self.buttons[choice.value].setAccessibleName(self.i18n.text(choice.label))
+            self.buttons[choice.value].setAccessibleDescription(self.i18n.text(self.label))
 
 
 class ComboChoiceEditor(FieldEditor):
