@@ -332,9 +332,9 @@ class MainWindow(QWidget):
         self.done.show_filed(tracking_no)
         self.show_screen("done")
 
-    def _handed_off(self, _draft_uuid: str) -> None:
+    def _handed_off(self, draft_uuid: str) -> None:
         self._discard_form()
-        self.done.show_handed_off()
+        self.done.show_handed_off(draft_uuid)
         self.show_screen("done")
 
     def _discard_form(self) -> None:

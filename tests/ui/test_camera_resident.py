@@ -111,3 +111,47 @@ def test_without_a_camera_the_document_is_left_to_the_operator(qtbot: Any, windo
     editor = form.editors["hukou_photo"]
     assert not editor.photo_button.isVisible()
     assert "工作人员" in editor.note.text()
+
+
+def test_without_a_camera_a_slip_names_the_missing_document_and_the_draft_shows_in_lookup(
+    qtbot: Any, window: Any, context: Any, receipts_dir: Any
+) -> None:
+    import shutil
+    import subprocess
+
+    from kiosk.tracking import draft_number
+    from tests.ui.test_resident_filing import ID
+
+    form = _to_the_photo_page(qtbot, window)
+    tap(qtbot, form.next_button)  # no photo: the operator will add it
+    with qtbot.waitSignal(window.done.print_finished, timeout=10_000) as printed:
+        tap(qtbot, form.submit_button)
+    done = window.done
+    [draft] = context.station.store.queue(QueueFilter(state="draft"))
+    number = draft_number(draft.uuid)
+    assert done.mode == "handoff" and done.tracking_label.text() == number
+    assert "户口簿照片" in done.keep_label.text() and "补拍" in done.keep_label.text()
+    assert printed.args[0].ok
+    pdf = receipts_dir / f"slip-{number}.pdf"
+    assert pdf.exists()
+    if shutil.which("pdftotext"):
+        text = subprocess.run(
+            ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        assert number in text and "户口簿照片" in text and "请找工作人员补拍" in text
+        assert "张桂兰" not in text and ID not in text
+
+    # the resident's own lookup (ID number, then the phone's last four) shows the draft
+    window.go_home()
+    lookup = window.lookup
+    answers = context.station.lookup_status(ID, phone_last4="5678")
+    assert [a.tracking_no for a in answers] == [number]
+    window.show_screen("lookup")
+    lookup.set_mode("id")
+    lookup.input.edit.setText(ID)
+    lookup.search()
+    assert lookup.asking_phone
+    lookup.input.edit.setText("5678")
+    lookup.search()
+    text = lookup.result_text()
+    assert number in text and "补拍" in text
