@@ -141,6 +141,10 @@ def test_without_a_camera_a_slip_names_the_missing_document_and_the_draft_shows_
         assert number in text and "户口簿照片" in text and "请找工作人员补拍" in text
         assert "张桂兰" not in text and ID not in text
 
+    # the operator finds it in the queue by the slip's number
+    found = context.station.store.queue(QueueFilter(search=number.lower()))
+    assert [a.uuid for a in found] == [draft.uuid]
+
     # the resident's own lookup (ID number, then the phone's last four) shows the draft
     window.go_home()
     lookup = window.lookup
