@@ -71,7 +71,9 @@ class CameraPage(Screen):
     ) -> None:
         super().__init__(i18n, parent)
         self.setObjectName("camera_page")
-        self.setAutoFillBackground(True)
+        # a QWidget subclass paints the stylesheet's background only when asked: the page
+        # must hide the form it covers
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.source = source
         self.label = label
         self.frame = QImage()  # the newest picture
@@ -88,7 +90,7 @@ class CameraPage(Screen):
         # the stylesheet's button sizes are a floor for ordinary buttons: the shutter is bigger
         self.shutter.setStyleSheet(
             f"QPushButton {{ min-height: {SHUTTER_PX}px; min-width: {SHUTTER_PX * 2}px;"
-            " border-radius: 24px; }"
+            " border-radius: 24px; font-size: 36px; font-weight: bold; }"
         )
         self.shutter.setEnabled(False)  # until the first picture arrives
         self.retake_button = BigButton()
