@@ -308,6 +308,8 @@ class MainWindow(QWidget):
         """Read a screen (the one shown, by default) aloud; False when the voice is off."""
         if screen is None:
             screen = self.stack.currentWidget()
+        if isinstance(screen, ApplicationForm) and screen.camera_page is not None:
+            screen = screen.camera_page  # the full-screen camera covers the form
         return screen is not None and self.voice.read(screen, self.i18n.lang)
 
     def _auto_read(self, name: str) -> None:

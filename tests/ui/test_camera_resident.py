@@ -159,3 +159,16 @@ def test_without_a_camera_a_slip_names_the_missing_document_and_the_draft_shows_
     lookup.search()
     text = lookup.result_text()
     assert number in text and "补拍" in text
+
+
+def test_the_idle_wipe_closes_the_camera(
+    qtbot: Any, window: Any, context: Any, hukou_jpeg: bytes
+) -> None:
+    source = _frames(context, hukou_jpeg)
+    form = _to_the_photo_page(qtbot, window)
+    tap(qtbot, form.editors["hukou_photo"].photo_button)
+    qtbot.waitUntil(form.camera_page.shutter.isEnabled)
+    tap(qtbot, form.camera_page.shutter)  # a photo taken, not used yet
+    window.idle.timed_out.emit()
+    assert window.current_screen() == "home" and window.form is None
+    assert not source.running

@@ -135,3 +135,19 @@ def test_the_real_engine_speaks(qtbot: Any) -> None:
     with qtbot.waitSignal(voice.saying, timeout=10_000):
         assert voice.say(["您好"], "zh")
     voice.stop()
+
+
+def test_read_aloud_on_the_camera_page_reads_the_camera_page(
+    qtbot: Any, voiced: Any, window: Any
+) -> None:
+    from PySide6.QtGui import QImage
+
+    from ui.widgets.frames import StillFrames
+
+    voiced.extras["frames"] = StillFrames([QImage(64, 48, QImage.Format.Format_RGB32)])
+    form = _start(qtbot, window, "household_cert")
+    form.open_camera("hukou_photo")
+    page = form.camera_page
+    said = _said(qtbot, window, lambda: tap(qtbot, page.read_button))
+    assert said[0] == "拍照：户口簿照片"
+    assert said[1].startswith("把材料平放")
