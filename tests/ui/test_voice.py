@@ -130,11 +130,32 @@ def test_station_auto_read_is_the_default(qtbot: Any, voiced: Any, context: Any,
     "speechd" not in engine_names() or shutil.which("speech-dispatcher") is None,
     reason="speech-dispatcher is not installed",
 )
-def test_the_real_engine_speaks(qtbot: Any) -> None:
+def test_the_real_engine_speaks(qtbot: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    """speech-dispatcher with espeak-ng: the daemon it spawns listens under a private
+    XDG_RUNTIME_DIR and is stopped afterwards."""
+    import os
+    import signal
+
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
+    (tmp_path / "run").mkdir(mode=0o700)
     voice = Voice("speechd")
-    with qtbot.waitSignal(voice.saying, timeout=10_000):
-        assert voice.say(["您好"], "zh")
-    voice.stop()
+    try:
+        with qtbot.waitSignal(voice.saying, timeout=15_000) as said:
+            assert voice.say(["您好"], "zh")
+        assert said.args == ["您好"]
+        voice.stop()
+    finally:  # the daemon spawned for this test: its socket is under tmp_path
+        from PySide6.QtCore import QCoreApplication, QEvent
+
+        voice.deleteLater()  # first the client, or it spawns the daemon again
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        for proc in Path("/proc").iterdir():
+            try:
+                cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if proc.name.isdigit() and "speech-dispatcher" in cmdline and str(tmp_path) in cmdline:
+                os.kill(int(proc.name), signal.SIGTERM)
 
 
 def test_read_aloud_on_the_camera_page_reads_the_camera_page(
