@@ -126,6 +126,26 @@ def test_station_auto_read_is_the_default(qtbot: Any, voiced: Any, context: Any,
     assert w.voice.auto_read
 
 
+def _stop_daemons(tmp_path: Path) -> bool:
+    """SIGTERM to each live speech-dispatcher listening under tmp_path; True if any was."""
+    import os
+    import signal
+
+    found = False
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state != "Z" and "speech-dispatcher" in cmdline and str(tmp_path) in cmdline:
+            os.kill(int(proc.name), signal.SIGTERM)
+            found = True
+    return found
+
+
 @pytest.mark.skipif(
     "speechd" not in engine_names() or shutil.which("speech-dispatcher") is None,
     reason="speech-dispatcher is not installed",
@@ -133,9 +153,6 @@ def test_station_auto_read_is_the_default(qtbot: Any, voiced: Any, context: Any,
 def test_the_real_engine_speaks(qtbot: Any, tmp_path: Path, monkeypatch: Any) -> None:
     """speech-dispatcher with espeak-ng: the daemon it spawns listens under a private
     XDG_RUNTIME_DIR and is stopped afterwards."""
-    import os
-    import signal
-
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
     (tmp_path / "run").mkdir(mode=0o700)
     voice = Voice("speechd")
@@ -149,13 +166,7 @@ def test_the_real_engine_speaks(qtbot: Any, tmp_path: Path, monkeypatch: Any) ->
 
         voice.deleteLater()  # first the client, or it spawns the daemon again
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-        for proc in Path("/proc").iterdir():
-            try:
-                cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
-            except OSError:
-                continue
-            if proc.name.isdigit() and "speech-dispatcher" in cmdline and str(tmp_path) in cmdline:
-                os.kill(int(proc.name), signal.SIGTERM)
+        qtbot.waitUntil(lambda: not _stop_daemons(tmp_path), timeout=10_000)
 
 
 def test_read_aloud_on_the_camera_page_reads_the_camera_page(
