@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLocale, QObject, Signal
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
@@ -28,6 +29,9 @@ from PySide6.QtWidgets import QApplication, QLabel, QWidget
 from kiosk.speech import SpokenPage, utterances
 from ui.widgets.field_editor import FieldEditor
 from ui.widgets.frames import _quiet_multimedia
+
+if TYPE_CHECKING:  # QtTextToSpeech loads QtMultimedia: imported when first spoken
+    from PySide6.QtTextToSpeech import QVoice
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +54,24 @@ def default_engine() -> str | None:
     for name in engine_names():
         if name != TEST_ENGINE:
             return name
+    return None
+
+
+MANDARIN_NAMES = ("chinese (mandarin", "mandarin", "cmn")
+
+
+def chinese_voice(speech: QObject) -> QVoice | None:
+    """A Mandarin voice of an engine that lists none under a Chinese locale: espeak-ng's
+    "Chinese (Mandarin…)" voices reach speech-dispatcher with the locale "C"."""
+    from PySide6.QtTextToSpeech import QTextToSpeech
+
+    assert isinstance(speech, QTextToSpeech)
+    for voice in speech.availableVoices():
+        if voice.locale().language() == QLocale.Language.Chinese:
+            return voice
+    for voice in speech.availableVoices():
+        if voice.name().casefold().startswith(MANDARIN_NAMES):
+            return voice
     return None
 
 
@@ -166,6 +188,10 @@ class Voice(QObject):
             if locale.language() == wanted:
                 speech.setLocale(locale)
                 return
+        if lang == "zh":
+            voice = chinese_voice(speech)
+            if voice is not None:
+                speech.setVoice(voice)
 
     def say(self, sentences: list[str], lang: str) -> bool:
         """Stop what is being said and read `sentences` in order; False if muted/no engine."""

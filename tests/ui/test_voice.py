@@ -160,6 +160,8 @@ def test_the_real_engine_speaks(qtbot: Any, tmp_path: Path, monkeypatch: Any) ->
         with qtbot.waitSignal(voice.saying, timeout=15_000) as said:
             assert voice.say(["您好"], "zh")
         assert said.args == ["您好"]
+        # espeak-ng's Mandarin voice, chosen although speechd lists no Chinese locale
+        assert "mandarin" in voice._speech.voice().name().casefold()
         voice.stop()
     finally:  # the daemon spawned for this test: its socket is under tmp_path
         from PySide6.QtCore import QCoreApplication, QEvent
