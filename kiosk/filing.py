@@ -360,10 +360,15 @@ class Filing:
         return problems
 
     def add_photo(self, field: str, jpeg: bytes) -> Text | None:
-        """A camera capture as "photo-N.jpg"; the reason if it was refused."""
+        """A camera capture as "photo-N.jpg"; the reason if it was refused. A field that
+        takes WebP gets document mode (`kiosk.docimage`: the page cropped from the desk,
+        light flattened, a small WebP), others the downscaled JPEG."""
         self._photo_no += 1
+        document = "image/webp" in self.field(field).accept
         try:
-            self.add_attachment(prepare_attachment(field, f"photo-{self._photo_no}.jpg", jpeg))
+            self.add_attachment(
+                prepare_attachment(field, f"photo-{self._photo_no}.jpg", jpeg, document=document)
+            )
         except AttachmentRejected as exc:
             return exc.message
         return None

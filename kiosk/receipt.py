@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.lib.pagesizes import A4
@@ -25,7 +26,11 @@ from reportlab.pdfgen.canvas import Canvas
 from kiosk import localtime
 from kiosk.fonts import register_cjk_font
 from kiosk.privacy import mask_id_number, mask_name
+from kiosk.tracking import draft_number
 from vocab.text import Text
+
+if TYPE_CHECKING:
+    from kiosk.station import Station
 
 LAYOUTS = ("roll80", "a4")
 
@@ -618,3 +623,97 @@ def render_receipt(data: ReceiptData, layout: str = "roll80") -> bytes:
     c.showPage()
     c.save()
     return buf.getvalue()
+
+
+# -- the hand-over slip ------------------------------------------------------------------------
+
+SLIP_ASK = Text("请找工作人员补拍", "Please ask the operator to photograph them")
+SLIP_SAVED = Text(
+    "您填写的内容已经保存，还没有提交。工作人员补拍材料后会为您打印回执。",
+    "Your form is saved but not filed yet. Once the operator has photographed the documents "
+    "you will get your receipt.",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SlipData:
+    """What a hand-over slip shows: the draft's number, the service, what is missing."""
+
+    station_name: str
+    station_code: str
+    number: str  # `draft_number(uuid)`
+    service_name: Text
+    missing: tuple[Text, ...]
+    saved_at: datetime
+
+
+def render_slip(data: SlipData, layout: str = "roll80") -> bytes:
+    """A slip for a form kept as a draft because documents are missing (no camera, or the
+    resident could not photograph them): the number, what is missing, whom to ask."""
+    spec = _SPECS.get(layout)
+    if spec is None:
+        raise ValueError(f"unknown receipt layout {layout!r}; use one of {', '.join(LAYOUTS)}")
+    font = register_cjk_font()
+    flow = _Flow(spec, font)
+    grey = spec.english_grey
+    flow.paragraph(data.station_name, spec.station, bold=True, align="center")
+    flow.space(spec.gap * 0.8)
+    flow.paragraph("待补材料", spec.title, bold=True, align="center")
+    flow.paragraph("Documents still needed", spec.small + 1, align="center", grey=grey)
+    flow.rule(weight=1.4)
+    flow.paragraph("编号 Number", spec.small, grey=grey)
+    flow.paragraph(data.number, spec.title, bold=True, align="center")
+    flow.rule()
+    _field(flow, Text("事项", "Service"), data.service_name.zh, data.service_name.en)
+    _field(
+        flow,
+        Text("保存时间", "Saved"),
+        data.saved_at.strftime("%Y-%m-%d %H:%M"),
+    )
+    _heading(flow, Text("还缺材料", "Missing"))
+    for doc in data.missing:
+        flow.paragraph(f"· {doc.zh}", spec.body)
+        flow.paragraph(f"  {doc.en}", spec.small, grey=grey)
+    flow.rule()
+    flow.paragraph(SLIP_ASK.zh, spec.body, bold=True, align="center")
+    flow.paragraph(SLIP_ASK.en, spec.small, align="center", grey=grey)
+    flow.space(spec.gap * 0.5)
+    flow.paragraph(SLIP_SAVED.zh, spec.small)
+    flow.paragraph(SLIP_SAVED.en, spec.small, grey=grey)
+    page_h = spec.page_height if spec.page_height is not None else flow.y + spec.margin_bottom
+    buf = io.BytesIO()
+    c = Canvas(buf, pagesize=(spec.page_width, page_h), pageCompression=1, initialFontName=font)
+    c.setTitle(f"待补材料 {data.number}")
+    c.setCreator("village-kiosk")
+    for i, ops in enumerate(flow.pages):
+        if i:
+            c.showPage()
+        for op in ops:
+            op(c, page_h)
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def slip_data(station: Station, uuid: str) -> SlipData:
+    """The slip of a stored draft: the required documents it does not have yet."""
+    app = station.store.get_application(uuid)
+    has = {a.field for a in app.attachments}
+    try:
+        service = station.service(app.service_code)
+        name = service.name
+        missing = tuple(
+            Text(f.label.zh, f.label.en)
+            for f in service.fields
+            if f.type == "attachment" and f.required and f.name not in has
+        )
+    except KeyError:
+        name, missing = Text(app.service_code, app.service_code), ()
+    return SlipData(
+        station_name=station.name,
+        station_code=station.code,
+        number=draft_number(app.uuid),
+        service_name=name,
+        missing=missing,
+        saved_at=localtime.to_local(app.created_at, station.settings.zone()),
+    )

@@ -58,6 +58,9 @@ class Settings:
     large_text: bool = False
     timezone: str | None = None  # IANA name, e.g. Asia/Shanghai; None = the system's zone
     sync_daily_budget: int = 0  # bytes per local day on a metered link; 0 = no budget
+    voice_muted: bool = False  # the resident screens never speak ("read aloud" hidden)
+    voice_auto_read: bool = False  # read every resident screen aloud as it opens
+    tts_engine: str | None = None  # a Qt TextToSpeech engine; None = the first real one
 
     @classmethod
     def load(cls, stored: dict[str, Any], environ: dict[str, str] | None = None) -> Settings:

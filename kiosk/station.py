@@ -420,12 +420,15 @@ class Station:
         query = query.strip()
         apps: list[Application] = []
         if query and check_id_number(normalize_id_number(query)) is None:
-            apps = self._apps_for_resident(normalize_id_number(query), phone_last4)
-        else:
-            try:
-                apps = [self.application(read_tracking_no(query))]
-            except (tracking.InvalidTrackingNo, ValueError, NotFound):
-                apps = []
+            # a draft kept for the operator (documents missing) shows too, by its slip number
+            return [
+                self._answer(a)
+                for a in self._apps_for_resident(normalize_id_number(query), phone_last4)
+            ]
+        try:
+            apps = [self.application(read_tracking_no(query))]
+        except (tracking.InvalidTrackingNo, ValueError, NotFound):
+            apps = []
         return [self._answer(a) for a in apps if a.state != "draft"]
 
     def _apps_for_resident(self, id_number: str, phone_last4: str | None) -> list[Application]:
@@ -453,7 +456,7 @@ class Station:
         except KeyError:
             service_name = Text(app.service_code, app.service_code)
         return StatusAnswer(
-            tracking_no=app.tracking_no or "",
+            tracking_no=app.tracking_no or tracking.draft_number(app.uuid),
             service=service_name,
             state=app.state,
             status=app.status,

@@ -239,3 +239,10 @@ def verify_tracking_no(s: str) -> bool:
 def format_tracking_no(parts: TrackingParts) -> str:
     """The canonical string for parsed parts (same as `make_tracking_no`)."""
     return make_tracking_no(parts.station, parts.day, parts.seq)
+
+
+def draft_number(uuid: str) -> str:
+    """The number a draft kept for the operator is known by (its hand-over slip, the status
+    lookup): the start of its uuid, grouped ("3F2A-91C0")."""
+    head = uuid.replace("-", "").upper()[:8]
+    return f"{head[:4]}-{head[4:]}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import sqlite3
 import uuid as uuidlib
@@ -646,6 +647,13 @@ class RecordsMixin(StoreBase):
         residents' decrypted values (`_matching_residents`), then by their keyed hashes.
         """
         upper = term.upper().replace(" ", "")
+        if re.fullmatch(r"[0-9A-F]{4}-[0-9A-F]{4}", upper):
+            # a hand-over slip's number (the draft uuid's start), or a tracking-number prefix
+            return "(a.uuid LIKE ? OR (a.tracking_no >= ? AND a.tracking_no < ?))", [
+                upper.replace("-", "").lower() + "%",
+                upper,
+                upper + "\uffff",
+            ]
         if "-" in upper:
             return "(a.tracking_no >= ? AND a.tracking_no < ?)", [upper, upper + "\uffff"]
         if upper[:1].isdigit() and all(c.isdigit() or c == "X" for c in upper):

@@ -379,6 +379,64 @@ def nav_op_settings(shot: Shot) -> None:
     _console(shot).show_page("settings")
 
 
+def _camera(shot: Shot) -> Any:
+    """The dibao form's hukou page with a camera showing a synthetic hukou page on a desk."""
+    from PySide6.QtGui import QImage
+
+    from bench.synthetic_docs import make_capture
+    from ui.widgets.frames import StillFrames
+
+    ctx = shot.context
+    had, before = "frames" in ctx.extras, ctx.extras.get("frames")
+    image = QImage.fromData(make_capture("hukou", 0, long_edge=1600).jpeg)
+    ctx.extras["frames"] = StillFrames([image], interval_ms=100)
+
+    def undo() -> None:
+        if had:
+            ctx.extras["frames"] = before
+        else:
+            ctx.extras.pop("frames", None)
+
+    shot.extras["undo"] = undo
+    form = _form(shot, "household_cert")
+    form.show_page(next(i for i in range(form.page_count) if "hukou_photo" in _page_names(form, i)))
+    shot.wait(200)
+    shot.click(form.editors["hukou_photo"].photo_button)
+    shot.wait(500)
+    return form
+
+
+def _page_names(form: Any, index: int) -> list[str]:
+    return [name for name, i in form._page_of.items() if i == index]
+
+
+def nav_camera(shot: Shot) -> None:
+    _camera(shot)
+
+
+def nav_camera_check(shot: Shot) -> None:
+    form = _camera(shot)
+    shot.click(form.camera_page.shutter)
+
+
+def nav_voice(shot: Shot) -> None:
+    w = shot.window
+    shot.click(w.home.auto_read_button)  # the resident's switch, beside "read aloud"
+    shot.extras["undo"] = lambda: w.voice.reset()
+
+
+def nav_handoff_slip(shot: Shot) -> None:
+    from kiosk.samples import SAMPLE_FIELDS
+
+    station = shot.context.station
+    draft = station.save_draft(
+        "household_cert", shot.demo["resident"], SAMPLE_FIELDS["household_cert"], []
+    )
+    w = shot.window
+    w.done.show_handed_off(draft.uuid)
+    w.show_screen("done")
+
+
 # (name, navigate)
 SCREENS: list[tuple[str, Callable[[Shot], None]]] = [
     ("home", nav_home),
@@ -400,6 +458,10 @@ SCREENS: list[tuple[str, Callable[[Shot], None]]] = [
     ("home-large-text", nav_large_text),
     ("form-large-text", nav_large_text_form),
     ("form-known-resident", nav_form_known),
+    ("camera", nav_camera),
+    ("camera-check", nav_camera_check),
+    ("voice", nav_voice),
+    ("handoff-slip", nav_handoff_slip),
     ("operator-help", nav_op_help),
     ("operator-filing", nav_op_filing),
     ("operator-queue", nav_op_queue),

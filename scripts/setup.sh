@@ -22,14 +22,16 @@ case "${1:-}" in
 esac
 
 # System packages: Qt's xcb/EGL/font libraries and PulseAudio client (QtMultimedia), a CJK
-# font that reportlab can embed. Tests add PostgreSQL, poppler (pdftotext/pdftoppm) to check
+# font that reportlab can embed, speech-dispatcher with espeak-ng's Mandarin voice for "读给我听"
+# (Qt TextToSpeech). Tests add PostgreSQL, poppler (pdftotext/pdftoppm) to check
 # receipts, Xvfb and xdotool for real windows, GNOME Keyring and D-Bus for the real-keychain
 # test, Tesseract with Simplified Chinese for the document-image benchmark (OCR accuracy).
 pkgs=(python3 python3-venv python3-pip
       fonts-wqy-microhei
       libgl1 libegl1 libfontconfig1 libglib2.0-0 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0
       libx11-xcb1 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-shape0
-      libxcb-render-util0 libxcb-randr0 libxcb-xinerama0 libxcb-xkb1 libpulse0)
+      libxcb-render-util0 libxcb-randr0 libxcb-xinerama0 libxcb-xkb1 libpulse0
+      speech-dispatcher speech-dispatcher-espeak-ng espeak-ng)
 [ $mode = test ] && pkgs+=(postgresql poppler-utils xvfb xauth xdotool gnome-keyring dbus
                           tesseract-ocr tesseract-ocr-chi-sim chromium)
 

@@ -47,7 +47,11 @@ def tts() -> dict[str, Any]:
         if speech.state() != QTextToSpeech.State.Ready:
             speech.deleteLater()
             continue
-        zh = any(loc.language() == QLocale.Language.Chinese for loc in speech.availableLocales())
+        from ui.voice import chinese_voice
+
+        zh = any(
+            loc.language() == QLocale.Language.Chinese for loc in speech.availableLocales()
+        ) or (chinese_voice(speech) is not None)
         speech.deleteLater()
         return {"engine": name, "zh": zh, "engines": engines}
     return {"engine": None, "zh": False, "engines": engines}

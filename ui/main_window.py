@@ -9,7 +9,11 @@ Leaving a screen for home — by a button, by the idle timeout or from operator 
 the application form and clears the lookup and reprint screens, so nothing a resident typed
 stays in memory. Each person starts fresh: after the idle wipe, after a finished filing (the
 done screen's "home") and after operator mode, the language and text size go back to the
-station's defaults (`fresh_start`).
+station's defaults (`fresh_start`), and so does the voice (`ui.voice.Voice`: muted, auto-read).
+
+"Read aloud" on any resident screen reads it through the voice; with auto-read on (the
+station's setting, or the resident's switch on the home screen) every screen is read as it
+opens. The engine is ``context.extras["tts_engine"]`` (tests: "mock"), else the setting.
 
 "Call staff" on any resident screen (`Screen.help_requested`) tells the resident help is
 coming (`HelpOverlay`), chimes, and emits `staff_called`; the operator console takes the
@@ -47,7 +51,9 @@ from ui.resident.service_picker import ServicePicker
 from ui.resident.status_lookup import StatusLookupScreen
 from ui.setup_screen import SetupScreen
 from ui.status_bar import StatusBar
+from ui.voice import Voice
 from ui.widgets.chime import Chime
+from ui.widgets.scan_panel import frame_source
 from ui.widgets.screen import Screen
 
 log = logging.getLogger(__name__)
@@ -156,6 +162,13 @@ class MainWindow(QWidget):
         # extras["sound"] = False: the system beep only (tests: no audio device probing)
         self.chime = Chime(self, use_multimedia=context.extras.get("sound", True) is not False)
         self.gate.help_button.hide()  # the operator's own way in needs no call for staff
+        engine = context.extras.get("tts_engine", station.settings.tts_engine)
+        self.voice = Voice(
+            engine if isinstance(engine, str) else None,
+            muted=station.settings.voice_muted,
+            auto_read=station.settings.voice_auto_read,
+            parent=self,
+        )
         self.shortcut = QShortcut(QKeySequence("Ctrl+Alt+O"), self)
         self.shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
 
@@ -171,6 +184,12 @@ class MainWindow(QWidget):
         for screen in self.screens.values():
             if isinstance(screen, Screen):
                 screen.help_requested.connect(self.call_staff)
+                self._connect_voice(screen)
+        self.gate.read_button.hide()  # the operator's PIN page is not read aloud
+        self.home.auto_read_button.show()
+        self.voice.auto_read_changed.connect(self._show_auto_read)
+        self.voice.auto_read_changed.connect(lambda _on: self._watch_home())
+        self.screen_changed.connect(self._auto_read)
         self.staff_called.connect(lambda _call: self.chime.play())
         self.gate.accepted.connect(self.open_operator)
         self.gate.cancelled.connect(self.go_home)
@@ -244,6 +263,7 @@ class MainWindow(QWidget):
             self.picker.service_chosen.connect(self.open_form)
             self.picker.back_requested.connect(self.go_home)
             self.picker.help_requested.connect(self.call_staff)
+            self._connect_voice(self.picker)
             self.screens["picker"] = self.picker
             self.stack.addWidget(self.picker)
         self.show_screen("picker")
@@ -251,12 +271,19 @@ class MainWindow(QWidget):
     def open_form(self, service_code: str) -> None:
         self._discard_form()
         form = ApplicationForm(
-            self.context.station, self.context.station.service(service_code), self.i18n
+            self.context.station,
+            self.context.station.service(service_code),
+            self.i18n,
+            frames=frame_source(self.context),
         )
         form.filed.connect(self._filed)
         form.handed_off.connect(self._handed_off)
         form.cancelled.connect(self.go_home)
         form.help_requested.connect(self.call_staff)
+        self._connect_voice(form)
+        for button in (form.next_button, form.back_button, form.submit_button):
+            # after the click: the new page, or the errors it showed
+            button.clicked.connect(lambda: QTimer.singleShot(0, self, self._auto_read_form))
         self.form = form
         self.stack.addWidget(form)
         self.show_screen("form")
@@ -269,6 +296,36 @@ class MainWindow(QWidget):
         self.help_overlay.show_message()
         self.staff_called.emit(call)
 
+    # -- voice ------------------------------------------------------------------------------
+
+    def _connect_voice(self, screen: Screen) -> None:
+        screen.read_button.setVisible(self.voice.available)
+        screen.read_aloud_requested.connect(lambda s=screen: self.read_aloud(s))
+        screen.auto_read_toggled.connect(self.voice.set_auto_read)
+        screen.auto_read_button.setChecked(self.voice.auto_read)
+
+    def read_aloud(self, screen: QWidget | None = None) -> bool:
+        """Read a screen (the one shown, by default) aloud; False when the voice is off."""
+        if screen is None:
+            screen = self.stack.currentWidget()
+        if isinstance(screen, ApplicationForm) and screen.camera_page is not None:
+            screen = screen.camera_page  # the full-screen camera covers the form
+        return screen is not None and self.voice.read(screen, self.i18n.lang)
+
+    def _auto_read(self, name: str) -> None:
+        if self.voice.auto_read and name not in ("operator", "gate", "setup"):
+            self.read_aloud()
+        elif name in ("operator", "gate"):
+            self.voice.stop()
+
+    def _auto_read_form(self) -> None:
+        if self.form is not None and self.current_screen() == "form":
+            self._auto_read("form")
+
+    def _show_auto_read(self, on: bool) -> None:
+        for screen in self.stack.findChildren(Screen):
+            screen.auto_read_button.setChecked(on)
+
     def _help_answered(self) -> None:
         self.help_calls.clear()
 
@@ -277,9 +334,9 @@ class MainWindow(QWidget):
         self.done.show_filed(tracking_no)
         self.show_screen("done")
 
-    def _handed_off(self, _draft_uuid: str) -> None:
+    def _handed_off(self, draft_uuid: str) -> None:
         self._discard_form()
-        self.done.show_handed_off()
+        self.done.show_handed_off(draft_uuid)
         self.show_screen("done")
 
     def _discard_form(self) -> None:
@@ -303,7 +360,11 @@ class MainWindow(QWidget):
     def _at_defaults(self) -> bool:
         settings = self.context.station.settings
         lang = self.default_lang or settings.language
-        return self.i18n.lang == lang and self.i18n.large_text == settings.large_text
+        return (
+            self.i18n.lang == lang
+            and self.i18n.large_text == settings.large_text
+            and self.voice.auto_read == (settings.voice_auto_read and self.voice.available)
+        )
 
     def _watch_home(self) -> None:
         if self.current_screen() == "home":
@@ -314,6 +375,7 @@ class MainWindow(QWidget):
         settings = self.context.station.settings
         self.i18n.set_lang(self.default_lang or settings.language)
         self.i18n.set_large_text(settings.large_text)
+        self.voice.reset()
 
     def _setup_finished(self) -> None:
         self.home.station_name = self.context.station.name

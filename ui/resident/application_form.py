@@ -11,8 +11,11 @@ everything (the ID masked) above "Submit". "Next" checks the form: a mistake on 
 an earlier one is shown next to its field in the current language, and the form jumps to the
 first one and puts the focus in it.
 
-Documents the resident cannot attach here are scanned by the operator: when only those are
-missing, "Submit" keeps the form as a draft for the operator instead of finalizing it.
+A document field offers "photograph" when the station has a camera (`frames`): the form's
+full-screen `CameraPage` covers it, and the photo taken goes through the filing model's
+processing (document mode for document fields). Documents the resident cannot attach here are
+added by the operator: when only those are missing, "Submit" keeps the form as a draft for
+the operator instead of finalizing it.
 
 The half-filled values live in the editors and the model only; the main window destroys the
 form when the resident leaves or the idle timeout fires (`wipe()` clears it first).
@@ -29,6 +32,7 @@ import logging
 from collections.abc import Iterable
 
 from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -50,7 +54,8 @@ from ui.i18n import I18n
 from ui.resident.service_picker import touch_scroll
 from ui.strings import STRINGS, add
 from ui.widgets.buttons import BigButton
-from ui.widgets.field_editor import FieldEditor, make_editor
+from ui.widgets.field_editor import AttachmentEditor, FieldEditor, make_editor
+from ui.widgets.frames import FrameSource
 from ui.widgets.keypad import NumericKeypad
 from ui.widgets.screen import Screen, clear_layout
 from vocab.text import Text
@@ -159,6 +164,7 @@ class ProfileCard(QFrame):
         column.setSpacing(14)
         column.addWidget(self.label)
         column.addLayout(buttons)
+        self.retranslate()  # labelled (and named for screen readers) before first shown
         self.hide()
 
     def show_details(self, masked: str, *, using: bool) -> None:
@@ -230,8 +236,12 @@ class ApplicationForm(Screen):
         service: Service,
         i18n: I18n,
         parent: QWidget | None = None,
+        *,
+        frames: FrameSource | None = None,
     ) -> None:
         super().__init__(i18n, parent)
+        self.frames = frames
+        self.camera_page: QWidget | None = None  # a CameraPage while one is open
         self.station = station
         self.service = service
         self.filing = Filing(station, service, mode="resident")
@@ -309,6 +319,9 @@ class ApplicationForm(Screen):
         self.submit_button.clicked.connect(self.submit)
         for editor in self.editors.values():
             editor.changed.connect(lambda e=editor: self._edited(e))
+            if isinstance(editor, AttachmentEditor):
+                editor.set_camera(frames is not None)
+                editor.photo_requested.connect(lambda e=editor: self.open_camera(e.name))
         self.show_page(0)
         self.retranslate()
 
@@ -365,6 +378,7 @@ class ApplicationForm(Screen):
 
     def wipe(self) -> None:
         """Forget everything typed (the idle timeout and "cancel" call this)."""
+        self.close_camera()
         for editor in self.editors.values():
             editor.clear()
         self.filing.clear()
@@ -373,6 +387,53 @@ class ApplicationForm(Screen):
         self._show_message(None)
         clear_layout(self.review_grid)  # the review rows hold what was typed, too
         self.show_page(0)
+
+    # -- the camera ---------------------------------------------------------------------------
+
+    def open_camera(self, field: str) -> None:
+        """Cover the form with the full-screen camera page for one document field."""
+        from ui.resident.camera_page import CameraPage
+
+        if self.frames is None:
+            return
+        self.close_camera()
+        page = CameraPage(self.frames, self.i18n, self.editors[field].label, self)
+        page.photo_taken.connect(lambda jpeg: self._photo_taken(field, jpeg))
+        page.cancelled.connect(self.close_camera)
+        page.help_requested.connect(self.help_requested)
+        page.read_aloud_requested.connect(self.read_aloud_requested)
+        page.read_button.setVisible(self.read_button.isVisibleTo(self))
+        page.setGeometry(self.rect())
+        page.show()
+        page.raise_()
+        self.camera_page = page
+        page.start()
+
+    def close_camera(self) -> None:
+        page, self.camera_page = self.camera_page, None
+        if page is not None:
+            from ui.resident.camera_page import CameraPage
+
+            assert isinstance(page, CameraPage)
+            page.stop()
+            page.hide()
+            page.deleteLater()
+
+    def _photo_taken(self, field: str, jpeg: bytes) -> None:
+        """The filing model processes the photo (as for the operator's camera)."""
+        self.close_camera()
+        problem = self.filing.add_photo(field, jpeg)
+        editor = self.editors[field]
+        if problem is not None:
+            editor.set_error(problem)
+            return
+        editor.set_value(self.filing.get(field))
+        editor.retranslate()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.camera_page is not None:
+            self.camera_page.setGeometry(self.rect())
 
     # -- navigation --------------------------------------------------------------------------
 

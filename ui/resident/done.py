@@ -13,6 +13,7 @@ Signals:
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
@@ -25,6 +26,9 @@ from ui.strings import add
 from ui.widgets.buttons import BigButton
 from ui.widgets.screen import Screen
 from vocab.text import Text
+
+if TYPE_CHECKING:  # reportlab is imported only when a receipt or slip is made
+    from kiosk.receipt import SlipData
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +57,12 @@ add(
             "to print it for you.",
         ),
         "done.handoff_title": Text("已保存，请找工作人员", "Saved: please see the operator"),
+        "done.slip_number": Text("您的编号：", "Your number:"),
+        "done.slip_missing": Text(
+            "还缺：{docs}。请拿着打印出来的小票找工作人员补拍。",
+            "Still missing: {docs}. Take the printed slip to the operator to photograph them.",
+        ),
+        "done.slip_printing": Text("正在打印小票……", "Printing your slip…"),
         "done.handoff_text": Text(
             "您填写的内容已经保存。请把需要的材料交给工作人员扫描，工作人员确认后会为您打印回执。",
             "Your form is saved. Hand the documents to the operator to scan; the operator will "
@@ -82,6 +92,7 @@ class DoneScreen(Screen):
         self.context = context
         self.tracking_no = ""
         self.mode = "empty"  # "filed" | "handoff"
+        self.slip: SlipData | None = None  # the hand-over slip (a draft for the operator)
         self.result: PrintResult | None = None
         self._receipt_failed = False
         self.tracking_caption = _wrapping_label("subtitle", "done_caption")
@@ -131,36 +142,72 @@ class DoneScreen(Screen):
 
         start_print(self.context.printer, render, tracking_no, self._printed)
 
-    def show_handed_off(self) -> None:
+    def show_handed_off(self, draft_uuid: str = "") -> None:
+        """The form is a draft for the operator: its slip number and the missing documents
+        shown, and the slip (`kiosk.receipt.render_slip`) printed in the background."""
         self.mode, self.tracking_no, self.result = "handoff", "", None
+        self.slip = None
+        if draft_uuid:
+            from kiosk.receipt import slip_data
+
+            try:
+                self.slip = slip_data(self.context.station, draft_uuid)
+            except Exception:  # the draft is stored; a slip bug must not hide that
+                log.exception("could not read the slip of a draft")
         self.retranslate()
+        slip = self.slip
+        if slip is not None:
+            layout = self.context.station.settings.receipt_layout
+
+            def render() -> bytes:
+                from kiosk.receipt import render_slip
+
+                return render_slip(slip, layout)
+
+            start_print(self.context.printer, render, f"slip-{slip.number}", self._printed)
 
     def reset(self) -> None:
-        self.mode, self.tracking_no, self.result = "empty", "", None
+        self.mode, self.tracking_no, self.result, self.slip = "empty", "", None, None
         self.retranslate()
 
     def _printed(self, result: PrintResult) -> None:
-        if self.mode == "filed":
+        if self.mode in ("filed", "handoff"):
             self.result = result
             self._receipt_failed = result.message == RENDER_FAILED
             self.retranslate()
         self.print_finished.emit(result)
 
+    def spoken_tracking_no(self) -> str:
+        """Read aloud character by character (ui.voice)."""
+        if self.mode == "handoff" and self.slip is not None:
+            return self.slip.number
+        return self.tracking_no if self.mode == "filed" else ""
+
+    def spoken_notes(self) -> list[str]:
+        labels = (self.keep_label, self.print_label)
+        return [label.text() for label in labels if label.isVisibleTo(self) and label.text()]
+
     def retranslate(self) -> None:
         t = self.i18n.t
+        slip = self.slip if self.mode == "handoff" else None
         filed = self.mode == "filed"
         self.title.setText(t("done.handoff_title") if self.mode == "handoff" else t("done.title"))
-        self.tracking_caption.setText(t("done.tracking"))
-        self.tracking_label.setText(self.tracking_no)
+        self.tracking_caption.setText(t("done.slip_number" if slip else "done.tracking"))
+        self.tracking_label.setText(slip.number if slip else self.tracking_no)
         for w in (self.tracking_caption, self.tracking_label):
-            w.setVisible(filed)
-        self.keep_label.setText(t("done.keep") if filed else t("done.handoff_text"))
-        if not filed:
+            w.setVisible(filed or slip is not None)
+        if slip is not None and slip.missing:
+            sep = "、" if self.i18n.lang == "zh" else ", "
+            docs = sep.join(self.i18n.text(d) for d in slip.missing)
+            self.keep_label.setText(t("done.slip_missing", docs=docs))
+        else:
+            self.keep_label.setText(t("done.keep") if filed else t("done.handoff_text"))
+        if not filed and slip is None:
             status = ""
         elif self._receipt_failed:
             status = t("done.receipt_failed")
         elif self.result is None:
-            status = t("done.printing")
+            status = t("done.slip_printing" if slip else "done.printing")
         elif self.result.ok and self.result.pdf_path is not None:
             # no printer: the file path means nothing to a resident (the operator sees it)
             status = t("done.saved_no_printer")

@@ -405,6 +405,13 @@ class ReprintScreen(Screen):
         self.last4_label.setText(t("reprint.last4"))
         self.id_label.setText(t("reprint.id"))
         self.phone4_label.setText(t("reprint.phone4"))
+        for edit, label in (
+            (self.input.edit, self.tracking_label),
+            (self.last4, self.last4_label),
+            (self.id_edit, self.id_label),
+            (self.phone4, self.phone4_label),
+        ):
+            edit.setAccessibleName(label.text())  # screen readers
         self.list_header.setText(t("reprint.list", id=self._shown_id))
         self.back_button.setText(t("nav.back_home"))
         self.print_button.setText(t("reprint.print" if self.mode == "tracking" else "reprint.find"))

@@ -74,6 +74,11 @@ add(
         "lookup.for_tracking": Text("受理编号 {no}：", "Tracking number {no}:"),
         "lookup.filed_on": Text("受理日期：{day}", "Filed on: {day}"),
         "lookup.tracking_no": Text("受理编号：{no}", "Tracking number: {no}"),
+        "lookup.slip_no": Text("小票编号：{no}", "Slip number: {no}"),
+        "lookup.draft_waiting": Text(
+            "已保存，还没有提交：请找工作人员补拍材料",
+            "Saved, not filed yet: ask the operator to photograph the documents",
+        ),
         "lookup.county_note": Text("县里的说明：{note}", "Note from the county: {note}"),
         "state.queued": Text(
             "已在本站受理，等待发送到县里", "Filed here; waiting to be sent to the county"
@@ -97,6 +102,8 @@ def state_key(answer: StatusAnswer) -> str:
         return f"state.{answer.status}"
     if answer.state in ("queued", "uploaded"):
         return f"state.{answer.state}"
+    if answer.state == "draft":
+        return "lookup.draft_waiting"
     return "state.unknown"
 
 
@@ -360,7 +367,12 @@ class StatusLookupScreen(Screen):
         for i, a in enumerate(self.answers or []):
             lines = [
                 f"<b>{html.escape(self.i18n.text(a.service))}</b>",
-                html.escape(t("lookup.tracking_no", no=a.tracking_no)),
+                html.escape(
+                    t(
+                        "lookup.slip_no" if a.state == "draft" else "lookup.tracking_no",
+                        no=a.tracking_no,
+                    )
+                ),
                 html.escape(t("lookup.filed_on", day=local_day(a.created_at, zone))),
                 f"<b>{html.escape(t(state_key(a)))}</b>",
             ]
@@ -398,6 +410,11 @@ class StatusLookupScreen(Screen):
                 t("lookup.tracking_prompt" if self.mode == "tracking" else "lookup.id_prompt")
             )
         self.input.digits.retranslate(self.i18n)
+        self.input.edit.setAccessibleName(  # screen readers
+            self.i18n.text(self._ask)
+            if self.asking_phone
+            else t("lookup.tracking_prompt" if self.mode == "tracking" else "lookup.id_prompt")
+        )
         self.error_label.setText(self.i18n.text(self._error))
         self.back_button.setText(t("nav.back_home"))
         self.again_button.setText(t("lookup.again"))

@@ -28,11 +28,24 @@ class BigButton(QPushButton):
     def __init__(
         self, text: str = "", parent: QWidget | None = None, *, primary: bool = False
     ) -> None:
+        self._named = False
         super().__init__(text, parent)
+        super().setAccessibleName(text)
         self.setMinimumHeight(MIN_TOUCH_PX)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setProperty("role", "primary" if primary else "button")
         self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self._named = False  # an accessible name set on purpose outlives the label
+
+    def setText(self, text: str) -> None:
+        """The label, and the accessible name (screen readers) unless one was set apart."""
+        super().setText(text)
+        if not self._named:
+            super().setAccessibleName(text)
+
+    def setAccessibleName(self, name: str) -> None:
+        self._named = bool(name)
+        super().setAccessibleName(name)
 
 
 ICON_INK = QColor("#0b4fa8")  # the stylesheet's ACTION blue

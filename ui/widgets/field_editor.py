@@ -21,14 +21,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date
-from pathlib import Path
 from typing import Any, ClassVar
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
-    QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -38,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.attachments import AttachmentRejected, PreparedAttachment, read_attachment
+from kiosk.attachments import PreparedAttachment
 from kiosk.catalog import Choice, Field
 from ui.i18n import I18n
 from ui.strings import add
@@ -58,7 +56,13 @@ add(
             "请把这份材料交给工作人员，由工作人员扫描上传。",
             "Please hand this document to the operator, who will scan it.",
         ),
-        "field.attachment_choose": Text("选择文件", "Choose a file"),
+        "field.attachment_camera_note": Text(
+            "请按“拍照”，把材料放在摄像头下拍清楚。",
+            "Press “Take a photo” and hold the document under the camera.",
+        ),
+        "field.attachment_photo": Text("拍照", "Take a photo"),
+        "field.attachment_photo_more": Text("再拍一张", "Take another photo"),
+        "field.attachment_photos": Text("已拍 {n} 张", "{n} photo(s) taken"),
         "field.attachment_remove": Text("移除", "Remove"),
         "field.attachment_none": Text("尚未添加", "Nothing added yet"),
         "field.attachment_count": Text("已添加 {n} 个文件", "{n} file(s) added"),
@@ -166,6 +170,18 @@ class FieldEditor(QWidget):
         self.help_widget.setText(self.i18n.text(self.help))
         self.help_widget.setVisible(self.help is not None and not self.compact)
         self.error_widget.setText(self.i18n.text(self._error))
+        self._name_inputs()
+
+    def _name_inputs(self) -> None:
+        """Screen readers: each input is named by the field's label, its help describes it."""
+        label, help_text = self.i18n.text(self.label), self.i18n.text(self.help)
+        for w in self.findChildren(QLineEdit):
+            w.setAccessibleName(label)
+            w.setAccessibleDescription(help_text)
+        box = getattr(self, "box", None)
+        if isinstance(box, QComboBox):
+            box.setAccessibleName(label)
+            box.setAccessibleDescription(help_text)
 
 
 class LineEditor(FieldEditor):
@@ -284,6 +300,9 @@ class DateEditor(FieldEditor):
         super().retranslate()
         for unit, key in zip(self._units, ("field.year", "field.month", "field.day"), strict=True):
             unit.setText(self.i18n.t(key))
+        boxes = (self.year, self.month, self.day)
+        for box, key in zip(boxes, ("field.year", "field.month", "field.day"), strict=True):
+            box.setAccessibleName(f"{self.i18n.text(self.label)}：{self.i18n.t(key)}")
 
 
 class ChoiceEditor(FieldEditor):
@@ -327,6 +346,8 @@ class ChoiceEditor(FieldEditor):
         super().retranslate()
         for choice in self.choices:
             self.buttons[choice.value].setText(self.i18n.text(choice.label))
+            self.buttons[choice.value].setAccessibleName(self.i18n.text(choice.label))
+            self.buttons[choice.value].setAccessibleDescription(self.i18n.text(self.label))
 
 
 class ComboChoiceEditor(FieldEditor):
@@ -367,11 +388,20 @@ class ComboChoiceEditor(FieldEditor):
 
 
 class AttachmentEditor(FieldEditor):
-    """Resident mode: a note that the operator scans the document, or pick a file."""
+    """Resident mode: photograph the document with the station's camera ("拍照", when there
+    is one: the form opens its full-screen camera page on `photo_requested`), or a note that
+    the operator will add it. Never a desktop file dialog.
+
+    Signals:
+        photo_requested(): the resident tapped "photograph".
+    """
+
+    photo_requested = Signal()
 
     def __init__(self, field: Field, i18n: I18n, **kw: Any) -> None:
         super().__init__(field, i18n, **kw)
         self.files: list[PreparedAttachment] = []
+        self.camera = False
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.note.setProperty("role", "value")
@@ -379,12 +409,13 @@ class AttachmentEditor(FieldEditor):
         self.files_label.setProperty("role", "help")
         self.files_label.setWordWrap(True)
         row = QHBoxLayout()
-        self.choose = BigButton()
-        self.choose.setObjectName(f"choose_{self.name}")
-        self.choose.clicked.connect(self._choose)
+        self.photo_button = BigButton(primary=True)
+        self.photo_button.setObjectName(f"photo_{self.name}")
+        self.photo_button.clicked.connect(self.photo_requested)
         self.remove = BigButton()
+        self.remove.setObjectName(f"remove_{self.name}")
         self.remove.clicked.connect(lambda: self.set_value(None))
-        row.addWidget(self.choose)
+        row.addWidget(self.photo_button)
         row.addWidget(self.remove)
         row.addStretch(1)
         self.body.addWidget(self.note)
@@ -392,28 +423,10 @@ class AttachmentEditor(FieldEditor):
         self.body.addWidget(self.files_label)
         self._refresh()
 
-    def _choose(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self,
-            self.i18n.text(self.label),
-            str(Path.home()),
-            "Images / PDF (*.jpg *.jpeg *.png *.pdf *.bmp *.tif *.tiff *.webp)",
-            options=QFileDialog.Option.DontUseNativeDialog,
-        )
-        if path:
-            self.add_file(Path(path))
-
-    def add_file(self, path: Path) -> bool:
-        """Read, check and downscale a file; shows the reason next to the field if refused."""
-        try:
-            self.files.append(read_attachment(self.name, path))
-        except AttachmentRejected as exc:
-            self.set_error(exc.message)
-            return False
-        self.set_error(None)
-        self._refresh()
-        self.changed.emit()
-        return True
+    def set_camera(self, available: bool) -> None:
+        """Offer "photograph" (a camera is there) or the hand-over note (none)."""
+        self.camera = available
+        self.retranslate()
 
     def value(self) -> list[PreparedAttachment]:
         return list(self.files)
@@ -428,19 +441,24 @@ class AttachmentEditor(FieldEditor):
 
     def _refresh(self) -> None:
         self.remove.setVisible(bool(self.files))
+        self.photo_button.setVisible(self.camera)
         if self.files:
-            names = ", ".join(f.filename for f in self.files)
-            self.files_label.setText(
-                f"{self.i18n.t('field.attachment_count', n=len(self.files))}: {names}"
-            )
+            self.files_label.setText(self.i18n.t("field.attachment_photos", n=len(self.files)))
         else:
             self.files_label.setText("")
 
     def retranslate(self) -> None:
         super().retranslate()
-        self.note.setText(self.i18n.t("field.attachment_note"))
-        self.choose.setText(self.i18n.t("field.attachment_choose"))
+        self.note.setText(
+            self.i18n.t("field.attachment_camera_note" if self.camera else "field.attachment_note")
+        )
+        more = bool(self.files)
+        self.photo_button.setText(
+            self.i18n.t("field.attachment_photo_more" if more else "field.attachment_photo")
+        )
         self.remove.setText(self.i18n.t("field.attachment_remove"))
+        for button in (self.photo_button, self.remove):
+            button.setAccessibleName(f"{button.text()}：{self.i18n.text(self.label)}")
         self._refresh()
 
 

@@ -27,7 +27,7 @@ DECODE_EVERY_MS = 200
 
 
 @cache
-def _quiet_multimedia() -> None:
+def _quiet_multimedia() -> None:  # also used by ui.voice
     from PySide6.QtCore import QLoggingCategory
 
     # QtMultimedia's FFmpeg backend warns when VA-API is missing (no GPU video decode);

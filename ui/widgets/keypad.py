@@ -60,6 +60,7 @@ class _Pad(QWidget):
         tall = QSizePolicy.Policy.Expanding if rowspan > 1 else QSizePolicy.Policy.Preferred
         button.setSizePolicy(QSizePolicy.Policy.Expanding, tall)
         button.setObjectName(f"key_{key}")
+        button.setAccessibleName(label)  # the digit or letter; delete and clear: retranslate
         button.clicked.connect(lambda: self.press(key))
         self._grid.addWidget(button, row, col, rowspan, colspan)
         self.buttons[key] = button
@@ -108,6 +109,7 @@ class NumericKeypad(_Pad):
 
     def retranslate(self, i18n: I18n) -> None:
         self._clear.setText(i18n.t("keypad.clear"))
+        self._clear.setAccessibleName(i18n.t("keypad.clear"))
         self.buttons[BACKSPACE].setToolTip(i18n.t("keypad.backspace"))
         self.buttons[BACKSPACE].setAccessibleName(i18n.t("keypad.backspace"))
 

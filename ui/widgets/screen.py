@@ -1,11 +1,15 @@
 """`Screen`: the frame every resident screen shares — a title, a body and a row of buttons,
-and a "call staff" button in the top right corner on every one of them.
+and a "call staff" button in the top right corner on every one of them, with "read aloud"
+beside it (hidden where the station has no voice) and a switch for reading every screen aloud
+(shown by the main window on the home screen).
 
 Each screen re-labels itself in `retranslate()`, which runs at construction and on every
 `I18n.changed`, so the language switch is live.
 
 Signals:
     help_requested(): the resident tapped "call staff" (the main window alerts the operator).
+    read_aloud_requested(): the resident tapped "read aloud" (the main window's voice reads).
+    auto_read_toggled(bool): the resident switched reading every screen aloud on or off.
 """
 
 from __future__ import annotations
@@ -22,6 +26,15 @@ add(
     {
         "nav.back_home": Text("回到首页", "Back to home"),
         "nav.call_staff": Text("找工作人员", "Call staff"),
+        "nav.read_aloud": Text("读给我听", "Read aloud"),
+        "nav.read_aloud_help": Text(
+            "把这一页的标题、要填的内容和提示读出来",
+            "Reads this page's title, the item to fill in and any messages aloud",
+        ),
+        "nav.auto_read": Text("每页自动朗读", "Read every page aloud"),
+        "nav.auto_read_help": Text(
+            "打开后，每打开一页就自动读出来", "When on, each page is read aloud as it opens"
+        ),
     }
 )
 
@@ -34,6 +47,8 @@ CALL_STAFF_STYLE = (
 
 class Screen(QWidget):
     help_requested = Signal()
+    read_aloud_requested = Signal()
+    auto_read_toggled = Signal(bool)
 
     def __init__(self, i18n: I18n, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -52,9 +67,19 @@ class Screen(QWidget):
         self.help_button.setObjectName("button_call_staff")
         self.help_button.setStyleSheet(CALL_STAFF_STYLE)
         self.help_button.clicked.connect(self.help_requested)
+        self.read_button = BigButton()
+        self.read_button.setObjectName("button_read_aloud")
+        self.read_button.clicked.connect(self.read_aloud_requested)
+        self.auto_read_button = BigButton()
+        self.auto_read_button.setObjectName("button_auto_read")
+        self.auto_read_button.setCheckable(True)
+        self.auto_read_button.toggled.connect(self.auto_read_toggled)
+        self.auto_read_button.hide()
         top = QHBoxLayout()
         top.setSpacing(20)
         top.addWidget(self.title, 1)
+        top.addWidget(self.auto_read_button, 0, Qt.AlignmentFlag.AlignTop)
+        top.addWidget(self.read_button, 0, Qt.AlignmentFlag.AlignTop)
         top.addWidget(self.help_button, 0, Qt.AlignmentFlag.AlignTop)
         outer.addLayout(top)
         outer.addWidget(self.subtitle)
@@ -71,6 +96,11 @@ class Screen(QWidget):
         text = self.i18n.t("nav.call_staff")
         self.help_button.setText(text)
         self.help_button.setAccessibleName(text)
+        pairs = ((self.read_button, "nav.read_aloud"), (self.auto_read_button, "nav.auto_read"))
+        for button, key in pairs:
+            button.setText(self.i18n.t(key))
+            button.setAccessibleName(self.i18n.t(key))
+            button.setAccessibleDescription(self.i18n.t(key + "_help"))
 
     def _on_language(self, _lang: str) -> None:
         self._label_help()
