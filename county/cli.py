@@ -80,6 +80,12 @@ def _parser() -> argparse.ArgumentParser:
         help="serve plain http behind a TLS-terminating proxy that presents this certificate",
     )
     s.add_argument("--key-file", default=None, help="the hub's key file (default: beside db)")
+    s.add_argument(
+        "--silent-days",
+        default=None,
+        help="badge a station not heard from for more than this many days "
+        "(default: $COUNTY_HUB_SILENT_DAYS, else 3)",
+    )
 
     ts = sub.add_parser("tls-selfsigned", help="make a self-signed certificate and key for serve")
     ts.add_argument("--out-dir", required=True, help="writes hub-cert.pem and hub-key.pem here")
@@ -208,8 +214,11 @@ def _serve(url: str, args: argparse.Namespace, tz: tzinfo) -> int:
     cert, tls_key, next_cert = _tls_options(args)
     logs.setup("INFO")  # JSON lines on stderr, personal data masked (county.logs)
 
-    from county.app import HubConfig, create_app
+    from county.app import SILENT_DAYS_ENV, HubConfig, create_app, silent_days_from_env
 
+    if args.silent_days is not None:
+        os.environ[SILENT_DAYS_ENV] = args.silent_days  # workers read it too
+    silent = silent_days_from_env()  # a bad value stops here, before anything starts
     blob_dir = Path(args.blob_dir) if args.blob_dir else None
     key_file = Path(args.key_file) if args.key_file else None
     store = HubStore.open(url, key_file=key_file)  # migrates; makes the key file once
@@ -227,8 +236,6 @@ def _serve(url: str, args: argparse.Namespace, tz: tzinfo) -> int:
     )
     if args.workers > 1:
         # Workers import the app through a factory that reads the environment.
-        import os
-
         os.environ[db.DB_ENV] = url
         if args.tz:
             os.environ[TZ_ENV] = args.tz
@@ -257,6 +264,7 @@ def _serve(url: str, args: argparse.Namespace, tz: tzinfo) -> int:
             key_file=key_file,
             tls_cert=cert,
             tls_next_cert=next_cert,
+            silent_days=silent,
         )
         uvicorn.run(
             create_app(config),

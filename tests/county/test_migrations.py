@@ -35,6 +35,7 @@ RELEASED = {
     "0006": "d557cc84d7e4bf3cdd4c57ccbdaae8ff4641bd8555ceabbbf9d908971bafeecd",
     "0007": "835f5ffe15f7606911f04a98c4ad0f77ea36da262b316d85dbab6d34fa2879ca",
     "0008": "1b9e6e6d2450596c4abfb5d161d38c1f92d2810f52620feab7172909e0195bd1",
+    "0009": "50844bdea9eed8ab29d58b2cf77a2189127d3f8083562b2a7c3089a79154ceb4",
 }
 """sha256 of each released revision's file (versions/NNNN_*.py): released files never change."""
 
@@ -51,7 +52,7 @@ def test_released_migrations_are_frozen_and_head_is_the_newest() -> None:
     script = ScriptDirectory.from_config(migrations.config())
     assert script.get_heads() == [migrations.HEAD]
     chain = [s.revision for s in script.walk_revisions("base", "heads")]
-    assert chain[::-1] == sorted(RELEASED)
+    assert [r.split("_", 1)[0] for r in chain[::-1]] == sorted(RELEASED)
     on_disk = sorted(p.name.split("_", 1)[0] for p in versions.glob("[0-9]*.py"))
     assert on_disk == sorted(RELEASED), "record a new revision's hash in RELEASED"
 
