@@ -98,10 +98,12 @@ def _render(
 
 @router.get("/stations", response_class=HTMLResponse)
 def stations_page(
-    request: Request, member: ConsoleMemberDep, store: StoreDep, done: str = ""
+    request: Request, member: ConsoleMemberDep, store: StoreDep, revoked: str = ""
 ) -> Response:
     _member(member)
-    return _render(request, store, {"message": done[:100]})
+    # only a station code goes into the message: a link cannot make the page say anything else
+    done = f"已吊销 Revoked {revoked}" if STATION_RE.fullmatch(revoked) else ""
+    return _render(request, store, {"message": done})
 
 
 def qr_svg(text: str) -> Markup:
@@ -177,4 +179,4 @@ async def revoke(request: Request, post: ConsolePostDep, store: StoreDep) -> Res
     await run_in_threadpool(
         store.audit, actor_of(request, member), "station_revoke", station, {"devices": n}
     )
-    return RedirectResponse(f"/stations?done=已吊销 Revoked {station}", 303)
+    return RedirectResponse(f"/stations?revoked={station}", 303)

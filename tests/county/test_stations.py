@@ -104,6 +104,19 @@ def test_a_report_at_its_bounds_is_kept(hub: Hub) -> None:
     assert h.catalog_version == 2**31 - 1 and h.oldest_unsent_at is not None
 
 
+def test_a_pull_is_a_contact_too(hub: Hub) -> None:
+    token = hub.enroll("S01")
+    assert _health(hub, "S01").last_seen_at is None
+    assert hub.request("GET", "/v1/pull", token).status_code == 200
+    assert _health(hub, "S01").last_seen_at is not None
+
+
+def test_the_page_says_only_what_happened(hub: Hub) -> None:
+    admin = hub.console()
+    forged = admin.get("/stations", params={"revoked": "请拨打 400 电话"})
+    assert forged.status_code == 200 and "请拨打" not in forged.text
+
+
 def test_a_clerk_cannot_revoke_or_issue_codes_but_may_look(hub: Hub) -> None:
     token = hub.enroll("S01")
     clerk = hub.console("测试科员", "clerk", ("minzheng",))
