@@ -209,16 +209,19 @@ def _tls_options(args: argparse.Namespace) -> tuple[Path | None, Path | None, Pa
 def _serve(url: str, args: argparse.Namespace, tz: tzinfo) -> int:
     import uvicorn
 
+    from county.app import (
+        SILENT_DAYS_ENV,
+        HubConfig,
+        create_app,
+        silent_days,
+        silent_days_from_env,
+    )
     from county.keys import KEY_FILE_ENV, load_or_create, tls_identity
 
     cert, tls_key, next_cert = _tls_options(args)
+    # a bad value stops here, before anything starts
+    silent = silent_days(args.silent_days) if args.silent_days else silent_days_from_env()
     logs.setup("INFO")  # JSON lines on stderr, personal data masked (county.logs)
-
-    from county.app import SILENT_DAYS_ENV, HubConfig, create_app, silent_days_from_env
-
-    if args.silent_days is not None:
-        os.environ[SILENT_DAYS_ENV] = args.silent_days  # workers read it too
-    silent = silent_days_from_env()  # a bad value stops here, before anything starts
     blob_dir = Path(args.blob_dir) if args.blob_dir else None
     key_file = Path(args.key_file) if args.key_file else None
     store = HubStore.open(url, key_file=key_file)  # migrates; makes the key file once
@@ -242,6 +245,7 @@ def _serve(url: str, args: argparse.Namespace, tz: tzinfo) -> int:
         if blob_dir:
             os.environ["COUNTY_HUB_BLOB_DIR"] = str(blob_dir)
         os.environ[KEY_FILE_ENV] = str(key_file)
+        os.environ[SILENT_DAYS_ENV] = str(silent)
         for env, path in ((_TLS_CERT_ENV, cert), (_TLS_NEXT_ENV, next_cert)):
             if path is not None:
                 os.environ[env] = str(path)

@@ -7,9 +7,11 @@ import gzip
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from county import cli
 from county.app import silent_days
 from kiosk.station import Station
 from kiosk.sync_service import enroll_station, run_sync
@@ -168,6 +170,15 @@ def test_bad_enrollment_input_says_so_and_changes_nothing(hub: Hub) -> None:
         assert r.status_code == 422 and ("站点编号" in r.text or "有效期" in r.text)
     assert hub.store.stations() == []
     assert hub.store.audit_entries(action="enroll_code") == []
+
+
+def test_serve_refuses_a_bad_silent_days_before_starting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db_url = f"sqlite:///{tmp_path / 'hub.db'}"
+    assert cli.main(["--db", db_url, "serve", "--silent-days", "0"]) != 0
+    assert "silent days" in capsys.readouterr().err
+    assert not (tmp_path / "hub.db").exists()
 
 
 def test_silent_days_setting_is_checked() -> None:
