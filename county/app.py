@@ -9,6 +9,7 @@ specified in `sync.protocol`, the staff API in `county.routers.staff`, the pages
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import timedelta, tzinfo
 from pathlib import Path
@@ -40,12 +41,30 @@ from county.routers import (
     queue,
     reports,
     staff,
+    stations,
 )
 from county.store import ENROLL_TTL, HubStore, blob_dir_for
 from sync.protocol import SUPPORTED_VERSIONS, error_body
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 """The console's CSS and scripts, served by the hub itself (no CDN: intranets)."""
+
+
+SILENT_DAYS_ENV = "COUNTY_HUB_SILENT_DAYS"
+SILENT_DAYS_DEFAULT = 3
+
+
+def silent_days(value: str) -> int:
+    """A number of days from 1 to 365, or a ValueError saying what to give."""
+    text = value.strip()
+    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= 365):
+        raise ValueError(f"silent days must be a whole number from 1 to 365, not {value!r}")
+    return int(text)
+
+
+def silent_days_from_env() -> int:
+    raw = os.environ.get(SILENT_DAYS_ENV, "")
+    return silent_days(raw) if raw else SILENT_DAYS_DEFAULT
 
 
 @dataclass
@@ -65,6 +84,9 @@ class HubConfig:
     """The certificate kiosks see (the one served, or a TLS-terminating proxy's)."""
     tls_next_cert: Path | None = None
     """The next certificate of a planned rotation, announced in push and pull answers."""
+    silent_days: int = field(default_factory=silent_days_from_env)
+    """A station not heard from for more than this many days gets the Stations page's
+    "silent" badge (``county-hub serve --silent-days``, else ``$COUNTY_HUB_SILENT_DAYS``, 3)."""
 
 
 def _error(exc: HubError) -> JSONResponse:
@@ -114,5 +136,6 @@ def create_app(config: HubConfig) -> FastAPI:
     app.include_router(casefile.router)
     app.include_router(catalog.router)
     app.include_router(reports.router)
+    app.include_router(stations.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

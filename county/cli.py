@@ -81,6 +81,12 @@ def _parser() -> argparse.ArgumentParser:
         help="serve plain http behind a TLS-terminating proxy that presents this certificate",
     )
     s.add_argument("--key-file", default=None, help="the hub's key file (default: beside db)")
+    s.add_argument(
+        "--silent-days",
+        default=None,
+        help="badge a station not heard from for more than this many days "
+        "(default: $COUNTY_HUB_SILENT_DAYS, else 3)",
+    )
 
     ts = sub.add_parser("tls-selfsigned", help="make a self-signed certificate and key for serve")
     ts.add_argument("--out-dir", required=True, help="writes hub-cert.pem and hub-key.pem here")
@@ -204,13 +210,19 @@ def _tls_options(args: argparse.Namespace) -> tuple[Path | None, Path | None, Pa
 def _serve(url: str, args: argparse.Namespace, tz: tzinfo) -> int:
     import uvicorn
 
+    from county.app import (
+        SILENT_DAYS_ENV,
+        HubConfig,
+        create_app,
+        silent_days,
+        silent_days_from_env,
+    )
     from county.keys import KEY_FILE_ENV, load_or_create, tls_identity
 
     cert, tls_key, next_cert = _tls_options(args)
+    # a bad value stops here, before anything starts
+    silent = silent_days(args.silent_days) if args.silent_days else silent_days_from_env()
     logs.setup("INFO")  # JSON lines on stderr, personal data masked (county.logs)
-
-    from county.app import HubConfig, create_app
-
     blob_dir = Path(args.blob_dir) if args.blob_dir else None
     key_file = Path(args.key_file) if args.key_file else None
     store = HubStore.open(url, key_file=key_file)  # migrates; makes the key file once
@@ -228,14 +240,13 @@ def _serve(url: str, args: argparse.Namespace, tz: tzinfo) -> int:
     )
     if args.workers > 1:
         # Workers import the app through a factory that reads the environment.
-        import os
-
         os.environ[db.DB_ENV] = url
         if args.tz:
             os.environ[TZ_ENV] = args.tz
         if blob_dir:
             os.environ["COUNTY_HUB_BLOB_DIR"] = str(blob_dir)
         os.environ[KEY_FILE_ENV] = str(key_file)
+        os.environ[SILENT_DAYS_ENV] = str(silent)
         for env, path in ((_TLS_CERT_ENV, cert), (_TLS_NEXT_ENV, next_cert)):
             if path is not None:
                 os.environ[env] = str(path)
@@ -258,6 +269,7 @@ def _serve(url: str, args: argparse.Namespace, tz: tzinfo) -> int:
             key_file=key_file,
             tls_cert=cert,
             tls_next_cert=next_cert,
+            silent_days=silent,
         )
         uvicorn.run(
             create_app(config),

@@ -96,6 +96,12 @@ devices = Table(
     Column("signing_key", String(100)),
     Column("box_key", String(100)),
     Column("key_id", String(32)),
+    # 0009: what the device said in its latest push (sync.protocol.StationReport)
+    Column("reported_at", String(40)),
+    Column("software_version", String(64)),
+    Column("catalog_version", Integer),
+    Column("backlog_queued", Integer),
+    Column("oldest_unsent_at", String(40)),
 )
 Index("ix_devices_key_id", devices.c.key_id, unique=True)
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import base64
 import hmac
+import logging
 import secrets
-from datetime import UTC, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from county import db, keys
 from county.accounts import AccountsMixin
@@ -90,6 +92,11 @@ def _proof_key_aad(lookup_id: str) -> bytes:
     return b"county/enroll_codes/proof_key\0" + lookup_id.encode()
 
 
+log = logging.getLogger(__name__)
+CONTACT_TOUCH = timedelta(seconds=60)
+"""A device's last contact is written at most this often by one process (pushes always)."""
+
+
 class HubStore(AccountsMixin):
     """The hub's database (and clock); blob bytes live in `county.blobs.BlobStore`."""
 
@@ -107,6 +114,8 @@ class HubStore(AccountsMixin):
         self.key_file = key_file or keys.default_key_file(Path(name) if name else None)
         """The hub's key file (county.keys): outside the database, read on first use."""
         self._keys: keys.HubKeys | None = None
+        self._heard: dict[str, datetime] = {}
+        """When this process last wrote each device's ``last_seen_at`` (see `heard_from`)."""
 
     @classmethod
     def open(
@@ -271,6 +280,31 @@ class HubStore(AccountsMixin):
             return None
         return found[0]
 
+    def heard_from(self, device: Device) -> None:
+        """Note that ``device`` pulled (its last contact), at most once a minute per device
+        and process; a hub that cannot write now (a full disk) still answers.  A refused
+        request changes nothing, so only a push or a pull answered counts."""
+        now = self.clock()
+        last = self._heard.get(device.device_id)
+        if last is not None and abs(now - last) < CONTACT_TOUCH:
+            return
+        try:
+            with db.write_tx(self.engine) as conn:
+                devices.touch(conn, device.device_id, iso(now))
+        except (HubError, SQLAlchemyError) as exc:
+            log.warning("could not note a device's contact: %s", type(exc).__name__)
+            return
+        self._heard[device.device_id] = now
+
+    def stations(self) -> list[devices.StationHealth]:
+        """Every station with its current device and what it last reported."""
+        with db.read_tx(self.engine) as conn:
+            return devices.stations_health(conn, self.now())
+
+    def station_exists(self, station: str) -> bool:
+        with db.read_tx(self.engine) as conn:
+            return devices.station_exists(conn, station)
+
     def device_key(self, device_id: str) -> tuple[Device, str, bool] | None:
         """(device, token hash, revoked) of any device ever enrolled, or None."""
         with db.read_tx(self.engine) as conn:
@@ -294,6 +328,11 @@ class HubStore(AccountsMixin):
         with db.write_tx(self.engine) as conn:
             answer = push.store_batch(conn, device, request, iso(now), self.tz)
             marks = sequences.high_water_marks(conn, device.station, now)
+            if request.station is not None:
+                devices.record_report(conn, device.device_id, request.station, now)
+            else:
+                devices.touch(conn, device.device_id, iso(now))
+        self._heard[device.device_id] = now
         answer = answer.model_copy(update={"sequence_marks": marks})
         if pull is None:
             return answer
@@ -324,6 +363,7 @@ class HubStore(AccountsMixin):
                     conn, device.station, device.device_id, catalog_version, self.now()
                 )
         more = len(page) > limit
+        self.heard_from(device)  # the Stations page's "last contact"
         # a note stored before notes were bounded never travels whole to a station
         page = [
             d.model_copy(update={"note": d.note[:DECISION_NOTE_MAX]})

@@ -35,6 +35,20 @@ class OutboxMixin(RecordsMixin):
         rows = self._query("SELECT count(*) AS n FROM applications WHERE state = 'queued'")
         return int(rows[0]["n"])
 
+    def backlog(self, exclude: Sequence[str] = ()) -> tuple[int, str | None]:
+        """(how many, oldest finalized time) of the queued applications not in ``exclude``
+        (a batch about to be pushed): what the station reports it still has to send."""
+        marks = ",".join("?" * len(exclude))
+        skip = f"AND uuid NOT IN ({marks}) " if exclude else ""
+        rows = self._query(
+            "SELECT count(*) AS n, strftime('%Y-%m-%dT%H:%M:%fZ', "
+            "min(julianday(coalesce(finalized_at, created_at)))) AS oldest "
+            f"FROM applications WHERE state = 'queued' {skip}",
+            list(exclude),
+        )
+        n, oldest = int(rows[0]["n"]), rows[0]["oldest"]
+        return n, (str(oldest) if n and oldest else None)
+
     def mark_uploaded(self, uuids: Sequence[str]) -> None:
         """The hub acknowledged these (stored or duplicate): never send them again."""
         now = self.now()

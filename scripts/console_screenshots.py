@@ -237,6 +237,54 @@ def _catalog_diff(page: Page, url: str) -> None:
     page.click("#publish-form button")
 
 
+def seed_stations(url: str, store: HubStore) -> None:
+    """Two more stations that pushed "now" with what their kiosks report (one with a
+    backlog), one whose code is not used yet; the three above last spoke weeks ago."""
+    import gzip
+
+    import requests
+
+    proto = {PROTOCOL_HEADER: "1"}
+    reports = {
+        "QS05": {"software_version": "0.1.0", "catalog_version": 1, "queued": 0},
+        "BT04": {
+            "software_version": "0.1.0",
+            "catalog_version": 1,
+            "queued": 12,
+            "oldest_unsent_age_s": 26 * 3600,
+        },
+    }
+    for station, village in (("QS05", "青山村"), ("BT04", "白塔村")):
+        code = store.issue_enroll_code(station, village)
+        token = requests.post(url + "/v1/enroll", json={"code": code}, headers=proto, timeout=30)
+        body = {"batch_id": str(uuid.uuid4()), "applications": [], "station": reports[station]}
+        r = requests.post(
+            url + "/v1/push",
+            data=gzip.compress(json.dumps(body).encode()),
+            headers={
+                **proto,
+                "Authorization": f"Bearer {token.json()['token']}",
+                "Content-Encoding": "gzip",
+                "Content-Type": "application/json",
+            },
+            timeout=30,
+        )
+        assert r.ok, r.text
+    store.issue_enroll_code("NC06", "南川村")
+
+
+def _new_code(page: Page, url: str) -> None:
+    page.goto(url + "/stations")
+    page.fill("#new-code-form input[name=station]", "XL07")
+    page.fill("#new-code-form input[name=name]", "杏林村")
+    page.click("#new-code-form button")
+
+
+def _revoke_confirm(page: Page, url: str) -> None:
+    page.goto(url + "/stations")
+    page.locator("tr[data-station=DS02] form button").click()
+
+
 def _search(page: Page, url: str) -> None:
     page.goto(url + "/queue")
     page.fill("input[name=q]", "测试丙")
@@ -281,6 +329,9 @@ PAGES: list[tuple[str, str | None, Callable[[Page, str], Any]]] = [
     ("catalog-diff", "admin", _catalog_diff),
     ("reports", "admin", lambda page, url: page.goto(url + "/reports")),
     ("reports-clerk", "minzheng1", lambda page, url: page.goto(url + "/reports")),
+    ("stations", "admin", lambda page, url: page.goto(url + "/stations")),
+    ("stations-code", "admin", _new_code),
+    ("stations-revoke", "admin", _revoke_confirm),
 ]
 
 
@@ -311,6 +362,7 @@ def main() -> int:
         seed(url, store)
         seed_history(url, store)
         seed_queue(url, store)
+        seed_stations(url, store)
         browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         for name, user, action in PAGES:
             if args.only and name not in args.only:

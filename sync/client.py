@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import uuid as uuidlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -59,10 +60,12 @@ from sync.protocol import (
     MAX_BATCH,
     MAX_PULL,
     MAX_PUSH_BYTES,
+    SOFTWARE_VERSION_PATTERN,
     ApplicationRecord,
     PullResponse,
     PushRequest,
     PushResponse,
+    StationReport,
     TlsAnnouncement,
     encode_push,
 )
@@ -76,6 +79,7 @@ from sync.transport import (
     unexpected,
 )
 from sync.uploader import CHUNK_STEP_BYTES, MIN_CHUNK_BYTES, BlobUploader
+from vocab.limits import BACKLOG_MAX, CATALOG_VERSION_MAX
 
 __all__ = [
     "BACKOFF_BASE",
@@ -120,6 +124,17 @@ REJECTED_BACKOFF = timedelta(days=1)
 """A record the hub rejected (or that fails validation) is not retried before this."""
 
 _FAR_FUTURE = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def installed_version() -> str | None:
+    """The kiosk software's version as installed (None when it cannot be told)."""
+    from importlib import metadata
+
+    try:
+        version = metadata.version("village-kiosk")
+    except metadata.PackageNotFoundError:
+        return None
+    return version if re.fullmatch(SOFTWARE_VERSION_PATTERN, version) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +210,8 @@ class SyncClient:
     or timed-out push, doubles after a success, up to ``max_batch_size``).  ``chunk_size``:
     attachment chunk bytes.  ``rng``: `random.Random` for the jitter.  ``pins``: the hub
     certificate fingerprints to trust instead of a CA (https only; `sync.transport`).
+    ``software_version``: what every push reports the kiosk runs (default: the installed
+    package's version), with the catalog version and the backlog (`StationReport`).
     """
 
     def __init__(
@@ -217,8 +234,10 @@ class SyncClient:
         pins: Sequence[str] | None = None,
         meter: LinkMeter | None = None,
         budget: DataBudget | None = None,
+        software_version: str | None = None,
     ) -> None:
         self.store = store
+        self.software_version = software_version or installed_version()
         self.http = HubTransport(hub_url, token, session=session, timeouts=timeouts, pins=pins)
         self.meter = meter
         """Counts every request's bytes into the day's use and the link's speed."""
@@ -291,6 +310,21 @@ class SyncClient:
         v = self.catalog_version
         return int(v() if callable(v) else v)
 
+    def _report(self, batch: Sequence[Application]) -> StationReport:
+        """What this push says about the station: versions and the backlog behind ``batch``."""
+        queued, oldest = self.store.backlog([a.uuid for a in batch])
+        age = None
+        if oldest is not None:
+            seconds = (self.clock() - datetime.fromisoformat(oldest)).total_seconds()
+            age = min(max(0, int(seconds)), BACKLOG_MAX)
+        catalog = self._current_catalog_version()
+        return StationReport(
+            software_version=self.software_version,
+            catalog_version=catalog if 0 <= catalog <= CATALOG_VERSION_MAX else None,
+            queued=min(queued, BACKLOG_MAX),
+            oldest_unsent_age_s=age,
+        )
+
     # ----------------------------------------------------------------- push
 
     def _due(self, exclude: set[str], ignore_backoff: bool) -> list[Application]:
@@ -342,7 +376,11 @@ class SyncClient:
                     report.errors.append(RecordRejected(app.tracking_no or app.uuid, reason))
             if not batch:
                 continue
-            body = encode_push(PushRequest(batch_id=uuidlib.uuid4(), applications=records))
+            body = encode_push(
+                PushRequest(
+                    batch_id=uuidlib.uuid4(), applications=records, station=self._report(batch)
+                )
+            )
             if len(body) > MAX_PUSH_BYTES and len(batch) > 1:
                 self.batch_size = max(1, len(batch) // 2)
                 attempted.difference_update(a.uuid for a in batch)
@@ -375,7 +413,11 @@ class SyncClient:
                 amendments = self.store.amendments(app.uuid)
                 records.append(application_record(app, amendments))
                 last_ids[app.uuid] = max(int(a["id"]) for a in amendments)
-            body = encode_push(PushRequest(batch_id=uuidlib.uuid4(), applications=records))
+            body = encode_push(
+                PushRequest(
+                    batch_id=uuidlib.uuid4(), applications=records, station=self._report(())
+                )
+            )
             duplicates_before = report.duplicates  # a re-sent record is not news
             self._acked = []
             self._push_batch(apps, body, set(), report)

@@ -55,6 +55,10 @@ certificate configured, so pinned kiosks accept it before the switch.
     of each missing blob, so the kiosk starts PATCHing without a HEAD.  Body bounds:
     `MAX_PUSH_BYTES` compressed, `MAX_PUSH_JSON_BYTES` decompressed (-> 413 ``too_large``),
     `MAX_BATCH` applications.
+    An optional ``station`` (`StationReport`) says how the kiosk stands: its software and
+    catalog versions and the backlog behind this batch (queued records not in it, the age of
+    the oldest); the hub keeps the latest per device for the county's Stations page.  Kiosks
+    that do not send it are still accepted.
 
 ``HEAD /v1/blobs/{sha256}`` -> 200 with headers ``Upload-Offset`` and ``Upload-Length``
     (offset == length once complete), or 404 when this station never started an upload of a
@@ -366,10 +370,31 @@ class ApplicationRecord(_Request):
     _created = field_validator("created_at", "finalized_at")(_check_timestamp)
 
 
+SOFTWARE_VERSION_PATTERN = rf"^[A-Za-z0-9._+-]{{1,{limits.SOFTWARE_VERSION_MAX}}}$"
+BacklogNumber = Annotated[int, Field(ge=0, le=limits.BACKLOG_MAX)]
+
+
+class StationReport(_Request):
+    """How a kiosk stands, sent with each push: what it runs and what waits behind the batch.
+
+    ``queued``: finalized applications still to send that are not in this batch;
+    ``oldest_unsent_age_s``: seconds since the oldest of them was finalized, by the kiosk's
+    own clock (an age, so a kiosk clock that is off does not matter; None when none waits)."""
+
+    software_version: Annotated[str, StringConstraints(pattern=SOFTWARE_VERSION_PATTERN)] | None = (
+        None
+    )
+    catalog_version: Annotated[int, Field(ge=0, le=limits.CATALOG_VERSION_MAX)] | None = None
+    queued: BacklogNumber
+    oldest_unsent_age_s: BacklogNumber | None = None
+
+
 class PushRequest(_Request):
     protocol: int = PROTOCOL_VERSION
     batch_id: UUID
     applications: Annotated[list[ApplicationRecord], Field(max_length=limits.BATCH_MAX)]
+    station: StationReport | None = None
+    """Optional: older kiosks send none."""
 
 
 class PushResult(_Response):

@@ -64,3 +64,7 @@ DECISION_ITEM_MAX = 200
 SEQ_MAX = 2**63 - 1  # a hub sequence number / pull cursor (BIGINT)
 CATALOG_VERSION_MAX = 2**31 - 1  # a catalog version (INTEGER on PostgreSQL)
 JSON_INT_MAX = 2**53  # an integer field value, as exact in every JSON reader (|n| <= this)
+
+# What a station reports about itself on each push (sync.protocol.StationReport)
+SOFTWARE_VERSION_MAX = 64
+BACKLOG_MAX = 2**31 - 1  # a queued count or an age in seconds (INTEGER on PostgreSQL)

@@ -30,6 +30,8 @@ ACTIONS: dict[str, str] = {
     "key_revoke": "吊销密钥",
     "audit_export": "导出审计日志",
     "catalog_publish": "发布业务目录",
+    "enroll_code": "生成登记码",
+    "station_revoke": "吊销站点",
 }
 """Actions the hub records, with their Chinese names (others may be added: the column is
 free text)."""

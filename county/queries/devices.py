@@ -5,15 +5,17 @@ from __future__ import annotations
 import secrets
 import uuid as uuidlib
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection, and_, func, insert, select, update
 
 from county import db
+from county.clock import iso
 from county.errors import HubError
 from county.models import Device, hash_secret
 from county.queries import sequences, upsert
-from sync.protocol import DEVICE_TOKEN_PREFIX, EnrollResponse
+from sync.protocol import DEVICE_TOKEN_PREFIX, EnrollResponse, StationReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,3 +224,113 @@ def active_for_station(conn: Connection, station: str) -> tuple[Device, str] | N
     if row is None:
         return None
     return Device(row.device_id, row.station, row.name), row.token_hash
+
+
+@dataclass(frozen=True, slots=True)
+class StationHealth:
+    """One station as the Stations page shows it: its device now (the live one, else the
+    latest revoked one, else none yet) and what that device last said."""
+
+    code: str
+    name: str
+    created_at: str
+    device_id: str | None
+    device_name: str
+    enrolled_at: str | None
+    revoked_at: str | None
+    last_seen_at: str | None
+    reported_at: str | None
+    software_version: str | None
+    catalog_version: int | None
+    backlog_queued: int | None
+    oldest_unsent_at: str | None
+    open_codes: int
+
+    @property
+    def state(self) -> str:
+        """``live``, ``revoked`` or ``waiting`` (a code issued, no device enrolled yet)."""
+        if self.device_id is None:
+            return "waiting"
+        return "revoked" if self.revoked_at is not None else "live"
+
+    @property
+    def last_contact(self) -> str | None:
+        """When the device was last heard from (its enrollment if never since)."""
+        return self.last_seen_at or self.enrolled_at
+
+
+def touch(conn: Connection, device_id: str, now: str) -> None:
+    """The device was heard from now."""
+    d = db.devices
+    conn.execute(update(d).where(d.c.device_id == device_id).values(last_seen_at=now))
+
+
+def record_report(conn: Connection, device_id: str, report: StationReport, now: datetime) -> None:
+    """Keep what the device said about itself in this push (the latest report wins);
+    the oldest unsent record's age becomes a hub time."""
+    oldest = None
+    if report.oldest_unsent_age_s is not None and report.queued > 0:
+        oldest = iso(now - timedelta(seconds=report.oldest_unsent_age_s))
+    values: dict[str, Any] = {
+        "last_seen_at": iso(now),
+        "reported_at": iso(now),
+        "backlog_queued": report.queued,
+        "oldest_unsent_at": oldest,
+    }
+    if report.software_version is not None:
+        values["software_version"] = report.software_version
+    if report.catalog_version is not None:
+        values["catalog_version"] = report.catalog_version
+    d = db.devices
+    conn.execute(update(d).where(d.c.device_id == device_id).values(**values))
+
+
+def stations_health(conn: Connection, now: str) -> list[StationHealth]:
+    """Every station, by code, with its current device (see `StationHealth`)."""
+    d, codes = db.devices, db.enroll_codes
+    open_codes: dict[str, int] = dict(
+        conn.execute(
+            select(codes.c.station, func.count())
+            .where(
+                and_(
+                    codes.c.used_at.is_(None),
+                    codes.c.revoked_at.is_(None),
+                    codes.c.expires_at > now,
+                )
+            )
+            .group_by(codes.c.station)
+        ).all()
+    )
+    current: dict[str, Any] = {}
+    for row in conn.execute(select(d).order_by(d.c.enrolled_at, d.c.device_id)):
+        held = current.get(row.station)
+        # the live device, else the latest one
+        if held is None or held.revoked_at is not None or row.revoked_at is None:
+            current[row.station] = row
+    out = []
+    for st in conn.execute(select(db.stations).order_by(db.stations.c.code)):
+        dev = current.get(st.code)
+        out.append(
+            StationHealth(
+                code=st.code,
+                name=st.name,
+                created_at=st.created_at,
+                device_id=dev.device_id if dev is not None else None,
+                device_name=dev.name if dev is not None else "",
+                enrolled_at=dev.enrolled_at if dev is not None else None,
+                revoked_at=dev.revoked_at if dev is not None else None,
+                last_seen_at=dev.last_seen_at if dev is not None else None,
+                reported_at=dev.reported_at if dev is not None else None,
+                software_version=dev.software_version if dev is not None else None,
+                catalog_version=dev.catalog_version if dev is not None else None,
+                backlog_queued=dev.backlog_queued if dev is not None else None,
+                oldest_unsent_at=dev.oldest_unsent_at if dev is not None else None,
+                open_codes=int(open_codes.get(st.code, 0)),
+            )
+        )
+    return out
+
+
+def station_exists(conn: Connection, station: str) -> bool:
+    s = db.stations
+    return conn.execute(select(s.c.code).where(s.c.code == station)).first() is not None

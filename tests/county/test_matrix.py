@@ -39,12 +39,27 @@ DATA_TABLES = (
 """Everything a request could change (an audit trail of refused requests may grow: not here)."""
 
 
+CONTACT_COLUMNS = frozenset(
+    {
+        "last_seen_at",
+        "reported_at",
+        "software_version",
+        "catalog_version",
+        "backlog_queued",
+        "oldest_unsent_at",
+    }
+)
+
+
 def snapshot(hub: Hub) -> dict[str, Any]:
     """Every row of the data tables and every file (name, size, bytes' hash) of the blob dir."""
     out: dict[str, Any] = {}
     with db.read_tx(hub.store.engine) as conn:
         for name in DATA_TABLES:
-            rows = conn.execute(select(db.metadata.tables[name])).all()
+            table = db.metadata.tables[name]
+            # a device's own last contact and report change when it talks to the hub at all
+            cols = [c for c in table.c if not (name == "devices" and c.name in CONTACT_COLUMNS)]
+            rows = conn.execute(select(*cols)).all()
             out[name] = sorted(tuple(str(v) for v in r) for r in rows)
     out["files"] = sorted(
         (str(p.relative_to(hub.blob_dir)), hashlib.sha256(p.read_bytes()).hexdigest())

