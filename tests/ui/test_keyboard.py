@@ -172,3 +172,30 @@ def test_a_text_field_of_a_service_gets_the_keyboard(qtbot: Any, window: Any) ->
     tap(qtbot, bank)
     pad = _shown(_panel(form))
     assert isinstance(pad, NumericKeypad) and "X" not in pad.buttons and "." not in pad.buttons
+
+
+def test_the_self_check_says_whether_pinyin_works(ui_app: Any, tmp_path: Any) -> None:
+    from kiosk.pinyin import TABLE_PATH
+    from ui.capabilities import keyboard
+
+    shipped = keyboard()
+    assert shipped["pinyin"] is True and shipped["syllables"] > 400
+    assert shipped["phrases"] > 1000
+    missing = keyboard(tmp_path / "pinyin.tsv")
+    assert missing["pinyin"] is False and missing["syllables"] == 0
+    assert TABLE_PATH.is_file()
+
+
+def test_without_a_table_the_keyboard_types_letters(qtbot: Any, ui_app: Any) -> None:
+    from PySide6.QtWidgets import QLineEdit
+
+    edit = QLineEdit()
+    keyboard = TextKeyboard(pinyin=False)  # as when kiosk/data/pinyin.tsv is missing
+    qtbot.addWidget(keyboard)
+    qtbot.addWidget(edit)
+    keyboard.target = edit
+    assert not keyboard.buttons["LANG"].isEnabled() and keyboard.buffer is None
+    for key in ("l", "i", "SPACE", "3"):
+        keyboard.buttons[key].click()
+    assert edit.text() == "li 3"
+    assert all(not slot.isEnabled() for slot in keyboard.slots)

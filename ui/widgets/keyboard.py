@@ -77,9 +77,17 @@ class TextKeyboard(_Pad):
     surnames and given-name characters first ("zhang" -> 张).
     """
 
-    def __init__(self, parent: QWidget | None = None, *, table: PinyinTable | None = None) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        table: PinyinTable | None = None,
+        pinyin: bool = True,
+    ) -> None:
+        """`table`: the pinyin table (the shipped one by default); `pinyin=False`, or no
+        table found: letters only."""
         super().__init__(parent)
-        self.table = table if table is not None else default_table()
+        self.table = (table or default_table()) if pinyin else None
         self.buffer = PinyinBuffer(self.table) if self.table is not None else None
         self.names: list[QLineEdit] = []
         self.chinese = self.buffer is not None
