@@ -307,6 +307,12 @@ def nav_large_text_form(shot: Shot) -> None:
     nav_form_choice(shot)
 
 
+def nav_large_text_keyboard(shot: Shot) -> None:
+    shot.i18n.set_large_text(True)
+    shot.extras["undo"] = lambda: shot.i18n.set_large_text(False)
+    nav_form_keyboard(shot)
+
+
 def nav_form_known(shot: Shot) -> None:
     form = _form(shot, "temp_relief")
     form.editors["id_number"].edit.setText(shot.demo["resident"]["id_number"])
@@ -416,6 +422,7 @@ SCREENS: list[tuple[str, Callable[[Shot], None]]] = [
     ("home-large-text", nav_large_text),
     ("form-large-text", nav_large_text_form),
     ("form-known-resident", nav_form_known),
+    ("form-keyboard-large-text", nav_large_text_keyboard),
     ("operator-help", nav_op_help),
     ("operator-filing", nav_op_filing),
     ("operator-queue", nav_op_queue),

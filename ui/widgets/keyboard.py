@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
 from kiosk.pinyin import PinyinBuffer, PinyinTable, default_table
 from ui.i18n import I18n
 from ui.strings import add
-from ui.widgets.buttons import MIN_TOUCH_PX
 from ui.widgets.field_editor import FieldEditor
 from ui.widgets.keypad import BACKSPACE, CLEAR, NumericKeypad, _Pad
 from vocab.text import Text
@@ -49,8 +48,8 @@ add(
         "keyboard.shift": Text("大写", "Capitals"),
         "keyboard.prev": Text("上一组候选字", "Previous candidates"),
         "keyboard.next": Text("下一组候选字", "More candidates"),
-        "keyboard.hint_zh": Text("请按拼音字母，再点要的字", "Tap the pinyin, then the character"),
-        "keyboard.hint_en": Text("英文字母", "Letters"),
+        "keyboard.hint_zh": Text("拼音", "Pinyin"),
+        "keyboard.hint_en": Text("", ""),
     }
 )
 
@@ -61,6 +60,12 @@ PREV = "PREV"
 NEXT = "NEXT"
 CANDIDATE = "CANDIDATE"
 SLOTS = 5  # candidates shown at once
+KEY_PX = 60  # keys stay this big (and no bigger) in large text too: six rows fit 1280x800
+# the keyboard's own sizes win over the resident stylesheet's (which grows with large text)
+KEY_STYLE = f"""
+QPushButton {{ min-height: {KEY_PX}px; min-width: {KEY_PX}px; padding: 0; font-size: 30px; }}
+QLabel {{ font-size: 24px; }}
+"""
 MAX_LETTERS = 30
 ROWS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm")
 # punctuation names and addresses need: the middle dot of minority names, the dash of 3-12号
@@ -95,44 +100,49 @@ class TextKeyboard(_Pad):
         self.page = 0
         self.i18n: I18n | None = None
         grid = self._grid
-        grid.setSpacing(6)
+        grid.setSpacing(4)
+        self.setStyleSheet(KEY_STYLE)
 
+        # the pinyin typed so far, on the bottom row between 中/英 and space
         self.pinyin_label = QLabel()
         self.pinyin_label.setObjectName("keyboard_pinyin")
-        self.pinyin_label.setProperty("role", "value")
-        self.pinyin_label.setMinimumHeight(40)
-        self.pinyin_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        grid.addWidget(self.pinyin_label, 0, 0, 1, 10)
+        self.pinyin_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.pinyin_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        grid.addWidget(self.pinyin_label, 5, 2, 1, 3)
 
         bar = QWidget()
         bar_row = QHBoxLayout(bar)
         bar_row.setContentsMargins(0, 0, 0, 0)
-        bar_row.setSpacing(6)
+        bar_row.setSpacing(4)
         self.prev_button = self._bar_key(PREV, "‹", bar_row, stretch=0)
         self.slots: list[QPushButton] = []
         for i in range(SLOTS):
             slot = self._bar_key(f"{CANDIDATE}{i}", "", bar_row, stretch=1)
             slot.setObjectName(f"candidate_{i}")
-            slot.setMinimumWidth(MIN_TOUCH_PX + 36)  # three characters fit
+            slot.setMinimumWidth(KEY_PX + 36)  # three characters fit
             self.slots.append(slot)
         self.next_button = self._bar_key(NEXT, "›", bar_row, stretch=0)
-        grid.addWidget(bar, 1, 0, 1, 10)
+        grid.addWidget(bar, 0, 0, 1, 10)
 
         for col, ch in enumerate(ROWS[0]):
-            self._key(ch, ch, 2, col)
+            self._key(ch, ch, 1, col)
         for col, ch in enumerate(ROWS[1]):
-            self._key(ch, ch, 3, col)
+            self._key(ch, ch, 2, col)
         for col, ch in enumerate(ROWS[2]):
-            self._key(ch, ch, 4, col)
-        self._key(BACKSPACE, "⌫", 4, 9)
-        self._key(SHIFT, "⇧", 5, 0)
+            self._key(ch, ch, 3, col)
+        self._key(BACKSPACE, "⌫", 3, 9)
+        self._key(SHIFT, "⇧", 4, 0)
         for col, ch in enumerate(ROWS[3], start=1):
-            self._key(ch, ch, 5, col)
+            self._key(ch, ch, 4, col)
         for col, (name, label) in enumerate(PUNCTUATION, start=8):
-            self._key(name, label, 5, col)
-        self._key(LANG, "", 6, 0, colspan=2)
-        self._key(SPACE, "", 6, 2, colspan=5)
-        self._key(CLEAR, "", 6, 7, colspan=3)
+            self._key(name, label, 4, col)
+        self._key(LANG, "", 5, 0, colspan=2)
+        self._key(SPACE, "", 5, 5, colspan=3)
+        self._key(CLEAR, "", 5, 8, colspan=2)
+        for name, key in self.buttons.items():
+            key.setMinimumHeight(KEY_PX)
+            if not name.startswith(CANDIDATE):
+                key.setMinimumWidth(KEY_PX)
         self.buttons[LANG].setEnabled(self.buffer is not None)
         self._refresh()
 
@@ -140,8 +150,8 @@ class TextKeyboard(_Pad):
         button = QPushButton(label)
         button.setProperty("role", "key")
         button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        button.setMinimumHeight(MIN_TOUCH_PX)
-        button.setMinimumWidth(MIN_TOUCH_PX)
+        button.setMinimumHeight(KEY_PX)
+        button.setMinimumWidth(KEY_PX)
         button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         button.setObjectName(f"key_{key}")
         button.clicked.connect(lambda: self.press(key))
