@@ -199,3 +199,28 @@ def test_without_a_table_the_keyboard_types_letters(qtbot: Any, ui_app: Any) -> 
         keyboard.buttons[key].click()
     assert edit.text() == "li 3"
     assert all(not slot.isEnabled() for slot in keyboard.slots)
+
+
+def test_the_keyboard_fits_1280x800_in_large_text(qtbot: Any, window: Any, i18n: Any) -> None:
+    window.resize(1280, 800)
+    i18n.set_large_text(True)
+    try:
+        form = _form(qtbot, window)
+        tap(qtbot, form.editors["name"].edit)
+        keyboard = _shown(_panel(form))
+        qtbot.wait(50)
+        area = form.pages.currentWidget()
+        bottom = area.mapToGlobal(QPoint(0, area.height())).y()
+        keys = [b for b in keyboard.findChildren(QPushButton) if b.isVisible()]
+        rects = []
+        for key in keys:
+            top_left = _where(key)
+            assert key.height() >= 60 and key.width() >= 60, key.objectName()
+            assert top_left.y() + key.height() <= bottom, f"{key.objectName()} is cut off"
+            rects.append((top_left.x(), top_left.y(), key.width(), key.height(), key.objectName()))
+        for i, (x, y, w, h, name) in enumerate(rects):  # no key over another
+            for x2, y2, w2, h2, name2 in rects[i + 1 :]:
+                apart = x + w <= x2 or x2 + w2 <= x or y + h <= y2 or y2 + h2 <= y
+                assert apart, f"{name} overlaps {name2}"
+    finally:
+        i18n.set_large_text(False)

@@ -61,9 +61,12 @@ NEXT = "NEXT"
 CANDIDATE = "CANDIDATE"
 SLOTS = 5  # candidates shown at once
 KEY_PX = 60  # keys stay this big (and no bigger) in large text too: six rows fit 1280x800
-# the keyboard's own sizes win over the resident stylesheet's (which grows with large text)
+# the keyboard's own sizes win over the resident stylesheet's (which grows with large text);
+# a style sheet's min-height leaves out the 2 px border, top and bottom
 KEY_STYLE = f"""
-QPushButton {{ min-height: {KEY_PX}px; min-width: {KEY_PX}px; padding: 0; font-size: 30px; }}
+QPushButton {{
+    min-height: {KEY_PX - 4}px; min-width: {KEY_PX - 4}px; padding: 0; font-size: 30px;
+}}
 QLabel {{ font-size: 24px; }}
 """
 MAX_LETTERS = 30
