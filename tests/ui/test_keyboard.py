@@ -224,3 +224,17 @@ def test_the_keyboard_fits_1280x800_in_large_text(qtbot: Any, window: Any, i18n:
                 assert apart, f"{name} overlaps {name2}"
     finally:
         i18n.set_large_text(False)
+
+
+def test_pinyin_typed_for_one_field_is_not_carried_to_another(qtbot: Any, window: Any) -> None:
+    form = _form(qtbot, window)
+    panel = _panel(form)
+    tap(qtbot, form.editors["name"].edit)
+    keyboard = _shown(panel)
+    tap_keys(qtbot, keyboard, "zh")
+    assert keyboard.pinyin == "zh" and not keyboard.slots[0].isEnabled()  # no syllable yet
+    tap(qtbot, form.editors["phone"].edit)
+    assert isinstance(_shown(panel), NumericKeypad)
+    tap(qtbot, form.editors["name"].edit)
+    assert _shown(panel) is keyboard and keyboard.pinyin == ""
+    assert form.editors["name"].edit.text() == "" and form.editors["phone"].edit.text() == ""
