@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from vocab.masks import (
     MASK,
+    group_id_number,
     mask_address,
     mask_bank_account,
     mask_id_number,
@@ -19,6 +20,7 @@ from vocab.masks import (
 __all__ = [
     "MASK",
     "ResidentShown",
+    "group_id_number",
     "last4_matches",
     "mask_address",
     "mask_bank_account",

@@ -154,6 +154,21 @@ def nav_form_identity(shot: Shot) -> None:
     form.editors["id_number"].edit.setText(shot.demo["resident"]["id_number"])
 
 
+def nav_form_keyboard(shot: Shot) -> None:
+    """The name field with the pinyin keyboard: 张 picked, "san" typed, its candidates up."""
+    form = _form(shot, "temp_relief")
+    form.editors["id_number"].edit.setText(shot.demo["resident"]["id_number"])
+    if form.profile_card.new_button.isVisible():  # the demo resident is on file
+        shot.click(form.profile_card.new_button)
+    shot.click(form.editors["name"].edit)
+    keyboard = form.pages.currentWidget().keypad.text
+    for key in "zhang":
+        shot.click(keyboard.buttons[key])
+    shot.click(keyboard.slots[0])
+    for key in "san":
+        shot.click(keyboard.buttons[key])
+
+
 def nav_form_choice(shot: Shot) -> None:
     form = _form(shot, "dibao")
     form.editors["id_number"].edit.setText(shot.demo["resident"]["id_number"])
@@ -290,6 +305,12 @@ def nav_large_text_form(shot: Shot) -> None:
     shot.i18n.set_large_text(True)
     shot.extras["undo"] = lambda: shot.i18n.set_large_text(False)
     nav_form_choice(shot)
+
+
+def nav_large_text_keyboard(shot: Shot) -> None:
+    shot.i18n.set_large_text(True)
+    shot.extras["undo"] = lambda: shot.i18n.set_large_text(False)
+    nav_form_keyboard(shot)
 
 
 def nav_form_known(shot: Shot) -> None:
@@ -442,6 +463,7 @@ SCREENS: list[tuple[str, Callable[[Shot], None]]] = [
     ("home", nav_home),
     ("services", nav_picker),
     ("form-identity", nav_form_identity),
+    ("form-keyboard", nav_form_keyboard),
     ("form-choice", nav_form_choice),
     ("form-date", nav_form_date),
     ("form-error", nav_form_error),
@@ -462,6 +484,7 @@ SCREENS: list[tuple[str, Callable[[Shot], None]]] = [
     ("camera-check", nav_camera_check),
     ("voice", nav_voice),
     ("handoff-slip", nav_handoff_slip),
+    ("form-keyboard-large-text", nav_large_text_keyboard),
     ("operator-help", nav_op_help),
     ("operator-filing", nav_op_filing),
     ("operator-queue", nav_op_queue),

@@ -11,21 +11,34 @@ from typing import Any
 
 from PySide6.QtCore import QEventLoop, QLibraryInfo, QLocale, QTimer
 
+from kiosk.pinyin import TABLE_PATH, PinyinTable, TableMissing
 from ui.widgets.frames import qr_decoder_available, video_input_count
 
 TTS_WAIT_MS = 2000
 TEST_ENGINES = frozenset({"mock"})  # Qt's test engine speaks to no one
 
 
-def keyboard() -> dict[str, Any]:
-    """Qt Virtual Keyboard (the platform input context) and its Pinyin plugin."""
+def keyboard(table_path: Path = TABLE_PATH) -> dict[str, Any]:
+    """The kiosk's own on-screen keyboard (`ui.widgets.keyboard`): pinyin input works when
+    its pinyin table loads. Qt Virtual Keyboard and its Pinyin plugin, which the kiosk does
+    not use (a separate QML window in a Widgets application), are reported as found."""
+    try:
+        table: PinyinTable | None = PinyinTable.load(table_path)
+    except TableMissing:
+        table = None
     qml = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.QmlImportsPath))
     plugins = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath))
     contexts = plugins / "platforminputcontexts"
     virtual = contexts.is_dir() and any("qtvirtualkeyboard" in p.name for p in contexts.iterdir())
     pinyin_dir = qml / "QtQuick" / "VirtualKeyboard" / "Plugins" / "Pinyin"
-    pinyin = virtual and pinyin_dir.is_dir() and any(pinyin_dir.iterdir())
-    return {"virtual_keyboard": virtual, "pinyin": pinyin}
+    qt_pinyin = virtual and pinyin_dir.is_dir() and any(pinyin_dir.iterdir())
+    return {
+        "pinyin": table is not None,
+        "engine": "builtin",
+        "syllables": len(table.syllables) if table is not None else 0,
+        "phrases": len(table.phrases) if table is not None else 0,
+        "qt_virtual_keyboard": {"plugin": virtual, "pinyin": qt_pinyin},
+    }
 
 
 def tts() -> dict[str, Any]:

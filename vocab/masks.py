@@ -92,3 +92,15 @@ def mask_bank_account(s: str) -> str:
 def mask_address(s: str) -> str:
     """An address is never shown in part: it is starred as a whole (empty stays empty)."""
     return MASK * 3 if s.strip() else ""
+
+
+def group_id_number(s: str) -> str:
+    """An 18-character ID number (whole or masked) in its three parts, region, birth date and
+    sequence, for reading aloud and checking: "110105********0023" -> "110105 ******** 0023".
+    The old 15-digit form splits 6-6-3; anything else comes back as it is."""
+    compact = "".join(s.split())
+    if len(compact) == 18:
+        return f"{compact[:6]} {compact[6:14]} {compact[14:]}"
+    if len(compact) == 15:
+        return f"{compact[:6]} {compact[6:12]} {compact[12:]}"
+    return s

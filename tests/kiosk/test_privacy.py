@@ -110,3 +110,12 @@ def test_mask_phone_examples(raw: str, masked: str) -> None:
 def test_mask_mobile_hides_middle_four(phone: str) -> None:
     masked = mask_phone(phone)
     assert masked == phone[:3] + "****" + phone[-4:]
+
+
+def test_an_id_number_is_grouped_6_8_4() -> None:
+    from kiosk.privacy import group_id_number, mask_id_number
+
+    assert group_id_number("110105194912310023") == "110105 19491231 0023"
+    assert group_id_number(mask_id_number("110105194912310023")) == "110105 ******** 0023"
+    assert group_id_number("110105491231002") == "110105 491231 002"
+    assert group_id_number("12345") == "12345"

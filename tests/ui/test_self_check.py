@@ -54,9 +54,14 @@ def test_self_check_json_says_what_this_station_can_do(tmp_path: Path) -> None:
     assert report["qr_decoder"] is (importlib.util.find_spec("zxingcpp") is not None)
     import PySide6
 
+    from kiosk.pinyin import TABLE_PATH
+
+    # the kiosk's own keyboard types pinyin when its table ships; Qt's plugin is only reported
+    assert report["keyboard"]["pinyin"] is TABLE_PATH.is_file()
+    assert report["keyboard"]["syllables"] > 400 and report["keyboard"]["engine"] == "builtin"
     qt = Path(PySide6.__file__).parent / "Qt"
     pinyin = qt / "qml" / "QtQuick" / "VirtualKeyboard" / "Plugins" / "Pinyin"
-    assert report["keyboard"]["pinyin"] is pinyin.is_dir()
+    assert report["keyboard"]["qt_virtual_keyboard"]["pinyin"] is pinyin.is_dir()
     assert "mock" not in (report["tts"]["engine"] or "")  # Qt's test engine is no voice
     if report["tts"]["engine"] is None:
         assert report["tts"]["zh"] is False

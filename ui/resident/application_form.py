@@ -47,6 +47,7 @@ from PySide6.QtWidgets import (
 from kiosk.attachments import PreparedAttachment
 from kiosk.catalog import Field, Service
 from kiosk.filing import Filing
+from kiosk.privacy import group_id_number
 from kiosk.station import Station
 from kiosk.validation import FieldError, ValidationFailed
 from offline.errors import StoreError
@@ -56,7 +57,7 @@ from ui.strings import STRINGS, add
 from ui.widgets.buttons import BigButton
 from ui.widgets.field_editor import AttachmentEditor, FieldEditor, make_editor
 from ui.widgets.frames import FrameSource
-from ui.widgets.keypad import NumericKeypad
+from ui.widgets.keyboard import KeyboardPanel
 from ui.widgets.screen import Screen, clear_layout
 from vocab.text import Text
 
@@ -206,12 +207,12 @@ class _Page(QWidget):
         column.addStretch(1)
         area.setWidget(inner)
         row.addWidget(area, 3)
-        self.keypad: NumericKeypad | None = None
-        keyed = [e for e in editors if e.keypad_extra is not None and e.line_edit() is not None]
-        if keyed:
-            self.keypad = NumericKeypad(extra=keyed[0].keypad_extra or "")
-            self.keypad.target = keyed[0].line_edit()
-            self.keypad.setObjectName("form_keypad")
+        # the keyboard of the focused field's kind: digits (ID with X, phone), or pinyin
+        self.keypad: KeyboardPanel | None = KeyboardPanel(editors)
+        if self.keypad.empty:
+            self.keypad.deleteLater()
+            self.keypad = None
+        else:
             side = QVBoxLayout()
             side.addWidget(self.keypad)
             side.addStretch(1)
@@ -295,6 +296,10 @@ class ApplicationForm(Screen):
         self.message.setProperty("role", "error")
         self.message.setWordWrap(True)
         self.message.setObjectName("form_message")
+        # its place is kept while hidden: the page, and its keys, never move under a finger
+        kept = self.message.sizePolicy()
+        kept.setRetainSizeWhenHidden(True)
+        self.message.setSizePolicy(kept)
         self.message.hide()
         self.body.addWidget(self.message)
         self.body.addWidget(self.pages, 1)
@@ -594,7 +599,8 @@ class ApplicationForm(Screen):
             left = QLabel(row.label)
             left.setProperty("role", "fieldLabel")
             left.setWordWrap(True)
-            right = QLabel(row.value)
+            # the ID (masked) in its three parts, 6-8-4, easier to check
+            right = QLabel(group_id_number(row.value) if row.name == "id_number" else row.value)
             right.setProperty("role", "value")
             right.setWordWrap(True)
             right.setObjectName(f"review_value_{i}")

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.context import KioskContext
 from kiosk.printing import PrintResult
-from kiosk.privacy import mask_id_number
+from kiosk.privacy import group_id_number, mask_id_number
 from kiosk.station import (
     Reprint,
     ReprintRefused,
@@ -316,7 +316,7 @@ class ReprintScreen(Screen):
             self.phone4.setFocus()
             return
         self._receipts, self._pair = receipts, (id_number, phone4)
-        self._shown_id = mask_id_number(id_number)
+        self._shown_id = group_id_number(mask_id_number(id_number))
         self.id_edit.clear()  # the full ID number does not stay on screen
         self.phone4.clear()
         self._set_status(None)

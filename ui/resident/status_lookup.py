@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from kiosk import localtime
 from kiosk.context import KioskContext
-from kiosk.privacy import mask_id_number
+from kiosk.privacy import group_id_number, mask_id_number
 from kiosk.station import (
     SecondFactorNeeded,
     StatusAnswer,
@@ -317,7 +317,7 @@ class StatusLookupScreen(Screen):
     def _ask_phone(self, id_number: str, ask: Text) -> None:
         """The station wants the phone's last four before it says anything about this ID."""
         self._pending_id, self._ask = id_number, ask
-        self._query_shown = mask_id_number(id_number)
+        self._query_shown = group_id_number(mask_id_number(id_number))
         self.input.edit.clear()  # the full ID number does not stay on screen
         self.input.edit.setMaxLength(4)
         self.input.show_letters(False)

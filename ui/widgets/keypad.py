@@ -2,7 +2,8 @@
 
 The keys never take the focus, so they type into whichever line edit has it (a physical
 keyboard keeps working too); a screen may also name a fallback `target` for when no line
-edit is focused.
+edit is focused. A pad given `only` (the line edits of its kind) types into those alone: the
+digit keys of a form never reach its name field, whatever has the focus.
 
 Signals:
     key_pressed(str): the key's text, or "BACKSPACE" / "CLEAR".
@@ -44,6 +45,7 @@ class _Pad(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.target: QLineEdit | None = None
+        self.only: list[QLineEdit] | None = None
         self.buttons: dict[str, QPushButton] = {}
         self._grid = QGridLayout(self)
         self._grid.setContentsMargins(0, 0, 0, 0)
@@ -70,7 +72,8 @@ class _Pad(QWidget):
         """The focused line edit on screen in this window, else the fallback target.
 
         A line edit on a screen no longer shown can keep the focus (the stack hides it, Qt
-        does not move the focus); typing into it would send a PIN to the wrong field."""
+        does not move the focus); typing into it would send a PIN to the wrong field. With
+        `only` set, a focused line edit outside it gets nothing (nor does the fallback)."""
         focused = QApplication.focusWidget()
         if (
             isinstance(focused, QLineEdit)
@@ -78,7 +81,11 @@ class _Pad(QWidget):
             and focused.isVisible()
             and focused.window() is self.window()
         ):
-            return focused
+            if self.only is None or any(focused is e for e in self.only):
+                return focused
+            return None
+        if self.only is not None and not any(self.target is e for e in self.only):
+            return None
         return self.target
 
     def press(self, key: str) -> None:
