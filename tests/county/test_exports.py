@@ -52,11 +52,11 @@ def test_csv_keeps_numbers_as_text_and_neutralises_formulas(hub: Hub) -> None:
     r = hub.request("GET", "/v1/staff/queue?format=csv", hub.staff_key())
     assert r.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
-    by_name = {row["resident_name"]: row for row in rows}
+    by_name = {row["申请人"]: row for row in rows}
     # ="..." makes Excel show the digits as text (no 1.10101E+17, no lost leading zero)
-    assert by_name["测试戊"]["resident_id"] == f'="{FAKE_ID_DIGITS}"'
-    assert by_name["测试戊"]["resident_phone"] == '="01012345678"'
-    assert by_name["测试己"]["resident_id"] == f'="{FAKE_ID}"'
+    assert by_name["测试戊"]["身份证号"] == f'="{FAKE_ID_DIGITS}"'
+    assert by_name["测试戊"]["联系电话"] == '="01012345678"'
+    assert by_name["测试己"]["身份证号"] == f'="{FAKE_ID}"'
     for text in INJECTIONS:
         assert f"'{text}" in by_name, f"{text!r} was not neutralised"
 
@@ -67,20 +67,18 @@ def test_xlsx_writes_id_and_phone_as_text_cells_and_formulas_as_text(hub: Hub) -
     sheet = load_workbook(io.BytesIO(r.content)).active
     assert sheet is not None
     header = [c.value for c in sheet[1]]
-    col = {
-        name: header.index(name) + 1 for name in ("resident_id", "resident_phone", "resident_name")
-    }
+    col = {name: header.index(name) + 1 for name in ("身份证号", "联系电话", "申请人")}
     names = {}
     for row in range(2, sheet.max_row + 1):
-        name_cell = sheet.cell(row=row, column=col["resident_name"])
+        name_cell = sheet.cell(row=row, column=col["申请人"])
         names[name_cell.value] = row
-    id_cell = sheet.cell(row=names["测试戊"], column=col["resident_id"])
-    phone_cell = sheet.cell(row=names["测试戊"], column=col["resident_phone"])
+    id_cell = sheet.cell(row=names["测试戊"], column=col["身份证号"])
+    phone_cell = sheet.cell(row=names["测试戊"], column=col["联系电话"])
     for cell, value in ((id_cell, FAKE_ID_DIGITS), (phone_cell, "01012345678")):
         assert cell.value == value and cell.data_type == "s" and cell.number_format == "@"
     for text in INJECTIONS:
         text = text.replace("\r", "\n")  # XML reads a bare CR as a line feed
-        cell = sheet.cell(row=names[text], column=col["resident_name"])
+        cell = sheet.cell(row=names[text], column=col["申请人"])
         assert cell.data_type == "s" and cell.value == text  # no visible apostrophe
         assert cell.quotePrefix, f"{text!r} is not marked as text"
     with zipfile.ZipFile(io.BytesIO(r.content)) as z:
