@@ -20,6 +20,7 @@ import io
 import json
 import re
 from collections.abc import Iterator
+from copy import copy
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from pathlib import Path
@@ -267,37 +268,43 @@ class Export:
         ws.freeze_panes = "A2"
         ws.append([c.label for c in self.columns])
         kinds = [c.kind for c in self.columns]
-        time_formats: dict[str, str] = {}
-        n = 0
+        styles: dict[tuple[str, bool], Any] = {}
+
+        def styled(value: Any, number_format: str, quote: bool = False) -> Any:
+            # one style per (format, quote prefix), copied onto each cell: setting
+            # number_format cell by cell looks the format up again every time
+            key = (number_format, quote)
+            if key not in styles:
+                template = WriteOnlyCell(ws)
+                template.number_format = number_format
+                template.quotePrefix = quote
+                styles[key] = template._style
+            c = WriteOnlyCell(ws, value)
+            c._style = copy(styles[key])
+            return c
 
         def cell(value: Any, kind: str) -> Any:
             if value is None:
                 return None
             if isinstance(value, datetime):
-                off = offset_text(value)
-                fmt = time_formats.get(off)
-                if fmt is None:
-                    fmt = time_formats[off] = f'yyyy-mm-dd hh:mm:ss "{off}"'
-                c = WriteOnlyCell(ws, value.replace(tzinfo=None))
-                c.number_format = fmt
-                return c
+                # a real date cell in local time; the format shows the offset it is in
+                fmt = f'yyyy-mm-dd hh:mm:ss "{offset_text(value)}"'
+                return styled(value.replace(tzinfo=None), fmt)
             if isinstance(value, date):
-                c = WriteOnlyCell(ws, value)
-                c.number_format = "yyyy-mm-dd"
-                return c
+                return styled(value, "yyyy-mm-dd")
             if not isinstance(value, str):
                 return value
             value = _XML_ILLEGAL.sub("\ufffd", value)  # shown as a replacement mark
-            if kind != NUMBER_TEXT and not value.startswith(_FORMULA_START):
+            formula = value.startswith(_FORMULA_START)
+            if kind != NUMBER_TEXT and not formula:
                 return value
-            c = WriteOnlyCell(ws, value)
+            # Text ("@") keeps digits text when someone edits them; quote prefix is Excel's
+            # own "this is text" mark, not shown
+            c = styled(value, "@" if kind == NUMBER_TEXT else "General", formula)
             c.data_type = "s"  # openpyxl makes "=..." a formula; never from data
-            if kind == NUMBER_TEXT:
-                c.number_format = "@"  # Text: stays text when someone edits it
-            if value.startswith(_FORMULA_START):
-                c.quotePrefix = True  # Excel's own "this is text" mark, not shown
             return c
 
+        n = 0
         for values in self.values():
             ws.append([cell(v, k) for v, k in zip(values, kinds, strict=True)])
             n += 1
