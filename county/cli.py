@@ -9,6 +9,7 @@ that pages and exports show and of the calendar days people type (``--since 2025
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
 import logging
@@ -32,9 +33,10 @@ from county.bundles import (
     BundleImport as BundleImport,
 )
 from county.clock import TZ_ENV, local_text, parse_since, resolve_zone
-from county.export import render
+from county.export import Export, render
 from county.keys import HubKeyError
 from county.queries import catalogs
+from county.queries.export import ExportFilter
 from county.store import (
     DECISION_STATUSES,
     HubError,
@@ -331,6 +333,17 @@ def _write_out(data: bytes, out: str | None) -> None:
         sys.stdout.flush()
 
 
+def _stream_out(export: Export, fmt: str, out: str | None) -> None:
+    """A CSV or XLSX export, row by row, to ``out`` or standard output."""
+    with open(out, "wb") if out else contextlib.nullcontext(sys.stdout.buffer) as f:
+        if fmt == "xlsx":
+            export.write_xlsx(f)
+        else:
+            for chunk in export.csv_chunks():
+                f.write(chunk)
+        f.flush()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     url = args.db or db.default_db_url()
@@ -399,15 +412,24 @@ def _run(store: HubStore, args: argparse.Namespace, tz: tzinfo) -> int:
                 )
     elif args.command == "queue":
         since = parse_since(args.since, tz) if args.since else None
-        rows = store.queue(args.station, args.service, args.status, since)
-        _write_out(render(rows, args.format, tz), args.out)
         filters = {k: getattr(args, k) for k in ("station", "service", "status", "since")}
+        if args.format == "json":
+            rows = store.queue(args.station, args.service, args.status, since)
+            count = len(rows)
+        else:
+            wanted = ExportFilter(args.station, args.service, args.status, since)
+            export = Export.plan(store.engine, tz, wanted)
+            count = export.count
         store.audit(
             CLI,
             "export",
             f"queue.{args.format}",
-            {"rows": len(rows), "filters": {k: v for k, v in filters.items() if v}},
+            {"rows": count, "filters": {k: v for k, v in filters.items() if v}},
         )
+        if args.format == "json":
+            _write_out(render(rows, args.format, tz), args.out)
+        else:
+            _stream_out(export, args.format, args.out)
     elif args.command == "decide":
         d = store.decide(args.tracking_no, args.status, args.note, "cli")
         store.audit(CLI, "decide", d.tracking_no, {"status": d.status, "seq": d.seq})

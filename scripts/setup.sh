@@ -4,7 +4,7 @@
 #   scripts/setup.sh          the kiosk: system libraries for Qt, a CJK font, and .venv with
 #                             the kiosk's runtime packages only
 #   scripts/setup.sh --hub    the same .venv plus the county hub's packages (FastAPI, uvicorn,
-#                             SQLAlchemy, psycopg, openpyxl)
+#                             SQLAlchemy, psycopg, openpyxl, xlsxwriter)
 #   scripts/setup.sh --test   a separate .venv-test: runtime + hub + test and build tools, and
 #                             the test machine's system packages (PostgreSQL, Xvfb, poppler)
 # Test-only packages (keyrings.alt's plain-text keyring above all) never enter .venv, so the

@@ -114,7 +114,12 @@ def processing_days(conn: Connection, version: int, service_code: str) -> int | 
     """How many days the county has to decide ``service_code`` under catalog ``version`` (or
     the newest catalog, when the hub lacks that version); None if no catalog says."""
     body, _exact = filed_under(conn, version)
-    days = services(body).get(service_code, {}).get("processing_days")
+    return days_of(services(body).get(service_code, {}))
+
+
+def days_of(service: dict[str, Any]) -> int | None:
+    """A catalog service's processing days (None if it names none, or nothing valid)."""
+    days = service.get("processing_days")
     return days if isinstance(days, int) and not isinstance(days, bool) and days >= 0 else None
 
 

@@ -2,27 +2,35 @@
 
 A record is stored once (its UUID and tracking number are unique); a re-sent record is a
 duplicate, and may only add amendments to the end of the list the hub holds.
+
+A batch is a handful of statements whatever its size: one select for every key it names,
+multi-row inserts for the new applications and their attachment rows, one select for the
+attachments it references (and an update per re-sent record that brings new amendments).
 """
 
 from __future__ import annotations
 
 import json
 import uuid as uuidlib
+from collections.abc import Iterable
 from datetime import UTC, tzinfo
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, or_, select, update
 
 from county import db
 from county.models import Device
 from county.queries import blobs, catalogs, deadlines, search, upsert
 from county.workflow import AMENDED, WAITING_STATUSES
-from sync.protocol import PushRequest, PushResponse, PushResult, station_of
+from sync.protocol import ApplicationRecord, PushRequest, PushResponse, PushResult, station_of
 
 RECEIVED = "received"
 """Queue status of a stored application that has no decision yet."""
 AMENDMENT_POSITION = 1000
 """Attachment positions from here on belong to amendments (documents added after filing)."""
+ROWS_PER_INSERT = 200
+"""Rows of one multi-row INSERT (a batch of 500 stays far below both databases' limits on
+bound parameters: SQLite 32,766, PostgreSQL 65,535)."""
 
 
 def store_batch(
@@ -31,94 +39,187 @@ def store_batch(
     """Store a batch (in the caller's one transaction) and answer per record.
 
     Each new application gets its search keys and its due day (local calendar of ``tz``)."""
-    days: dict[tuple[int, str], int | None] = {}
-    results: list[PushResult] = []
-    referenced: list[str] = []
+    results: dict[int, PushResult] = {}
+    fresh: list[tuple[int, ApplicationRecord]] = []
     seen: set[str] = set()
-    ins = upsert(conn)
-    for rec in request.applications:
+    for i, rec in enumerate(request.applications):
         uid = str(rec.uuid)
         if station_of(rec.tracking_no) != device.station:
-            results.append(
-                PushResult(
-                    uuid=rec.uuid,
-                    result="rejected",
-                    reason=f"tracking number {rec.tracking_no} is not of station {device.station}",
-                )
+            results[i] = PushResult(
+                uuid=rec.uuid,
+                result="rejected",
+                reason=f"tracking number {rec.tracking_no} is not of station {device.station}",
             )
-            continue
-        if uid in seen:
-            results.append(PushResult(uuid=rec.uuid, result="duplicate"))
-            continue
-        seen.add(uid)
-        key = (rec.catalog_version, rec.service_code)
-        if key not in days:
-            days[key] = catalogs.processing_days(conn, *key)
-        inserted = conn.execute(
-            ins(db.applications)
-            .values(
-                uuid=uid,
-                tracking_no=rec.tracking_no,
-                station=device.station,
-                device_id=device.device_id,
-                batch_id=str(request.batch_id),
-                service_code=rec.service_code,
-                catalog_version=rec.catalog_version,
-                resident_id=rec.resident.id_number,
-                resident_name=rec.resident.name,
-                record=rec.model_dump_json(),
-                created_at=rec.created_at,
-                received_at=now,
-                status=RECEIVED,
-                due_on=deadlines.due_on(now, days[key], tz),
-                **search.keys_for(rec.tracking_no, rec.resident.model_dump()),
-            )
-            .on_conflict_do_nothing()
-            .returning(db.applications.c.seq)
-        ).scalar_one_or_none()
-        if inserted is not None:
-            refs = [
-                {
-                    "app_uuid": uid,
-                    "position": i,
-                    "field": a.field,
-                    "sha256": a.sha256,
-                    "size": a.size,
-                    "mime": a.mime,
-                    "filename": a.filename,
-                    "station": device.station,
-                }
-                for i, a in enumerate(rec.attachments)
-            ]
-            refs += amendment_refs(uid, device.station, rec.amendments, 0)
-            if refs:
-                conn.execute(insert(db.attachments), refs)
-            results.append(PushResult(uuid=rec.uuid, result="stored"))
+        elif uid in seen:
+            results[i] = PushResult(uuid=rec.uuid, result="duplicate")
         else:
-            results.append(_settle_conflict(conn, device, rec.uuid, rec))
-        if results[-1].result != "rejected":
-            referenced.extend(
-                conn.execute(
-                    select(db.attachments.c.sha256).where(db.attachments.c.app_uuid == uid)
-                ).scalars()
-            )
+            seen.add(uid)
+            fresh.append((i, rec))
+
+    held = _held(conn, [str(r.uuid) for _, r in fresh], [r.tracking_no for _, r in fresh])
+    by_uuid = {row.uuid: row for row in held}
+    taken = {row.tracking_no for row in held}
+    new: list[tuple[int, ApplicationRecord]] = []
+    for i, rec in fresh:
+        if str(rec.uuid) in by_uuid:
+            results[i] = _settle(conn, device, rec, by_uuid[str(rec.uuid)])
+        elif rec.tracking_no in taken:  # held by another application, or earlier in this batch
+            results[i] = _clash(rec)
+        else:
+            taken.add(rec.tracking_no)
+            new.append((i, rec))
+
+    stored = _insert(conn, device, request, [rec for _, rec in new], now, tz)
+    late = [(i, rec) for i, rec in new if str(rec.uuid) not in stored]
+    if late:  # another transaction stored one of these keys since our select (PostgreSQL)
+        again = {
+            row.uuid: row
+            for row in _held(conn, [str(r.uuid) for _, r in late], [r.tracking_no for _, r in late])
+        }
+        for i, rec in late:
+            row = again.get(str(rec.uuid))
+            results[i] = _clash(rec) if row is None else _settle(conn, device, rec, row)
+    refs: list[dict[str, Any]] = []
+    for _, rec in new:
+        if str(rec.uuid) in stored:
+            refs += attachment_refs(str(rec.uuid), device.station, rec)
+    for i, rec in new:
+        if str(rec.uuid) in stored:
+            results[i] = PushResult(uuid=rec.uuid, result="stored")
+    _insert_attachments(conn, refs)
+
+    answered = [results[i] for i in range(len(request.applications))]
+    kept = list(dict.fromkeys(str(r.uuid) for r in answered if r.result != "rejected"))
     return PushResponse(
-        results=results, missing_blobs=blobs.missing(conn, device.station, referenced), hub_time=now
+        results=answered,
+        missing_blobs=blobs.missing(conn, device.station, _referenced(conn, kept)),
+        hub_time=now,
     )
 
 
-def _settle_conflict(conn: Connection, device: Device, uid: uuidlib.UUID, rec: Any) -> PushResult:
-    """Why an insert did nothing: our own earlier copy (duplicate) or a clash (rejected)."""
+def _held(conn: Connection, uuids: list[str], tracking_nos: list[str]) -> list[Any]:
+    """Applications the hub already holds under any of these UUIDs or tracking numbers."""
+    if not uuids:
+        return []
     a = db.applications
-    row = conn.execute(
-        select(a.c.station, a.c.record, a.c.status).where(a.c.uuid == str(uid))
-    ).first()
-    if row is None:
-        return PushResult(
-            uuid=uid,
-            result="rejected",
-            reason=f"tracking number {rec.tracking_no} is already used by another application",
+    return list(
+        conn.execute(
+            select(a.c.uuid, a.c.tracking_no, a.c.station, a.c.record, a.c.status).where(
+                or_(a.c.uuid.in_(uuids), a.c.tracking_no.in_(tracking_nos))
+            )
         )
+    )
+
+
+def _insert(
+    conn: Connection,
+    device: Device,
+    request: PushRequest,
+    records: list[ApplicationRecord],
+    now: str,
+    tz: tzinfo,
+) -> set[str]:
+    """Insert ``records`` (multi-row, conflicts skipped); the UUIDs actually stored."""
+    if not records:
+        return set()
+    days = _processing_days(conn, {(r.catalog_version, r.service_code) for r in records})
+    rows = []
+    for rec in records:
+        key = (rec.catalog_version, rec.service_code)
+        rows.append(
+            {
+                "uuid": str(rec.uuid),
+                "tracking_no": rec.tracking_no,
+                "station": device.station,
+                "device_id": device.device_id,
+                "batch_id": str(request.batch_id),
+                "service_code": rec.service_code,
+                "catalog_version": rec.catalog_version,
+                "resident_id": rec.resident.id_number,
+                "resident_name": rec.resident.name,
+                "record": rec.model_dump_json(),
+                "created_at": rec.created_at,
+                "received_at": now,
+                "status": RECEIVED,
+                "due_on": deadlines.due_on(now, days[key], tz),
+                **search.keys_for(rec.tracking_no, rec.resident.model_dump()),
+            }
+        )
+    a = db.applications
+    stored: set[str] = set()
+    for chunk in _chunks(rows, ROWS_PER_INSERT):
+        stmt = upsert(conn)(a).values(chunk).on_conflict_do_nothing().returning(a.c.uuid)
+        stored.update(conn.execute(stmt).scalars())
+    return stored
+
+
+def _processing_days(
+    conn: Connection, keys: set[tuple[int, str]]
+) -> dict[tuple[int, str], int | None]:
+    """`catalogs.processing_days` of each (catalog version, service), one catalog read per
+    version the batch was filed under."""
+    bodies = {version: catalogs.filed_under(conn, version)[0] for version, _ in keys}
+    return {
+        (version, code): catalogs.days_of(catalogs.services(bodies[version]).get(code, {}))
+        for version, code in keys
+    }
+
+
+def _insert_attachments(conn: Connection, refs: list[dict[str, Any]]) -> None:
+    for chunk in _chunks(refs, ROWS_PER_INSERT):
+        conn.execute(insert(db.attachments).values(chunk))
+
+
+def _chunks(rows: list[dict[str, Any]], size: int) -> Iterable[list[dict[str, Any]]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _referenced(conn: Connection, uuids: list[str]) -> list[str]:
+    """The attachment hashes of these applications: in their order, each by position."""
+    if not uuids:
+        return []
+    t = db.attachments
+    rows = conn.execute(
+        select(t.c.app_uuid, t.c.sha256).where(t.c.app_uuid.in_(uuids)).order_by(t.c.position)
+    )
+    by_app: dict[str, list[str]] = {}
+    for row in rows:
+        by_app.setdefault(row.app_uuid, []).append(row.sha256)
+    return [h for uid in uuids for h in by_app.get(uid, [])]
+
+
+def attachment_refs(uid: str, station: str, rec: ApplicationRecord) -> list[dict[str, Any]]:
+    """Attachment rows of a newly stored application: its own documents, then its
+    amendments'."""
+    refs = [
+        {
+            "app_uuid": uid,
+            "position": i,
+            "field": a.field,
+            "sha256": a.sha256,
+            "size": a.size,
+            "mime": a.mime,
+            "filename": a.filename,
+            "station": station,
+        }
+        for i, a in enumerate(rec.attachments)
+    ]
+    return refs + amendment_refs(uid, station, rec.amendments, 0)
+
+
+def _clash(rec: ApplicationRecord) -> PushResult:
+    return PushResult(
+        uuid=rec.uuid,
+        result="rejected",
+        reason=f"tracking number {rec.tracking_no} is already used by another application",
+    )
+
+
+def _settle(conn: Connection, device: Device, rec: ApplicationRecord, row: Any) -> PushResult:
+    """A record whose UUID the hub holds: our own earlier copy (duplicate, perhaps with new
+    amendments) or another station's (rejected)."""
+    uid: uuidlib.UUID = rec.uuid
     if row.station != device.station:
         return PushResult(uuid=uid, result="rejected", reason="uuid belongs to another station")
     # Amendments are append-only: a re-sent record may carry new ones; keep the longer list.
@@ -126,14 +227,14 @@ def _settle_conflict(conn: Connection, device: Device, uid: uuidlib.UUID, rec: A
     old = stored.get("amendments") or []
     new = rec.model_dump(mode="json")["amendments"]
     if len(new) > len(old) and new[: len(old)] == old:
+        a = db.applications
         stored["amendments"] = new
         changes: dict[str, Any] = {"record": json.dumps(stored, ensure_ascii=False)}
         if row.status in WAITING_STATUSES:  # the documents asked for came back: review again
             changes |= {"status": AMENDED, "version": a.c.version + 1}
         conn.execute(update(a).where(a.c.uuid == str(uid)).values(**changes))
         refs = amendment_refs(str(uid), device.station, rec.amendments[len(old) :], len(old))
-        if refs:
-            conn.execute(insert(db.attachments), refs)
+        _insert_attachments(conn, refs)
         return PushResult(uuid=uid, result="duplicate", reason="amendments added")
     return PushResult(uuid=uid, result="duplicate")
 

@@ -12,12 +12,17 @@ answer is limited to the caller's departments (`county.queries.scope`).
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import tzinfo
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field, ValidationError
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from county.clock import local_today, parse_since
@@ -33,8 +38,9 @@ from county.deps import (
     validation_message,
 )
 from county.errors import HubError
-from county.export import MEDIA_TYPES, render
+from county.export import MEDIA_TYPES, Export, render
 from county.models import ALL, Scope
+from county.queries.export import ExportFilter
 from county.store import HubStore
 from sync.protocol import is_sha256
 from vocab.limits import DECISION_NOTE_MAX
@@ -86,19 +92,54 @@ def staff_queue(
 ) -> Response:
     if format not in MEDIA_TYPES:
         raise HubError(422, "bad_format", "format must be json, csv or xlsx")
-    rows = filtered_queue(store, tz, station, service, status, since, staff.scope)
     filters = {"station": station, "service": service, "status": status, "since": since}
+    if format == "json":
+        rows = filtered_queue(store, tz, station, service, status, since, staff.scope)
+        count = len(rows)
+    else:
+        try:
+            since_iso = parse_since(since, tz) if since else None
+        except ValueError as exc:
+            raise HubError(422, "bad_since", str(exc)) from exc
+        wanted = ExportFilter(station or None, service or None, status or None, since_iso)
+        export = Export.plan(store.engine, tz, replace(wanted, scope=staff.scope))
+        count = export.count
     store.audit(
         actor(request, staff),
         "export",
         f"queue.{format}",
-        {"rows": len(rows), "filters": {k: v for k, v in filters.items() if v}},
+        {"rows": count, "filters": {k: v for k, v in filters.items() if v}},
     )
-    headers = {}
-    if format != "json":
-        day = local_today(tz, store.clock).isoformat()
-        headers["Content-Disposition"] = f'attachment; filename="queue-{day}.{format}"'
-    return Response(render(rows, format, tz), media_type=MEDIA_TYPES[format], headers=headers)
+    if format == "json":
+        return Response(render(rows, format, tz), media_type=MEDIA_TYPES[format])
+    day = local_today(tz, store.clock).isoformat()
+    headers = {"Content-Disposition": f'attachment; filename="queue-{day}.{format}"'}
+    if format == "csv":
+        return StreamingResponse(
+            export.csv_chunks(), media_type=MEDIA_TYPES[format], headers=headers
+        )
+    # a workbook is a zip whose directory comes last: written to a temporary file (row by
+    # row, write-only), then streamed from it
+    spool = tempfile.NamedTemporaryFile(prefix="queue-", suffix=".xlsx", delete=False)  # noqa: SIM115
+    try:
+        with spool:
+            export.write_xlsx(spool)
+        headers["Content-Length"] = str(os.path.getsize(spool.name))
+    except BaseException:
+        os.unlink(spool.name)
+        raise
+    return StreamingResponse(
+        _file_chunks(spool.name),
+        media_type=MEDIA_TYPES[format],
+        headers=headers,
+        background=BackgroundTask(os.unlink, spool.name),
+    )
+
+
+def _file_chunks(path: str, size: int = 256 * 1024) -> Iterator[bytes]:
+    with open(path, "rb") as f:
+        while chunk := f.read(size):
+            yield chunk
 
 
 DECISION_BODY_MAX = 4096 + DECISION_NOTE_MAX * 6

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
+from typing import Any
 from xml.etree import ElementTree
 
 from openpyxl import load_workbook
@@ -52,11 +54,11 @@ def test_csv_keeps_numbers_as_text_and_neutralises_formulas(hub: Hub) -> None:
     r = hub.request("GET", "/v1/staff/queue?format=csv", hub.staff_key())
     assert r.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
-    by_name = {row["resident_name"]: row for row in rows}
+    by_name = {row["申请人"]: row for row in rows}
     # ="..." makes Excel show the digits as text (no 1.10101E+17, no lost leading zero)
-    assert by_name["测试戊"]["resident_id"] == f'="{FAKE_ID_DIGITS}"'
-    assert by_name["测试戊"]["resident_phone"] == '="01012345678"'
-    assert by_name["测试己"]["resident_id"] == f'="{FAKE_ID}"'
+    assert by_name["测试戊"]["身份证号"] == f'="{FAKE_ID_DIGITS}"'
+    assert by_name["测试戊"]["联系电话"] == '="01012345678"'
+    assert by_name["测试己"]["身份证号"] == f'="{FAKE_ID}"'
     for text in INJECTIONS:
         assert f"'{text}" in by_name, f"{text!r} was not neutralised"
 
@@ -67,20 +69,18 @@ def test_xlsx_writes_id_and_phone_as_text_cells_and_formulas_as_text(hub: Hub) -
     sheet = load_workbook(io.BytesIO(r.content)).active
     assert sheet is not None
     header = [c.value for c in sheet[1]]
-    col = {
-        name: header.index(name) + 1 for name in ("resident_id", "resident_phone", "resident_name")
-    }
+    col = {name: header.index(name) + 1 for name in ("身份证号", "联系电话", "申请人")}
     names = {}
     for row in range(2, sheet.max_row + 1):
-        name_cell = sheet.cell(row=row, column=col["resident_name"])
+        name_cell = sheet.cell(row=row, column=col["申请人"])
         names[name_cell.value] = row
-    id_cell = sheet.cell(row=names["测试戊"], column=col["resident_id"])
-    phone_cell = sheet.cell(row=names["测试戊"], column=col["resident_phone"])
+    id_cell = sheet.cell(row=names["测试戊"], column=col["身份证号"])
+    phone_cell = sheet.cell(row=names["测试戊"], column=col["联系电话"])
     for cell, value in ((id_cell, FAKE_ID_DIGITS), (phone_cell, "01012345678")):
         assert cell.value == value and cell.data_type == "s" and cell.number_format == "@"
     for text in INJECTIONS:
         text = text.replace("\r", "\n")  # XML reads a bare CR as a line feed
-        cell = sheet.cell(row=names[text], column=col["resident_name"])
+        cell = sheet.cell(row=names[text], column=col["申请人"])
         assert cell.data_type == "s" and cell.value == text  # no visible apostrophe
         assert cell.quotePrefix, f"{text!r} is not marked as text"
     with zipfile.ZipFile(io.BytesIO(r.content)) as z:
@@ -132,3 +132,126 @@ def test_xlsx_xml_marks_formula_text_with_quote_prefix_and_no_apostrophe(hub: Hu
     assert not any(t.startswith("'") for t in style_of), "a visible apostrophe was written"
     assert "测试\ufffd庚" in style_of
     assert style_of["测试戊"] not in quoted  # ordinary text stays ordinary
+
+
+def _filed(hub: Hub) -> tuple[str, dict[str, object], dict[str, object]]:
+    """A 低保 and a 临时救助 application under the shipped catalog, one decided."""
+    hub.publish_shipped_catalog()
+    token = hub.enroll("S01")
+    dibao = app_record(service="dibao", name="测试甲")
+    dibao["fields"] = {
+        "household_size": 3,
+        "monthly_income": 800,
+        "hardship_reason": "illness",
+        "situation": "=老伴常年吃药",
+        "unlisted": "x",
+    }
+    relief = app_record(service="temp_relief", name="测试乙")
+    relief["fields"] = {"hardship_type": "fire", "event_date": "2026-10-02"}
+    assert hub.push(token, [dibao, relief]).status_code == 200
+    key = hub.staff_key()
+    r = hub.post(
+        "/v1/staff/decisions", key, json={"tracking_no": dibao["tracking_no"], "status": "approved"}
+    )
+    assert r.status_code == 200, r.text
+    return key, dibao, relief
+
+
+def _xlsx(hub: Hub, key: str, query: str = "") -> Any:
+    r = hub.request("GET", f"/v1/staff/queue?format=xlsx{query}", key)
+    assert r.status_code == 200, r.text
+    return load_workbook(io.BytesIO(r.content)).active
+
+
+def test_xlsx_has_every_field_under_its_chinese_label_with_real_dates(hub: Hub) -> None:
+    key, dibao, relief = _filed(hub)
+    sheet = _xlsx(hub, key)
+    header = [c.value for c in sheet[1]]
+    for label in (
+        "受理编号",
+        "服务站",
+        "事项",
+        "状态",
+        "收到时间",
+        "决定时间",
+        "办结期限",
+        "共同生活的家庭人数",
+        "全家每月总收入（元）",
+        "困难的主要原因",
+        "其他字段",
+    ):
+        assert label in header, label
+    assert not any(h in header for h in ("household_size", "hardship_reason", "tracking_no"))
+    rows = {r[0]: dict(zip(header, r, strict=True)) for r in sheet.iter_rows(2, values_only=True)}
+    d, t = rows[dibao["tracking_no"]], rows[relief["tracking_no"]]
+    assert d["事项"] == "最低生活保障（低保）申请" and d["状态"] == "已批准"
+    assert t["状态"] == "县里已收到"
+    assert d["共同生活的家庭人数"] == 3 and d["困难的主要原因"] == "因病"
+    assert d["其他字段"] == "unlisted=x"
+    assert t["遇到的困难"] == "火灾"
+    assert d["全家每月总收入（元）"] == 800
+    # one column per label across services; the other service's columns stay empty
+    assert header.count("收款银行卡号或存折号") == 1
+    assert d["发生日期"] is None and t["共同生活的家庭人数"] is None
+    # real date cells, in local time
+    by_col = {h: i + 1 for i, h in enumerate(header)}
+    for row in range(2, 4):
+        assert sheet.cell(row, by_col["收到时间"]).is_date
+        assert sheet.cell(row, by_col["办结期限"]).is_date
+    decided = [sheet.cell(r, by_col["决定时间"]) for r in range(2, 4)]
+    assert sum(1 for c in decided if c.is_date) == 1
+    event = [sheet.cell(r, by_col["发生日期"]) for r in range(2, 4)]
+    assert [c.value.date().isoformat() for c in event if c.is_date] == ["2026-10-02"]
+
+
+def test_xlsx_freezes_the_header_filters_and_sizes_columns(hub: Hub) -> None:
+    key, _, _ = _filed(hub)
+    sheet = _xlsx(hub, key)
+    assert sheet.freeze_panes == "A2"
+    last = sheet.cell(1, sheet.max_column).column_letter
+    assert sheet.auto_filter.ref == f"A1:{last}3"
+    widths = {c.value: sheet.column_dimensions[c.column_letter].width for c in sheet[1]}
+    assert widths["收到时间"] >= 20 and widths["身份证号"] >= 20
+    assert widths["全家每月总收入（元）"] >= 20  # a long label widens its column
+    assert all(w and w >= 10 for w in widths.values())
+
+
+def test_csv_header_is_chinese_with_labels_and_local_times(hub: Hub) -> None:
+    key, dibao, _ = _filed(hub)
+    r = hub.request("GET", "/v1/staff/queue?format=csv", key)
+    assert r.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+    header = list(rows[0])
+    assert header[:4] == ["受理编号", "服务站", "事项", "状态"]
+    assert all(not h.isascii() for h in header)
+    d = next(row for row in rows if row["受理编号"] == dibao["tracking_no"])
+    assert d["困难的主要原因"] == "因病" and d["状态"] == "已批准"
+    assert d["共同生活的家庭人数"] == "3"
+    # in the hub's zone, with its offset (tests/county/test_time_zone.py tries zones)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d", d["收到时间"])
+    assert d["家庭情况说明"] == "'=老伴常年吃药"  # a field is neutralised too
+
+
+def test_a_clerk_exports_only_their_departments(hub: Hub) -> None:
+    _, dibao, _ = _filed(hub)
+    token = hub.enroll("S02")
+    pension = app_record("S02", service="pension_cert", name="测试丙")
+    pension["fields"] = {"pension_type": "resident"}
+    assert hub.push(token, [pension]).status_code == 200
+    clerk = hub.staff_key("测试科员", "clerk", ("minzheng",))
+    for fmt in ("csv", "xlsx"):
+        r = hub.request("GET", f"/v1/staff/queue?format={fmt}", clerk)
+        assert r.status_code == 200
+        body = r.content if fmt == "csv" else b""
+        if fmt == "xlsx":
+            sheet = load_workbook(io.BytesIO(r.content)).active
+            assert sheet is not None
+            tracking = [row[0] for row in sheet.iter_rows(2, values_only=True)]
+        else:
+            tracking = [
+                row["受理编号"] for row in csv.DictReader(io.StringIO(body.decode("utf-8-sig")))
+            ]
+        assert dibao["tracking_no"] in tracking
+        assert pension["tracking_no"] not in tracking
+    admin = _xlsx(hub, hub.staff_key("测试管理员"))
+    assert pension["tracking_no"] in [row[0] for row in admin.iter_rows(2, values_only=True)]

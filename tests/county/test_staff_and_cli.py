@@ -66,7 +66,7 @@ def test_staff_api_queue_detail_and_decision(hub: Hub) -> None:
     xlsx = hub.request("GET", "/v1/staff/queue?format=xlsx", key)
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     assert sheet is not None
-    assert "王五" in [c.value for c in sheet["H"]]
+    assert sheet["I1"].value == "申请人" and "王五" in [c.value for c in sheet["I"]]
 
 
 def test_dashboard_login_and_decide(hub: Hub) -> None:

@@ -107,7 +107,7 @@ def test_exports_show_local_time(zoned_hub: tuple[str, str, str, requests.Sessio
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     assert sheet is not None
     header = [c.value for c in sheet[1]]
-    cell = sheet.cell(row=2, column=header.index("received_at") + 1)
+    cell = sheet.cell(row=2, column=header.index("收到时间") + 1)
     assert cell.value == datetime.fromisoformat(shown[:19])
     assert shown[-6:] in cell.number_format
 
