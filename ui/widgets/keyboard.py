@@ -139,9 +139,9 @@ class TextKeyboard(_Pad):
             self._key(ch, ch, 4, col)
         for col, (name, label) in enumerate(PUNCTUATION, start=8):
             self._key(name, label, 4, col)
-        self._key(LANG, "", 5, 0, colspan=2)
-        self._key(SPACE, "", 5, 5, colspan=3)
-        self._key(CLEAR, "", 5, 8, colspan=2)
+        self._key(LANG, "", 5, 0, colspan=2).setAccessibleName("中/英")
+        self._key(SPACE, "", 5, 5, colspan=3).setAccessibleName("空格 · space")
+        self._key(CLEAR, "", 5, 8, colspan=2).setAccessibleName("清除 · clear")
         for name, key in self.buttons.items():
             key.setMinimumHeight(KEY_PX)
             if not name.startswith(CANDIDATE):
@@ -157,6 +157,7 @@ class TextKeyboard(_Pad):
         button.setMinimumWidth(KEY_PX)
         button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         button.setObjectName(f"key_{key}")
+        button.setAccessibleName(label)  # candidates: _refresh; ‹ ›: retranslate
         button.clicked.connect(lambda: self.press(key))
         row.addWidget(button, stretch)
         self.buttons[key] = button
@@ -245,7 +246,7 @@ class TextKeyboard(_Pad):
         for i, slot in enumerate(self.slots):
             text = shown[i] if i < len(shown) else ""
             slot.setText(text)
-            slot.setAccessibleName(text)
+            slot.setAccessibleName(text or f"候选 {i + 1} · candidate {i + 1}")
             slot.setEnabled(bool(text))
         self.prev_button.setEnabled(self.page > 0)
         self.next_button.setEnabled((self.page + 1) * SLOTS < len(found))
@@ -267,7 +268,9 @@ class TextKeyboard(_Pad):
         self.i18n = i18n
         t = i18n.t
         self.buttons[SPACE].setText(t("keyboard.space"))
+        self.buttons[SPACE].setAccessibleName(t("keyboard.space"))
         self.buttons[CLEAR].setText(t("keypad.clear"))
+        self.buttons[CLEAR].setAccessibleName(t("keypad.clear"))
         for key, name in (
             (BACKSPACE, "keypad.backspace"),
             (LANG, "keyboard.switch"),
