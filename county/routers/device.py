@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
-from county.blobs import BlobStore
+from county.blobs import checked, too_long
+from county.blobstore import AttachmentStore, Upload
 from county.deps import (
     BlobsDep,
     DeviceDep,
@@ -110,14 +113,14 @@ def _not_referenced() -> HubError:
     )
 
 
-def _own_sizes(store: HubStore, blobs: BlobStore, device: Device, sha256: str) -> set[int]:
+def _own_sizes(store: HubStore, blobs: AttachmentStore, device: Device, sha256: str) -> set[int]:
     """Sizes the device's station declared for ``sha256`` (empty: it references none)."""
-    blobs.path(sha256)  # validates the hash (400) before anything else
+    checked(sha256)  # validates the hash (400) before anything else
     return store.referenced_sizes(device.station, sha256)
 
 
 def _own_state(
-    store: HubStore, blobs: BlobStore, station: str, sha256: str
+    store: HubStore, blobs: AttachmentStore, station: str, sha256: str
 ) -> tuple[int, int] | None:
     """(offset, length) of ``station``'s own upload of ``sha256``, None when it started none.
 
@@ -207,13 +210,60 @@ async def blob_patch(
             f"upload is at offset {current}, not {offset}: resume from {current}",
             {OFFSET_HEADER: str(current)},
         )
-    chunk = await read_limited(request, CHUNK_MAX_BYTES)
-    new_offset, complete = await run_in_threadpool(
-        blobs.append, sha256, station, offset, length, chunk
-    )
+    declared = _declared_length(request)
+    if declared is not None and offset + declared > length:
+        raise too_long(length)
+    upload = await run_in_threadpool(blobs.begin, sha256, station, offset, length)
+    try:
+        cut = await _stream_into(request, upload)
+        new_offset, complete = await run_in_threadpool(upload.finish)
+    finally:
+        await run_in_threadpool(upload.close)
+        held = await run_in_threadpool(blobs.offset, sha256, station)
+        await run_in_threadpool(store.upload_received, station, sha256, held or 0)
     if complete:
         await run_in_threadpool(store.upload_completed, station, sha256, length)
+    if cut:  # nobody to answer; what arrived is kept and the station resumes after it
+        raise HubError(400, "disconnected", "the request body was cut short: resume from HEAD")
     return _blob_reply(sha256, length, new_offset, complete)
+
+
+BODY_IDLE_S = 30.0
+"""A PATCH body that sends nothing for this long counts as cut (what arrived is kept): a link
+that died without a TCP reset must not hold the upload's lock for long."""
+
+
+def _declared_length(request: Request) -> int | None:
+    """The body's Content-Length (413 past `CHUNK_MAX_BYTES`), None when chunked."""
+    raw = request.headers.get("content-length")
+    if raw is None:
+        return None
+    raw = raw.strip()
+    if not (raw.isascii() and raw.isdigit()):
+        raise HubError(400, "bad_length", "Content-Length must be a number")
+    if len(raw) > len(str(CHUNK_MAX_BYTES)) or int(raw) > CHUNK_MAX_BYTES:
+        raise HubError(413, "too_large", f"body larger than {CHUNK_MAX_BYTES} bytes: send less")
+    return int(raw)
+
+
+async def _stream_into(request: Request, upload: Upload) -> bool:
+    """Append the body to ``upload`` piece by piece as it arrives; True when it was cut short
+    (the link broke, or it stalled for `BODY_IDLE_S`): the pieces that arrived stay."""
+    pieces = request.stream().__aiter__()
+    received = 0
+    while True:
+        try:
+            piece = await asyncio.wait_for(pieces.__anext__(), BODY_IDLE_S)
+        except StopAsyncIteration:
+            return False
+        except (ClientDisconnect, TimeoutError):
+            return True
+        received += len(piece)
+        if received > CHUNK_MAX_BYTES:
+            await run_in_threadpool(upload.rollback)
+            raise HubError(413, "too_large", f"body larger than {CHUNK_MAX_BYTES} bytes: send less")
+        if piece:
+            await run_in_threadpool(upload.write, piece)
 
 
 @router.get("/v1/pull")
