@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
+from county import keepbody
 from county.blobstore import open_blob_store
 from county.clock import Clock, resolve_zone, system_clock
 from county.deps import LoginRequired, refusal_headers, validation_message
@@ -66,6 +67,7 @@ def _error(exc: HubError) -> JSONResponse:
 
 def create_app(config: HubConfig) -> FastAPI:
     """Build the hub app on the database and blob directory of ``config`` (migrating it)."""
+    keepbody.install()  # an upload cut short keeps every byte that arrived
     app = FastAPI(title="County hub", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.config = config
     app.state.store = HubStore.open(config.db_url, config.clock, config.key_file, config.tz)

@@ -91,12 +91,13 @@ SYNC_EVERY = 256 * 1024
 READ_PIECE = 256 * 1024
 
 
-def _lock(fd: int) -> None:
-    """An exclusive ``flock`` on ``fd``, waiting at most `LOCK_WAIT_S` (then 409: busy)."""
+def _lock(fd: int, kind: int = fcntl.LOCK_EX) -> None:
+    """A ``flock`` on ``fd`` (exclusive by default), waiting at most `LOCK_WAIT_S` (then 409:
+    busy)."""
     deadline = time.monotonic() + LOCK_WAIT_S
     while True:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, kind | fcntl.LOCK_NB)
             return
         except BlockingIOError:
             if time.monotonic() >= deadline:
@@ -125,12 +126,13 @@ class FolderUpload:
 
     Holds the partial file's lock until `close`.  ``offset`` is the bytes held so far."""
 
-    def __init__(self, store: BlobStore, sha256: str, station: str, offset: int, length: int):
+    def __init__(self, store: BlobStore, sha256: str, station: str) -> None:
         self.sha256 = sha256
-        self.length = length
+        self.length = 0
         self.final = store.path(sha256)
         self.part = store.partial_path(sha256, station)
         self._settle = store._settle
+        self.started = False
         try:
             self.fd: int | None = os.open(self.part, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
         except OSError as exc:
@@ -147,14 +149,27 @@ class FolderUpload:
                 raise HubError(
                     409, "offset_mismatch", "upload restarted: resume from 0", {OFFSET_HEADER: "0"}
                 )
-            current = os.fstat(self.fd).st_size
-            if offset != current:
-                raise _offset_mismatch(current, offset)
         except BaseException:
             self.close()
             raise
-        self.start = self.offset = current
+        self.start = self.offset = os.fstat(self.fd).st_size
         self._unsynced = 0
+
+    def held(self) -> int:
+        """Bytes of the upload held (under this request's lock)."""
+        return self.offset
+
+    def reset(self) -> None:
+        """Start the upload again at 0 (another declared size)."""
+        os.ftruncate(self._fd(), 0)
+        self.start = self.offset = 0
+
+    def resume(self, offset: int, length: int) -> None:
+        """Take this request's bytes at ``offset`` of ``length`` (409 when not the current)."""
+        if offset != self.offset:
+            raise _offset_mismatch(self.offset, offset)
+        self.length = length
+        self.started = True
 
     def _fd(self) -> int:
         if self.fd is None:
@@ -208,6 +223,7 @@ class FolderUpload:
                 digest.update(block)
         if digest.hexdigest() != self.sha256:
             os.unlink(self.part)
+            self.offset = 0
             raise HubError(
                 422,
                 "hash_mismatch",
@@ -219,9 +235,12 @@ class FolderUpload:
         return self.length, True
 
     def close(self) -> None:
-        if self.fd is not None:
-            os.close(self.fd)  # closing releases the lock
-            self.fd = None
+        if self.fd is None:
+            return
+        if not self.started and self.offset == 0:  # refused before it began: leave nothing
+            self.part.unlink(missing_ok=True)
+        os.close(self.fd)  # closing releases the lock
+        self.fd = None
 
 
 class BlobStore:
@@ -257,22 +276,32 @@ class BlobStore:
             return sniff_mime(fh.read(16))
 
     def offset(self, sha256: str, station: str) -> int | None:
-        """Bytes of ``station``'s unfinished upload received so far (None: none started)."""
+        """Bytes of ``station``'s unfinished upload received so far (None: none started).
+
+        Waits for a request still sending that upload to end (its last bytes may be on their
+        way to the disk), so a station resuming after a break learns the final offset."""
+        part = self.partial_path(sha256, station)
         try:
-            return self.partial_path(sha256, station).stat().st_size
+            fd = os.open(part, os.O_RDONLY)
         except FileNotFoundError:
             return None
+        try:
+            _lock(fd, fcntl.LOCK_SH)
+            return part.stat().st_size
+        except FileNotFoundError:  # finished or discarded meanwhile
+            return None
+        finally:
+            os.close(fd)
 
     def discard(self, sha256: str, station: str) -> None:
         """Drop ``station``'s unfinished upload (it starts again at 0)."""
         self.partial_path(sha256, station).unlink(missing_ok=True)
 
-    def begin(self, sha256: str, station: str, offset: int, length: int) -> FolderUpload:
-        """Start taking ``station``'s bytes of ``sha256`` at ``offset`` as they arrive.
-
-        Waits (at most `LOCK_WAIT_S`) for another request on the same upload to end, then
-        raises 409 when ``offset`` is not the current one and 507 when the disk is full."""
-        return FolderUpload(self, sha256, station, offset, length)
+    def begin(self, sha256: str, station: str) -> FolderUpload:
+        """Take ``station``'s upload of ``sha256`` for one request (`FolderUpload.resume` then
+        says where its bytes go).  Waits (at most `LOCK_WAIT_S`) for another request on the
+        same upload to end; 507 when the disk is full."""
+        return FolderUpload(self, sha256, station)
 
     def append(
         self, sha256: str, station: str, offset: int, length: int, chunk: bytes
@@ -280,8 +309,9 @@ class BlobStore:
         """Append a whole ``chunk`` at ``offset``; returns (new offset, complete).
 
         The errors of `begin`, `FolderUpload.write` and `FolderUpload.finish`."""
-        upload = self.begin(sha256, station, offset, length)
+        upload = self.begin(sha256, station)
         try:
+            upload.resume(offset, length)
             upload.write(chunk)
             return upload.finish()
         finally:

@@ -56,7 +56,12 @@ class Upload(Protocol):
 
     offset: int
     """Bytes of the upload held so far (this request's included)."""
+    started: bool
+    """`resume` accepted this request's offset."""
 
+    def held(self) -> int: ...
+    def reset(self) -> None: ...
+    def resume(self, offset: int, length: int) -> None: ...
     def write(self, piece: bytes) -> None: ...
     def rollback(self) -> None: ...
     def finish(self) -> tuple[int, bool]: ...
@@ -73,7 +78,7 @@ class AttachmentStore(Protocol):
     def file_path(self, sha256: str) -> Path | None: ...
     def offset(self, sha256: str, station: str) -> int | None: ...
     def discard(self, sha256: str, station: str) -> None: ...
-    def begin(self, sha256: str, station: str, offset: int, length: int) -> Upload: ...
+    def begin(self, sha256: str, station: str) -> Upload: ...
     def put_complete(self, sha256: str, size: int, chunks: Iterable[bytes]) -> bool: ...
 
     @property
@@ -101,26 +106,38 @@ def _held(conn: Connection, sha256: str, station: str) -> int | None:
 class PgUpload:
     """`Upload` into ``blob_parts``: each flush is one committed row; a cut keeps them all."""
 
-    def __init__(self, engine: Engine, sha256: str, station: str, offset: int, length: int) -> None:
-        self.sha256, self.station, self.length = sha256, station, length
+    def __init__(self, engine: Engine, sha256: str, station: str) -> None:
+        self.sha256, self.station, self.length = sha256, station, 0
+        self.started = False
         self.conn: Connection | None = engine.connect()
         self._key = _lock_key(station, sha256)
         try:
             self._lock()
             current = _held(self.conn, sha256, station) or 0
             self.conn.commit()
-            if offset != current:
-                raise HubError(
-                    409,
-                    "offset_mismatch",
-                    f"upload is at offset {current}, not {offset}: resume from {current}",
-                    {OFFSET_HEADER: str(current)},
-                )
         except BaseException:
             self.close()
             raise
         self.start = self.flushed = self.offset = current
         self._buffer: list[bytes] = []
+
+    def held(self) -> int:
+        return self.offset
+
+    def reset(self) -> None:
+        self.start = 0
+        self.rollback()
+
+    def resume(self, offset: int, length: int) -> None:
+        if offset != self.offset:
+            raise HubError(
+                409,
+                "offset_mismatch",
+                f"upload is at offset {self.offset}, not {offset}: resume from {self.offset}",
+                {OFFSET_HEADER: str(self.offset)},
+            )
+        self.length = length
+        self.started = True
 
     def _c(self) -> Connection:
         if self.conn is None:
@@ -195,6 +212,7 @@ class PgUpload:
         if digest.hexdigest() != self.sha256:
             conn.execute(delete(p).where(mine))
             conn.commit()
+            self.offset = 0
             raise HubError(
                 422,
                 "hash_mismatch",
@@ -291,8 +309,26 @@ class PgBlobStore:
         return None
 
     def offset(self, sha256: str, station: str) -> int | None:
+        """As `county.blobs.BlobStore.offset`: waits for a request still sending it to end."""
+        sha = checked(sha256)
+        key = _lock_key(station, sha)
+        deadline = time.monotonic() + LOCK_WAIT_S
         with self.engine.connect() as conn:
-            return _held(conn, checked(sha256), station)
+            try_lock = text("SELECT pg_try_advisory_lock_shared(:k)")
+            while not conn.execute(try_lock, {"k": key}).scalar():
+                conn.commit()
+                if time.monotonic() >= deadline:
+                    raise HubError(
+                        409, "upload_busy", "another request is still sending this attachment"
+                    )
+                time.sleep(0.05)
+            try:
+                conn.commit()
+                return _held(conn, sha, station)
+            finally:
+                conn.rollback()
+                conn.execute(text("SELECT pg_advisory_unlock_shared(:k)"), {"k": key})
+                conn.commit()
 
     def discard(self, sha256: str, station: str) -> None:
         p = db.blob_parts
@@ -301,8 +337,8 @@ class PgBlobStore:
                 delete(p).where(and_(p.c.station == station, p.c.sha256 == checked(sha256)))
             )
 
-    def begin(self, sha256: str, station: str, offset: int, length: int) -> PgUpload:
-        return PgUpload(self.engine, checked(sha256), station, offset, length)
+    def begin(self, sha256: str, station: str) -> PgUpload:
+        return PgUpload(self.engine, checked(sha256), station)
 
     def put_complete(self, sha256: str, size: int, chunks: Iterable[bytes]) -> bool:
         """As `county.blobs.BlobStore.put_complete`, in one transaction (rolled back on a
