@@ -22,7 +22,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
-from county.blobs import BlobStore
+from county import keepbody
+from county.blobstore import open_blob_store
 from county.clock import Clock, resolve_zone, system_clock
 from county.deps import LoginRequired, refusal_headers, validation_message
 from county.errors import HubError
@@ -98,11 +99,16 @@ def _error(exc: HubError) -> JSONResponse:
 
 def create_app(config: HubConfig) -> FastAPI:
     """Build the hub app on the database and blob directory of ``config`` (migrating it)."""
+    keepbody.install()  # an upload cut short keeps every byte that arrived
     app = FastAPI(title="County hub", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.config = config
     app.state.store = HubStore.open(config.db_url, config.clock, config.key_file, config.tz)
     app.state.tls = tls_identity(config.tls_cert, config.tls_next_cert, app.state.store.hub_keys())
-    app.state.blobs = BlobStore(blob_dir_for(config.db_url, config.blob_dir))
+    app.state.blobs = open_blob_store(
+        app.state.store.engine,
+        blob_dir_for(config.db_url, config.blob_dir),
+        config.extra.get("blob_store"),
+    )
     app.state.templates = make_templates(config.tz)
     app.add_middleware(GZipMiddleware, minimum_size=500)
     app.add_middleware(SecurityHeaders)

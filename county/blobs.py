@@ -31,11 +31,15 @@ import fcntl
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+
+from sqlalchemy import Connection
 
 from county import diskfull
 from county.errors import HubError
+from county.queries import blobs as queries
 from sync.protocol import OFFSET_HEADER, is_sha256
 from vocab.private_files import private_dir
 
@@ -57,6 +61,13 @@ def sniff_mime(head: bytes) -> str:
     return OCTET_STREAM
 
 
+def checked(sha256: str) -> str:
+    """``sha256`` when it is 64 lowercase hex digits, else 400 ``bad_hash``."""
+    if not is_sha256(sha256):
+        raise HubError(400, "bad_hash", "a blob is named by 64 lowercase hex digits (SHA-256)")
+    return sha256
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -72,6 +83,166 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
+LOCK_WAIT_S = 35.0
+"""How long a request waits for another request on the same upload to end (a link that broke
+without the hub noticing ends by `county.routers.device.BODY_IDLE_S`)."""
+SYNC_EVERY = 256 * 1024
+"""Received bytes are fsynced at least this often while a body streams in (and at its end)."""
+READ_PIECE = 256 * 1024
+
+
+def _lock(fd: int, kind: int = fcntl.LOCK_EX) -> None:
+    """A ``flock`` on ``fd`` (exclusive by default), waiting at most `LOCK_WAIT_S` (then 409:
+    busy)."""
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while True:
+        try:
+            fcntl.flock(fd, kind | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise HubError(
+                    409, "upload_busy", "another request is still sending this attachment"
+                ) from None
+            time.sleep(0.05)
+
+
+def _offset_mismatch(current: int, offset: int) -> HubError:
+    return HubError(
+        409,
+        "offset_mismatch",
+        f"upload is at offset {current}, not {offset}: resume from {current}",
+        {OFFSET_HEADER: str(current)},
+    )
+
+
+def too_long(length: int) -> HubError:
+    return HubError(422, "too_long", f"chunk runs past Upload-Length {length}: nothing written")
+
+
+class FolderUpload:
+    """One request's bytes of a station's upload, appended to its partial file as they arrive
+    (the tus model): what arrived before a cut stays, and the next request resumes after it.
+
+    Holds the partial file's lock until `close`.  ``offset`` is the bytes held so far."""
+
+    def __init__(self, store: BlobStore, sha256: str, station: str) -> None:
+        self.sha256 = sha256
+        self.length = 0
+        self.final = store.path(sha256)
+        self.part = store.partial_path(sha256, station)
+        self._settle = store._settle
+        self.started = False
+        try:
+            self.fd: int | None = os.open(self.part, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        except OSError as exc:
+            if diskfull.is_enospc(exc):
+                raise diskfull.disk_full("the attachment") from exc
+            raise
+        try:
+            _lock(self.fd)
+            try:
+                same_file = os.stat(self.part).st_ino == os.fstat(self.fd).st_ino
+            except FileNotFoundError:
+                same_file = False
+            if not same_file:  # finished or discarded by another request while we waited
+                raise HubError(
+                    409, "offset_mismatch", "upload restarted: resume from 0", {OFFSET_HEADER: "0"}
+                )
+        except BaseException:
+            self.close()
+            raise
+        self.start = self.offset = os.fstat(self.fd).st_size
+        self._unsynced = 0
+
+    def held(self) -> int:
+        """Bytes of the upload held (under this request's lock)."""
+        return self.offset
+
+    def reset(self) -> None:
+        """Start the upload again at 0 (another declared size)."""
+        os.ftruncate(self._fd(), 0)
+        self.start = self.offset = 0
+
+    def resume(self, offset: int, length: int) -> None:
+        """Take this request's bytes at ``offset`` of ``length`` (409 when not the current)."""
+        if offset != self.offset:
+            raise _offset_mismatch(self.offset, offset)
+        self.length = length
+        self.started = True
+
+    def _fd(self) -> int:
+        if self.fd is None:
+            raise RuntimeError("upload closed")
+        return self.fd
+
+    def _failed(self, exc: OSError) -> HubError | OSError:
+        """A failed write or fsync keeps nothing of this request (back to its start)."""
+        os.ftruncate(self._fd(), self.start)
+        self.offset = self.start
+        return diskfull.disk_full("the attachment") if diskfull.is_enospc(exc) else exc
+
+    def write(self, piece: bytes) -> None:
+        """Append ``piece`` (a 422 ``too_long`` past the declared length drops this request's
+        bytes); fsynced every `SYNC_EVERY` bytes."""
+        if self.offset + len(piece) > self.length:
+            self.rollback()
+            raise too_long(self.length)
+        if not piece:
+            return
+        fd = self._fd()
+        try:
+            _write_all(fd, piece)
+            self.offset += len(piece)
+            self._unsynced += len(piece)
+            if self._unsynced >= SYNC_EVERY:
+                os.fsync(fd)
+                self._unsynced = 0
+        except OSError as exc:
+            raise self._failed(exc) from exc
+
+    def rollback(self) -> None:
+        """Drop the bytes this request brought (the offset returns to where it started)."""
+        os.ftruncate(self._fd(), self.start)
+        self.offset = self.start
+
+    def finish(self) -> tuple[int, bool]:
+        """The body ended (whole or cut short): keep what arrived, durably; once the upload is
+        whole, check its SHA-256 (422 and discarded when it differs) and store it.  Returns
+        (offset, complete)."""
+        fd = self._fd()
+        try:
+            os.fsync(fd)
+        except OSError as exc:
+            raise self._failed(exc) from exc
+        if self.offset < self.length:
+            return self.offset, False
+        digest = hashlib.sha256()
+        with open(self.part, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        if digest.hexdigest() != self.sha256:
+            os.unlink(self.part)
+            self.offset = 0
+            raise HubError(
+                422,
+                "hash_mismatch",
+                "the uploaded bytes do not match the SHA-256: upload discarded, "
+                "start again at offset 0",
+                {OFFSET_HEADER: "0"},
+            )
+        self._settle(self.part, self.final)
+        return self.length, True
+
+    def close(self) -> None:
+        if self.fd is None:
+            return
+        if not self.started and self.offset == 0:  # refused before it began: leave nothing
+            self.part.unlink(missing_ok=True)
+        os.close(self.fd)  # closing releases the lock
+        self.fd = None
+
+
 class BlobStore:
     """Verified blobs and each station's in-progress uploads under ``root``."""
 
@@ -81,9 +252,11 @@ class BlobStore:
         private_dir(self.root / "partial")
 
     def _checked(self, sha256: str) -> str:
-        if not is_sha256(sha256):
-            raise HubError(400, "bad_hash", "a blob is named by 64 lowercase hex digits (SHA-256)")
-        return sha256
+        return checked(sha256)
+
+    @property
+    def where(self) -> str:
+        return str(self.root)
 
     def path(self, sha256: str) -> Path:
         """Where the verified blob lives."""
@@ -103,84 +276,62 @@ class BlobStore:
             return sniff_mime(fh.read(16))
 
     def offset(self, sha256: str, station: str) -> int | None:
-        """Bytes of ``station``'s unfinished upload received so far (None: none started)."""
+        """Bytes of ``station``'s unfinished upload received so far (None: none started).
+
+        Waits for a request still sending that upload to end (its last bytes may be on their
+        way to the disk), so a station resuming after a break learns the final offset."""
+        part = self.partial_path(sha256, station)
         try:
-            return self.partial_path(sha256, station).stat().st_size
+            fd = os.open(part, os.O_RDONLY)
         except FileNotFoundError:
             return None
+        try:
+            _lock(fd, fcntl.LOCK_SH)
+            return part.stat().st_size
+        except FileNotFoundError:  # finished or discarded meanwhile
+            return None
+        finally:
+            os.close(fd)
 
     def discard(self, sha256: str, station: str) -> None:
         """Drop ``station``'s unfinished upload (it starts again at 0)."""
         self.partial_path(sha256, station).unlink(missing_ok=True)
 
+    def begin(self, sha256: str, station: str) -> FolderUpload:
+        """Take ``station``'s upload of ``sha256`` for one request (`FolderUpload.resume` then
+        says where its bytes go).  Waits (at most `LOCK_WAIT_S`) for another request on the
+        same upload to end; 507 when the disk is full."""
+        return FolderUpload(self, sha256, station)
+
     def append(
         self, sha256: str, station: str, offset: int, length: int, chunk: bytes
     ) -> tuple[int, bool]:
-        """Append ``chunk`` to ``station``'s upload at ``offset``; returns (new offset, complete).
+        """Append a whole ``chunk`` at ``offset``; returns (new offset, complete).
 
-        Raises 409 when ``offset`` is not the current one, 422 when the chunk runs past
-        ``length`` or the finished file's SHA-256 differs (the partial is then discarded), 507
-        when the disk is full (the chunk is not kept: the offset stays where it was).
-        """
-        final = self.path(sha256)
-        part = self.partial_path(sha256, station)
+        The errors of `begin`, `FolderUpload.write` and `FolderUpload.finish`."""
+        upload = self.begin(sha256, station)
         try:
-            fd = os.open(part, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
-        except OSError as exc:
-            if diskfull.is_enospc(exc):
-                raise diskfull.disk_full("the attachment") from exc
-            raise
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                same_file = os.stat(part).st_ino == os.fstat(fd).st_ino
-            except FileNotFoundError:
-                same_file = False
-            if not same_file:  # finished or discarded by another request while we waited
-                raise HubError(
-                    409, "offset_mismatch", "upload restarted: resume from 0", {OFFSET_HEADER: "0"}
-                )
-            current = os.fstat(fd).st_size
-            if offset != current:
-                raise HubError(
-                    409,
-                    "offset_mismatch",
-                    f"upload is at offset {current}, not {offset}: resume from {current}",
-                    {OFFSET_HEADER: str(current)},
-                )
-            if current + len(chunk) > length:
-                raise HubError(
-                    422, "too_long", f"chunk runs past Upload-Length {length}: nothing written"
-                )
-            if chunk:
-                try:
-                    _write_all(fd, chunk)
-                    os.fsync(fd)
-                except OSError as exc:
-                    os.ftruncate(fd, current)  # a chunk is kept whole or not at all
-                    if diskfull.is_enospc(exc):
-                        raise diskfull.disk_full("the attachment") from exc
-                    raise
-            new_offset = current + len(chunk)
-            if new_offset < length:
-                return new_offset, False
-            digest = hashlib.sha256()
-            with open(part, "rb") as fh:
-                for block in iter(lambda: fh.read(1 << 20), b""):
-                    digest.update(block)
-            if digest.hexdigest() != sha256:
-                os.unlink(part)
-                raise HubError(
-                    422,
-                    "hash_mismatch",
-                    "the uploaded bytes do not match the SHA-256: upload discarded, "
-                    "start again at offset 0",
-                    {OFFSET_HEADER: "0"},
-                )
-            self._settle(part, final)
-            return length, True
+            upload.resume(offset, length)
+            upload.write(chunk)
+            return upload.finish()
         finally:
-            os.close(fd)  # closing releases the lock
+            upload.close()
+
+    def file_path(self, sha256: str) -> Path | None:
+        """The verified blob's file (the console serves it as it is)."""
+        return self.path(sha256)
+
+    def size(self, sha256: str) -> int:
+        return self.path(sha256).stat().st_size
+
+    def read(self, sha256: str) -> Iterator[bytes]:
+        """The verified blob's bytes, in pieces."""
+        with open(self.path(sha256), "rb") as fh:
+            yield from iter(lambda: fh.read(READ_PIECE), b"")
+
+    def upload_offsets(self, station: str, hashes: Iterable[str]) -> dict[str, int]:
+        """Bytes of ``station``'s unfinished upload of each hash (0: none started)."""
+        return {h: self.offset(h, station) or 0 for h in hashes}
 
     def _settle(self, verified: Path, final: Path) -> None:
         """Move a verified file into place, or drop it when the same bytes are there already."""
@@ -239,3 +390,10 @@ class BlobStore:
         finally:
             Path(tmp).unlink(missing_ok=True)
         return not existed
+
+
+def upload_offsets(conn: Connection, device_id: str, sha256_list: list[str]) -> dict[str, int]:
+    """Bytes the hub holds of each attachment in the device's station's own uploads (the
+    whole size once complete, 0 when none started), so a push answer can say where each
+    upload resumes without a HEAD.  Answers only from that station's uploads (see above)."""
+    return queries.upload_offsets(conn, device_id, sha256_list)

@@ -19,7 +19,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from county.blobs import BlobStore
+from county.blobstore import AttachmentStore
 from county.errors import HubError
 from county.models import Device
 from county.store import HubStore
@@ -123,7 +123,7 @@ def _signer_lookup(store: HubStore, found: dict[str, Device]) -> Callable[[str],
 
 
 def import_push_bundle(
-    store: HubStore, blobs: BlobStore, path: Path | str, limits: BundleLimits = DEFAULT_LIMITS
+    store: HubStore, blobs: AttachmentStore, path: Path | str, limits: BundleLimits = DEFAULT_LIMITS
 ) -> BundleImport:
     """Verify and decrypt a kiosk's push bundle, then apply it as POST /v1/push and store its
     blobs. Raises `BundleError` (nothing changed) when the bundle is refused."""

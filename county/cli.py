@@ -23,7 +23,7 @@ from typing import Any
 from county import db, logs, recovery
 from county.accounts import CLI
 from county.auth import ROLES, parse_departments
-from county.blobs import BlobStore
+from county.blobstore import open_blob_store
 from county.bundles import (
     EXIT_INCOMPLETE,
     export_pull_bundle,
@@ -530,7 +530,9 @@ def _cmd_api_key(store: HubStore, args: argparse.Namespace) -> int:
 
 
 def _cmd_import_bundle(store: HubStore, args: argparse.Namespace) -> int:
-    blobs = BlobStore(blob_dir_for(args.db or db.default_db_url(), args.blob_dir))
+    blobs = open_blob_store(
+        store.engine, blob_dir_for(args.db or db.default_db_url(), args.blob_dir)
+    )
     try:
         result = import_push_bundle(store, blobs, args.file)
     except BundleError as exc:
@@ -538,7 +540,7 @@ def _cmd_import_bundle(store: HubStore, args: argparse.Namespace) -> int:
         return EXIT_ERROR
     except OSError as exc:
         print(
-            f"county-hub: cannot store attachments in {blobs.root}: {exc}. Fix the disk and "
+            f"county-hub: cannot store attachments in {blobs.where}: {exc}. Fix the disk and "
             "import the bundle again (records already stored are not stored twice)",
             file=sys.stderr,
         )

@@ -27,6 +27,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -264,8 +265,29 @@ blob_uploads = Table(
     Column("complete", Boolean, nullable=False, default=False),
     Column("started_at", String(40), nullable=False),
     Column("completed_at", String(40)),
+    # 0009: bytes of the unfinished upload held, as of the end of its last request
+    Column("received", BigInteger, nullable=False, default=0, server_default="0"),
 )
 """Each station's own upload of a hash (see `county.blobs`: sessions are per station)."""
+
+blob_parts = Table(
+    "blob_parts",
+    metadata,
+    Column("station", String(32), primary_key=True),
+    Column("sha256", String(64), primary_key=True),
+    Column("offset", BigInteger, primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+)
+"""A station's unfinished upload in the pieces that arrived (PostgreSQL attachment store)."""
+
+blob_chunks = Table(
+    "blob_chunks",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+)
+"""A verified blob's bytes in order (PostgreSQL attachment store)."""
 
 decisions = Table(
     "decisions",

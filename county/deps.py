@@ -24,7 +24,7 @@ from starlette.requests import ClientDisconnect
 
 from county.accounts import Session
 from county.auth import same_origin
-from county.blobs import BlobStore
+from county.blobstore import AttachmentStore
 from county.errors import HubError
 from county.models import Device, StaffMember
 from county.queries.audit import Actor
@@ -37,8 +37,8 @@ def get_store(request: Request) -> HubStore:
     return store
 
 
-def get_blobs(request: Request) -> BlobStore:
-    blobs: BlobStore = request.app.state.blobs
+def get_blobs(request: Request) -> AttachmentStore:
+    blobs: AttachmentStore = request.app.state.blobs
     return blobs
 
 
@@ -273,7 +273,7 @@ async def console_post(request: Request) -> ConsolePost:
 
 
 StoreDep = Annotated[HubStore, Depends(get_store)]
-BlobsDep = Annotated[BlobStore, Depends(get_blobs)]
+BlobsDep = Annotated[AttachmentStore, Depends(get_blobs)]
 DeviceDep = Annotated[Device, Depends(device_auth)]
 StaffDep = Annotated[StaffMember, Depends(staff_auth)]
 StaffWriterDep = Annotated[StaffMember, Depends(staff_writer)]

@@ -406,6 +406,11 @@ class HubStore(AccountsMixin):
         with db.write_tx(self.engine) as conn:
             blobs.upload_resized(conn, station, sha256, size, self.now())
 
+    def upload_received(self, station: str, sha256: str, received: int) -> None:
+        """The bytes ``station``'s unfinished upload of ``sha256`` holds (after a request)."""
+        with db.write_tx(self.engine) as conn:
+            blobs.upload_received(conn, station, sha256, received)
+
     def upload_completed(self, station: str, sha256: str, size: int) -> None:
         """``station`` delivered ``sha256`` whole and verified (network upload or bundle)."""
         with db.write_tx(self.engine) as conn:

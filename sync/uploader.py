@@ -1,9 +1,12 @@
 """Resumable attachment uploads: content-addressed, in chunks, resumed from the hub's offset.
 
-Each chunk is a ``PATCH /v1/blobs/{sha256}`` at the hub's current ``Upload-Offset``; after a
-break the uploader asks the hub where it stands (HEAD) and goes on from there, so bytes the
-hub acknowledged are never sent again. Chunk sizes follow AIMD, as TCP does: halved after a
-break, grown by a step after each acknowledged chunk.
+Each chunk is a ``PATCH /v1/blobs/{sha256}`` at the hub's current ``Upload-Offset``.  The hub
+keeps every byte of a chunk that arrived, also of one cut short (the tus model), so after a
+break the uploader asks the hub where it stands (HEAD) and goes on from there: only bytes
+still in flight when the link broke are sent again.  The chunk size stays as configured
+(a break costs no more with a large chunk, and shrinking it would only add round trips and
+make it oscillate around the break interval).  A push answer that already says where each
+upload stands lets the caller pass ``offset`` and skip the HEAD.
 """
 
 from __future__ import annotations
@@ -18,11 +21,14 @@ from sync.protocol import LENGTH_HEADER, MAX_CHUNK_BYTES, OFFSET_HEADER, BlobSta
 from sync.transport import HubTransport, error_of, raise_for_common, unexpected
 
 MIN_CHUNK_BYTES = 16 * 1024
-"""Smallest attachment chunk after repeated breaks."""
+"""Smallest attachment chunk a client may be configured with (`sync.client`)."""
 CHUNK_STEP_BYTES = 32 * 1024
-"""Growth of the chunk after each acknowledged one (halved after a break: AIMD, as TCP)."""
+"""Kept for `sync.client`'s settings: chunk sizes no longer change during a pass."""
 MAX_BREAKS = 3
-"""Breaks in a row on one attachment before the pass gives up (the link is down)."""
+"""Breaks in a row that moved the hub's offset no further, on one attachment, before the pass
+gives up (the link is down).  A break after which the hub holds more does not count."""
+MAX_CONFLICTS = 8
+"""409 answers in a row on one attachment (another request still sending it) before giving up."""
 
 ReadBlob = Callable[[str], bytes]
 OnSent = Callable[[int], None]
@@ -32,7 +38,8 @@ class BlobUploader:
     """Uploads one attachment at a time to one hub; keeps the chunk size across attachments.
 
     ``read_blob(sha256)`` gives the local bytes (`Store.read_blob`); they are checked against
-    their name before a byte is sent. ``chunk_size`` is the first and largest chunk.
+    their name before a byte is sent. ``chunk_size`` is the size of every chunk (the last of
+    an attachment may be smaller).
     """
 
     def __init__(self, http: HubTransport, read_blob: ReadBlob, *, chunk_size: int) -> None:
@@ -59,11 +66,6 @@ class BlobUploader:
             raise HubUnreachable("the hub's answer was cut short")
         return int(response.headers[OFFSET_HEADER])
 
-    def _shrink(self) -> None:
-        """After a break, smaller chunks: a link that drops every few hundred KB then loses
-        less per drop; each acknowledged chunk grows it by CHUNK_STEP_BYTES again."""
-        self.chunk_size = max(min(MIN_CHUNK_BYTES, self.max_chunk_size), self.chunk_size // 2)
-
     def _local(self, sha: str, size: int) -> bytes:
         try:
             data = self.read_blob(sha)
@@ -78,9 +80,10 @@ class BlobUploader:
     ) -> None:
         """Send the blob from ``offset`` (default: ask the hub) until the hub holds all of it.
 
-        ``on_sent(n)`` is called after each acknowledged chunk of n bytes. Raises
+        ``on_sent(n)`` is called whenever the hub holds n more bytes (an acknowledged chunk, or
+        the part of a cut one the hub kept). Raises
         `LocalBlobCorrupt`, `RecordRejected` (the hub refuses this blob), `HubUnreachable`
-        (more than `MAX_BREAKS` breaks in a row) or `HubError`.
+        (more than `MAX_BREAKS` breaks in a row without progress) or `HubError`.
         """
         data = self._local(sha, size)
         path = f"/v1/blobs/{sha}"
@@ -88,6 +91,22 @@ class BlobUploader:
             offset = self.hub_offset(sha)
         breaks = 0
         restarts = 0
+        conflicts = 0
+        best = offset  # the most the hub has said it holds
+
+        def after_break(cause: Exception | None = None) -> int:
+            nonlocal breaks, best
+            resumed = self.hub_offset(sha)  # resume from what the hub kept
+            if resumed > best:  # the hub kept what arrived: progress, not a stall
+                if on_sent is not None:
+                    on_sent(resumed - best)
+                best, breaks = resumed, 0
+            else:
+                breaks += 1
+                if breaks > MAX_BREAKS:
+                    raise HubUnreachable("the link breaks before the upload moves on") from cause
+            return resumed
+
         while True:
             if offset >= size and size > 0:
                 return
@@ -104,12 +123,8 @@ class BlobUploader:
                     },
                     expect_bytes=len(chunk),
                 )
-            except HubUnreachable:
-                breaks += 1
-                self._shrink()
-                if breaks > MAX_BREAKS:
-                    raise
-                offset = self.hub_offset(sha)  # resume from what the hub acknowledged
+            except HubUnreachable as exc:
+                offset = after_break(exc)
                 continue
             status = response.status_code
             if status == 200:
@@ -117,22 +132,28 @@ class BlobUploader:
                     status_body = BlobStatus.model_validate_json(response.content)
                 except ValidationError as exc:
                     # a 200 whose head was cut short by the link (no body): ask where we are
-                    breaks += 1
-                    self._shrink()
-                    if breaks > MAX_BREAKS:
-                        raise HubUnreachable("the hub's answers were cut short") from exc
-                    offset = self.hub_offset(sha)
+                    offset = after_break(exc)
                     continue
                 offset = status_body.offset
-                breaks = 0
-                self.chunk_size = min(self.max_chunk_size, self.chunk_size + CHUNK_STEP_BYTES)
-                if on_sent is not None:
-                    on_sent(len(chunk))
+                if on_sent is not None and offset > best:
+                    on_sent(offset - best)
+                best = max(best, offset)
+                breaks = conflicts = 0
                 if status_body.complete:
                     return
                 continue
             if status == 409 and OFFSET_HEADER in response.headers:
                 offset = int(response.headers[OFFSET_HEADER])
+                best = max(best, offset)
+                conflicts += 1
+                if conflicts > MAX_CONFLICTS:
+                    raise HubError(f"attachment {sha[:12]}: the hub's offset keeps moving")
+                continue
+            if status == 409:  # upload_busy: an earlier request of ours has not ended yet
+                conflicts += 1
+                if conflicts > MAX_CONFLICTS:
+                    raise HubUnreachable("the hub is still taking an earlier upload request")
+                offset = self.hub_offset(sha)
                 continue
             code, message = error_of(response)
             if status == 422 and code == "hash_mismatch":

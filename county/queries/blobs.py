@@ -70,7 +70,7 @@ def upload_resized(conn: Connection, station: str, sha256: str, size: int, now: 
     conn.execute(
         update(u)
         .where(and_(u.c.station == station, u.c.sha256 == sha256, u.c.complete.is_(False)))
-        .values(size=size, started_at=now)
+        .values(size=size, started_at=now, received=0)
     )
 
 
@@ -110,3 +110,36 @@ def station_complete(conn: Connection, station: str) -> list[str]:
             ).scalars()
         )
     )
+
+
+def upload_received(conn: Connection, station: str, sha256: str, received: int) -> None:
+    """Record the bytes ``station``'s unfinished upload of ``sha256`` holds now."""
+    u = db.blob_uploads
+    conn.execute(
+        update(u)
+        .where(and_(u.c.station == station, u.c.sha256 == sha256, u.c.complete.is_(False)))
+        .values(received=received)
+    )
+
+
+def upload_offsets(conn: Connection, device_id: str, hashes: list[str]) -> dict[str, int]:
+    """Bytes the hub holds of each of ``hashes`` from the device's station's own uploads: the
+    size once complete, the bytes received so far while unfinished, 0 when none started (or
+    the device is unknown)."""
+    wanted = list(dict.fromkeys(hashes))
+    out = dict.fromkeys(wanted, 0)
+    if not wanted:
+        return out
+    station = conn.execute(
+        select(db.devices.c.station).where(db.devices.c.device_id == device_id)
+    ).scalar()
+    if station is None:
+        return out
+    u = db.blob_uploads
+    for sha, size, complete, received in conn.execute(
+        select(u.c.sha256, u.c.size, u.c.complete, u.c.received).where(
+            and_(u.c.station == station, u.c.sha256.in_(wanted))
+        )
+    ):
+        out[sha] = int(size) if complete else int(received or 0)
+    return out

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import hashlib
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
-from county.blobs import BlobStore
+from county.blobs import LOCK_WAIT_S, checked, too_long
+from county.blobstore import AttachmentStore, Upload
 from county.deps import (
     BlobsDep,
     DeviceDep,
@@ -120,7 +125,7 @@ def _pull_params(request: Request) -> tuple[int, int] | None:
 
 
 def _missing_offsets(
-    store: HubStore, blobs: BlobStore, station: str, hashes: list[str]
+    store: HubStore, blobs: AttachmentStore, station: str, hashes: list[str]
 ) -> dict[str, int]:
     """The offset of ``station``'s own upload of each hash (0: it started none)."""
     out = {}
@@ -143,24 +148,24 @@ def _not_referenced() -> HubError:
     )
 
 
-def _own_sizes(store: HubStore, blobs: BlobStore, device: Device, sha256: str) -> set[int]:
+def _own_sizes(store: HubStore, blobs: AttachmentStore, device: Device, sha256: str) -> set[int]:
     """Sizes the device's station declared for ``sha256`` (empty: it references none)."""
-    blobs.path(sha256)  # validates the hash (400) before anything else
+    checked(sha256)  # validates the hash (400) before anything else
     return store.referenced_sizes(device.station, sha256)
 
 
 def _own_state(
-    store: HubStore, blobs: BlobStore, station: str, sha256: str
+    store: HubStore, blobs: AttachmentStore, station: str, sha256: str
 ) -> tuple[int, int] | None:
     """(offset, length) of ``station``'s own upload of ``sha256``, None when it started none.
 
     Never another station's: see `county.blobs` (uploads are per-station sessions)."""
+    offset = blobs.offset(sha256, station)  # first: waits for a request still sending it
     row = store.upload_row(station, sha256)
     if row is None:
         return None
     if row.complete:
         return int(row.size), int(row.size)
-    offset = blobs.offset(sha256, station)
     return None if offset is None else (offset, int(row.size))
 
 
@@ -183,7 +188,45 @@ def _upload_number(request: Request, name: str) -> int:
     return int(raw)
 
 
-@router.head("/v1/blobs/{sha256}")
+_IN_FLIGHT: dict[tuple[str, str], asyncio.Event] = {}
+"""This process's PATCH requests still running, by (device credential digest, hash)."""
+
+
+def _turn_key(request: Request, sha256: str) -> tuple[str, str]:
+    auth = request.headers.get("authorization", "").encode()
+    return hashlib.sha256(auth).hexdigest(), sha256
+
+
+async def _upload_turn(request: Request, sha256: str) -> None:
+    """Orders a device's requests on one upload as they arrived (before authentication's
+    database work, which can let a later request overtake): a PATCH registers at once, and
+    that device's HEAD on the same hash waits until its earlier PATCH has ended, so a station
+    resuming after a break learns the offset that PATCH left (not the one before it).
+    Within this process; across processes the upload lock and a link's latency order them."""
+    key = _turn_key(request, sha256)
+    if request.method == "PATCH":
+        done = asyncio.Event()
+        earlier = _IN_FLIGHT.get(key)
+        _IN_FLIGHT[key] = done
+        request.state.upload_done = (key, done, earlier)
+        return
+    event = _IN_FLIGHT.get(key)
+    if event is not None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), BODY_IDLE_S + LOCK_WAIT_S)
+
+
+def _turn_over(request: Request) -> None:
+    key, done, _earlier = request.state.upload_done
+    done.set()
+    if _IN_FLIGHT.get(key) is done:
+        del _IN_FLIGHT[key]
+
+
+UploadTurn = Depends(_upload_turn)
+
+
+@router.head("/v1/blobs/{sha256}", dependencies=[UploadTurn])
 def blob_head(sha256: str, device: DeviceDep, store: StoreDep, blobs: BlobsDep) -> Response:
     """The station's own upload of ``sha256``: 404 when it has none -- also when the hash is
     not referenced by its applications, so the answer never depends on other stations."""
@@ -203,50 +246,101 @@ def blob_head(sha256: str, device: DeviceDep, store: StoreDep, blobs: BlobsDep) 
     )
 
 
-@router.patch("/v1/blobs/{sha256}")
+@router.patch("/v1/blobs/{sha256}", dependencies=[UploadTurn])
 async def blob_patch(
     sha256: str, request: Request, device: DeviceDep, store: StoreDep, blobs: BlobsDep
 ) -> Response:
+    try:
+        return await _patch(sha256, request, device, store, blobs)
+    finally:
+        _turn_over(request)
+
+
+async def _patch(
+    sha256: str, request: Request, device: Device, store: HubStore, blobs: AttachmentStore
+) -> Response:
     station = device.station
-    sizes = await run_in_threadpool(_own_sizes, store, blobs, device, sha256)
-    if not sizes:
-        raise _not_referenced()
-    offset = _upload_number(request, OFFSET_HEADER)
-    length = _upload_number(request, LENGTH_HEADER)
-    if length not in sizes:
-        raise HubError(
-            422, "length_mismatch", f"{LENGTH_HEADER} differs from the pushed attachment size"
-        )
-    row = await run_in_threadpool(store.upload_started, station, sha256, length)
-    if row.complete:
-        await read_limited(request, CHUNK_MAX_BYTES)
-        return _blob_reply(sha256, int(row.size), int(row.size), True)
-    if int(row.size) != length:
-        # the station's own earlier upload declared another of its sizes: restart at 0
-        if offset != 0:
+    checked(sha256)
+    # the upload is this request's from its first moment: a HEAD after a break waits for it
+    upload = await run_in_threadpool(blobs.begin, sha256, station)
+    try:
+        sizes = await run_in_threadpool(_own_sizes, store, blobs, device, sha256)
+        if not sizes:
+            raise _not_referenced()
+        offset = _upload_number(request, OFFSET_HEADER)
+        length = _upload_number(request, LENGTH_HEADER)
+        if length not in sizes:
             raise HubError(
-                409,
-                "offset_mismatch",
-                f"{LENGTH_HEADER} changed: the upload starts again at offset 0",
-                {OFFSET_HEADER: "0"},
+                422, "length_mismatch", f"{LENGTH_HEADER} differs from the pushed attachment size"
             )
-        await run_in_threadpool(blobs.discard, sha256, station)
-        await run_in_threadpool(store.upload_resized, station, sha256, length)
-    current = blobs.offset(sha256, station) or 0
-    if offset != current:  # answer early, before taking the chunk
-        raise HubError(
-            409,
-            "offset_mismatch",
-            f"upload is at offset {current}, not {offset}: resume from {current}",
-            {OFFSET_HEADER: str(current)},
-        )
-    chunk = await read_limited(request, CHUNK_MAX_BYTES)
-    new_offset, complete = await run_in_threadpool(
-        blobs.append, sha256, station, offset, length, chunk
-    )
+        row = await run_in_threadpool(store.upload_started, station, sha256, length)
+        if row.complete:
+            await read_limited(request, CHUNK_MAX_BYTES)
+            return _blob_reply(sha256, int(row.size), int(row.size), True)
+        if int(row.size) != length:
+            # the station's own earlier upload declared another of its sizes: restart at 0
+            if offset != 0:
+                raise HubError(
+                    409,
+                    "offset_mismatch",
+                    f"{LENGTH_HEADER} changed: the upload starts again at offset 0",
+                    {OFFSET_HEADER: "0"},
+                )
+            await run_in_threadpool(upload.reset)
+            await run_in_threadpool(store.upload_resized, station, sha256, length)
+        declared = _declared_length(request)
+        if declared is not None and offset + declared > length:
+            raise too_long(length)
+        upload.resume(offset, length)  # 409 before taking the chunk when not the offset
+        cut = await _stream_into(request, upload)
+        new_offset, complete = await run_in_threadpool(upload.finish)
+    finally:  # recorded before the lock is released, so a HEAD then sees both agree
+        if upload.started:
+            await run_in_threadpool(store.upload_received, station, sha256, upload.offset)
+        await run_in_threadpool(upload.close)
     if complete:
         await run_in_threadpool(store.upload_completed, station, sha256, length)
+    if cut:  # nobody to answer; what arrived is kept and the station resumes after it
+        raise HubError(400, "disconnected", "the request body was cut short: resume from HEAD")
     return _blob_reply(sha256, length, new_offset, complete)
+
+
+BODY_IDLE_S = 30.0
+"""A PATCH body that sends nothing for this long counts as cut (what arrived is kept): a link
+that died without a TCP reset must not hold the upload's lock for long."""
+
+
+def _declared_length(request: Request) -> int | None:
+    """The body's Content-Length (413 past `CHUNK_MAX_BYTES`), None when chunked."""
+    raw = request.headers.get("content-length")
+    if raw is None:
+        return None
+    raw = raw.strip()
+    if not (raw.isascii() and raw.isdigit()):
+        raise HubError(400, "bad_length", "Content-Length must be a number")
+    if len(raw) > len(str(CHUNK_MAX_BYTES)) or int(raw) > CHUNK_MAX_BYTES:
+        raise HubError(413, "too_large", f"body larger than {CHUNK_MAX_BYTES} bytes: send less")
+    return int(raw)
+
+
+async def _stream_into(request: Request, upload: Upload) -> bool:
+    """Append the body to ``upload`` piece by piece as it arrives; True when it was cut short
+    (the link broke, or it stalled for `BODY_IDLE_S`): the pieces that arrived stay."""
+    pieces = request.stream().__aiter__()
+    received = 0
+    while True:
+        try:
+            piece = await asyncio.wait_for(pieces.__anext__(), BODY_IDLE_S)
+        except StopAsyncIteration:
+            return False
+        except (ClientDisconnect, TimeoutError):
+            return True
+        received += len(piece)
+        if received > CHUNK_MAX_BYTES:
+            await run_in_threadpool(upload.rollback)
+            raise HubError(413, "too_large", f"body larger than {CHUNK_MAX_BYTES} bytes: send less")
+        if piece:
+            await run_in_threadpool(upload.write, piece)
 
 
 @router.get("/v1/pull")

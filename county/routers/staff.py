@@ -183,13 +183,15 @@ def staff_blob(sha256: str, staff: StaffDep, store: StoreDep, blobs: BlobsDep) -
         raise HubError(404, "not_found", "no complete attachment with that hash")
     mime = blobs.mime(sha256)  # from the bytes, never from what a station declared
     inline = mime in SAFE_INLINE_TYPES
-    return FileResponse(
-        blobs.path(sha256),
-        media_type=mime if inline else "application/octet-stream",
-        headers={
-            "Content-Disposition": "inline" if inline else f'attachment; filename="{sha256}"',
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-            "Cache-Control": "no-store",  # a resident's documents stay off the disk cache
-        },
-    )
+    media_type = mime if inline else "application/octet-stream"
+    headers = {
+        "Content-Disposition": "inline" if inline else f'attachment; filename="{sha256}"',
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "no-store",  # a resident's documents stay off the disk cache
+    }
+    path = blobs.file_path(sha256)
+    if path is None:  # attachments in the database: streamed row by row
+        headers["Content-Length"] = str(blobs.size(sha256))
+        return StreamingResponse(blobs.read(sha256), media_type=media_type, headers=headers)
+    return FileResponse(path, media_type=media_type, headers=headers)
