@@ -49,7 +49,7 @@ add(
         "keyboard.prev": Text("上一组候选字", "Previous candidates"),
         "keyboard.next": Text("下一组候选字", "More candidates"),
         "keyboard.hint_zh": Text("拼音", "Pinyin"),
-        "keyboard.hint_en": Text("", ""),
+        "keyboard.hint_en": Text("英文字母", "Letters"),
     }
 )
 
