@@ -23,7 +23,7 @@ CJK_FONT_FILES = (
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
     "/usr/share/fonts/wenquanyi/wqy-microhei/wqy-microhei.ttc",
 )
-LARGE_SCALE = 1.3
+LARGE_SCALE = 1.5  # large text: every size in the stylesheet 1.5x
 
 # colours: near-black on white, one strong blue for actions; all pairs pass WCAG AA
 INK = "#111111"

@@ -217,7 +217,7 @@ def test_large_text_mode_scales_the_style(qtbot: Any, window: Any, i18n: Any) ->
     tap(qtbot, window.home.large_button)
     assert i18n.large_text
     after = QApplication.instance().styleSheet()
-    assert after != before and "34px" in after  # 26 px * 1.3
+    assert after != before and "39px" in after  # 26 px * 1.5
     tap(qtbot, window.home.large_button)
     assert QApplication.instance().styleSheet() == before
 
