@@ -118,3 +118,16 @@ def test_operator_filing_follows_the_same_condition(qtbot: Any, context: Any, i1
     assert shown(phone) and shown(phone.label_widget)
     view.editors["applicant_relation"].set_value("self")
     assert not shown(phone)
+
+
+def test_the_id_number_is_shown_grouped(qtbot: Any, window: Any) -> None:
+    from ui.resident.application_form import group_id_number
+
+    assert group_id_number("43012419560312002") == "430124 1956 0312 002"
+    assert group_id_number("4301") == "4301"
+    tap(qtbot, window.home.start_tile)
+    tap(qtbot, window.picker.tiles["dibao"])
+    form = window.form
+    page = form.pages.currentWidget()
+    tap_keys(qtbot, page, ID)
+    assert form.id_grouped.text() == f"{ID[:6]} {ID[6:10]} {ID[10:14]} {ID[14:17]} {ID[17]}"

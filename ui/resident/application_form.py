@@ -110,6 +110,19 @@ PREBUILD_DELAY_MS = 300
 MAX_PER_PAGE = 2
 
 
+def group_id_number(text: str) -> str:
+    """An ID number (whole or part typed) in its groups: "430124 1956 0312 002 1"."""
+    cuts = (6, 10, 14, 17)
+    parts, start = [], 0
+    for cut in cuts:
+        if len(text) > start:
+            parts.append(text[start:cut])
+        start = cut
+    if len(text) > 17:
+        parts.append(text[17:])
+    return " ".join(p for p in parts if p)
+
+
 def chunk_fields(fields: Iterable[Field]) -> list[list[Field]]:
     """Short pages: a big choice or an attachment alone, otherwise two fields a page."""
     pages: list[list[Field]] = []
@@ -251,6 +264,11 @@ class ApplicationForm(Screen):
         identity = [make_editor(f, i18n) for f in self.filing.identity_fields]
         for e in identity:
             self.editors[e.name] = e
+        # the ID number as it is typed, in groups (area, birth date, sequence) to check by eye
+        self.id_grouped = QLabel()
+        self.id_grouped.setObjectName("id_grouped")
+        self.id_grouped.setProperty("role", "value")
+        self.editors["id_number"].body.addWidget(self.id_grouped)
         self.pages = QStackedWidget()
         self._page_of: dict[str, int] = {}
         self.profile_card = ProfileCard(i18n)
@@ -373,6 +391,8 @@ class ApplicationForm(Screen):
         if self._confirming and not self.filing.warnings:  # the doubtful value was changed
             self._confirming = False
             self.retranslate()
+        if editor.name == "id_number":
+            self.id_grouped.setText(group_id_number(str(editor.value() or "")))
         if editor.name == "id_number" and self.filing.lookup_profile():
             self._show_profile()
         if editor.field.type == "choice":  # the answer may make later fields (not) apply
