@@ -21,6 +21,7 @@ from vocab.catalog import (
     Choice,
     Field,
     Service,
+    ShowIf,
     UnknownService,
 )
 
@@ -32,6 +33,7 @@ __all__ = [
     "Choice",
     "Field",
     "Service",
+    "ShowIf",
     "UnknownService",
     "load_default_catalog",
     "service_summary_json",
@@ -63,6 +65,10 @@ def service_summary_json(service: Service) -> dict[str, Any]:
         if f.type == "number":
             item["min"] = f.min
             item["max"] = f.max
+        if f.help is not None:
+            item["help"] = f.help.to_json()
+        if f.show_if is not None:
+            item["show_if"] = f.show_if.to_json()
         fields.append(item)
     return {
         "code": service.code,

@@ -15,8 +15,11 @@ stored name and phone are offered masked and, if chosen, used without being disp
 Values are displayed as the person wrote them ("600", never "600.0"), choices by their label,
 dates in the reader's format ("1956年3月12日"), ID and bank-account numbers masked.
 
-Later work builds on `fields()` (where conditional fields will drop out), `Field.help` and
-`error_fields()` (the ordered list a screen walks to focus the first field in error).
+Conditional fields (a catalog field's `show_if`) are decided here, once, for every screen:
+`fields()` and `applies()` leave out a field an earlier answer makes not apply; its value is
+kept while the person may still change their mind, but it is neither checked, shown on the
+review nor stored. `error_fields()` is the ordered list a screen walks to focus the first
+field in error.
 """
 
 from __future__ import annotations
@@ -224,21 +227,34 @@ class Filing:
         return IDENTITY_FIELDS
 
     def fields(self) -> tuple[Field, ...]:
-        """Every field the form asks for, in the order it asks: identity, then the service's.
+        """Every field the form asks for now, in the order it asks: identity, then the
+        service's fields that apply (a conditional field whose earlier answer does not make
+        it apply is left out; it comes back when the answer changes)."""
+        return self.identity_fields + self.service.visible_fields(self.values)
 
-        Conditional fields (shown only when an earlier answer makes them apply) will leave
-        this list when they do not apply; screens build and walk their editors from it.
-        """
+    def all_fields(self) -> tuple[Field, ...]:
+        """Every field the form could ask, applying or not (screens build editors for all)."""
         return self.identity_fields + self.service.fields
 
+    def applies(self, name: str) -> bool:
+        """Whether a field applies given the answers so far (identity fields always do)."""
+        if any(f.name == name for f in self.identity_fields):
+            return True
+        return name in self.service.applies(self.values)
+
     def field(self, name: str) -> Field:
-        for f in self.fields():
+        for f in self.all_fields():
             if f.name == name:
                 return f
         raise KeyError(name)
 
     def attachment_fields(self) -> tuple[Field, ...]:
+        """The service's document fields (applying or not: files are kept per field)."""
         return tuple(f for f in self.service.fields if f.type == "attachment")
+
+    def _applying_attachment_fields(self) -> tuple[Field, ...]:
+        shown = self.service.applies(self.values)
+        return tuple(f for f in self.attachment_fields() if f.name in shown)
 
     def set_service(self, service: Service | str) -> None:
         """Switch the service, keeping identity and the values of same-named fields."""
@@ -284,7 +300,7 @@ class Filing:
     def update(self, values: Mapping[str, Any]) -> None:
         """Set several values at once; names the form does not have (a field an older
         catalog had) are skipped."""
-        known = {f.name for f in self.fields()} | {f.name for f in IDENTITY_FIELDS}
+        known = {f.name for f in self.all_fields()} | {f.name for f in IDENTITY_FIELDS}
         for name, value in values.items():
             if name in known:
                 self.set(name, value)
@@ -303,23 +319,27 @@ class Filing:
         return out
 
     def field_values(self) -> dict[str, Any]:
-        """The service's non-attachment values that were filled in."""
+        """The service's non-attachment values that were filled in, of fields that apply."""
         return {
             f.name: self.values[f.name]
-            for f in self.service.fields
+            for f in self.service.visible_fields(self.values)
             if f.type != "attachment" and not _blank(self.values.get(f.name))
         }
 
     def attachments(self) -> list[PreparedAttachment]:
-        """Every file to store, in field order, the signature last."""
-        out = [a for f in self.attachment_fields() for a in self.files.get(f.name, [])]
+        """Every file to store (of fields that apply), in field order, the signature last."""
+        out = [a for f in self._applying_attachment_fields() for a in self.files.get(f.name, [])]
         if self.signature is not None:
             out.append(self.signature)
         return out
 
     def missing_documents(self) -> list[Field]:
         """Required documents not added yet (on the resident's side: for the operator)."""
-        return [f for f in self.attachment_fields() if f.required and not self.files.get(f.name)]
+        return [
+            f
+            for f in self._applying_attachment_fields()
+            if f.required and not self.files.get(f.name)
+        ]
 
     def clear(self) -> None:
         """Forget everything entered (the next person, the idle wipe, "cancel")."""
@@ -562,7 +582,7 @@ class Filing:
             )
         if self.mode == "resident" and self.using_profile and self.profile and self.profile.address:
             rows.append(ReviewRow("address", ADDRESS.label.get(lang), ON_FILE.get(lang)))
-        for f in self.service.fields:
+        for f in self.service.visible_fields(self.values):
             value = self.display(f.name, lang)
             missing = f.type == "attachment" and not value
             if missing:

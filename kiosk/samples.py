@@ -89,7 +89,7 @@ SAMPLE_FIELDS: dict[str, dict[str, Any]] = {
     },
     "elderly_allowance": {
         "living_status": "with_family",
-        "applicant_relation": "child",
+        "applicant_relation": "self",
         "bank_account": SAMPLE_BANK_CARD,
     },
     "household_cert": {"cert_kind": "residence", "purpose": "办理养老保险", "copies": 1},

@@ -318,6 +318,9 @@ class Station:
             operator=operator,
             confirm_warnings=confirm_warnings,
         )
+        # documents of a field that does not apply (an earlier answer changed) are not kept
+        shown = self.service(service_code).applies(clean_fields)
+        attachments = [a for a in attachments if a.field == SIGNATURE_FIELD or a.field in shown]
         stored = self._store_blobs(attachments)
         at = self.store.clock()  # one instant: the stored time and the tracking number's day
         return self.store.save_application(

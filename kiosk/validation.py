@@ -534,9 +534,11 @@ def validate_application(
     """Check a filled form against its service; return the cleaned non-attachment values.
 
     `attachments` maps attachment field names to lists of `AttachmentInfo`. Optional fields
-    left empty are omitted from the result. Raises `ValidationFailed` listing every error,
-    including names that are not fields of this service, and every warning (see
-    `application_warnings`) unless `confirm_warnings` says a person has confirmed them.
+    left empty are omitted from the result, and so are fields that do not apply (their
+    `show_if` condition is not met: not required, a value given for one is dropped). Raises
+    `ValidationFailed` listing every error, including names that are not fields of this
+    service, and every warning (see `application_warnings`) unless `confirm_warnings` says
+    a person has confirmed them.
     """
     if not isinstance(fields, Mapping) or not (
         attachments is None or isinstance(attachments, Mapping)
@@ -558,7 +560,13 @@ def validate_application(
             errors.append(FieldError(_field_key(key), "unknown_field", message("unknown_field")))
         elif f.type != "attachment" and attachments[key]:
             errors.append(FieldError(f.name, "not_a_value", message("not_a_value")))
+    shown: set[str] = set()  # fields that apply, given the (cleaned) earlier answers
     for f in service.fields:
+        cond = f.show_if
+        met = cond is None or (cond.field in shown and cleaned.get(cond.field) in cond.values)
+        if not met:
+            continue  # does not apply: not required, and a value left in it is not kept
+        shown.add(f.name)
         try:
             if f.type == "attachment":
                 _check_attachments(attachments.get(f.name), f)

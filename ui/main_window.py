@@ -38,7 +38,7 @@ from PySide6.QtWidgets import QApplication, QStackedWidget, QVBoxLayout, QWidget
 
 from kiosk.context import KioskContext
 from kiosk.operators import Operator
-from ui.app import apply_style, preload_in_background
+from ui.app import apply_style, install_qt_translations, preload_in_background
 from ui.i18n import I18n
 from ui.idle import DEFAULT_WARNING_MS, IdleOverlay, IdleWatcher
 from ui.resident.application_form import ApplicationForm
@@ -199,6 +199,8 @@ class MainWindow(QWidget):
         self.idle.resumed.connect(self.idle_overlay.hide)
         self.idle.timed_out.connect(self._on_idle_timeout)
         i18n.large_text_changed.connect(self._apply_large_text)
+        i18n.changed.connect(install_qt_translations)
+        install_qt_translations(i18n.lang)
         i18n.changed.connect(lambda _l: self._watch_home())
         i18n.large_text_changed.connect(lambda _on: self._watch_home())
         i18n.changed.connect(lambda _l: self.setWindowTitle(i18n.t("app.title")))
@@ -233,6 +235,7 @@ class MainWindow(QWidget):
         widget = self.form if name == "form" else self.screens[name]
         assert widget is not None
         self.modes.setCurrentWidget(self.resident_root)
+        self.hotspot.show()
         self.stack.setCurrentWidget(widget)
         self.idle.set_timeout(self.resident_idle_ms)
         # home is watched too once a person changed the language or text size there
@@ -407,6 +410,7 @@ class MainWindow(QWidget):
         self.console, self.operator = console, operator
         self.modes.addWidget(console)
         self.modes.setCurrentWidget(console)
+        self.hotspot.hide()  # the way in is not needed inside, and must not cover the console
         self.idle.set_timeout(self.operator_idle_ms)
         self.idle.set_enabled(True)
         self.idle_overlay.hide()

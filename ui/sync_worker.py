@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import logging
 import random
+import socket
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from kiosk.station import Station
 from offline.store import open_store
+from ui.operator.tasks import run_in_background
 from vocab.text import Text
 
 if TYPE_CHECKING:
@@ -36,6 +39,11 @@ log = logging.getLogger(__name__)
 
 LAST_SUCCESS_KEY = "sync.last_success"
 DEFAULT_INTERVAL_S = 300
+# Between passes, while the link is said to be up, a bare TCP connect to the hub checks it
+# is still there (no request, no TLS: a few hundred bytes), so a hub that died shows offline
+# within PROBE_S + PROBE_TIMEOUT_S, not at the next pass minutes later.
+PROBE_S = 10.0
+PROBE_TIMEOUT_S = 5.0
 MAX_BACKOFF_S = 3600
 
 UNEXPECTED = Text(
@@ -71,6 +79,27 @@ class SyncService(Protocol):
         session: requests.Session | None = None,
         ignore_backoff: bool = False,
     ) -> SyncReport: ...
+
+
+HUB_GONE = Text(
+    "连不上县平台了（网络断了或县里服务器没开）。离线也能照常办理，有网后会自动上传。",
+    "The county hub cannot be reached (no network, or the hub is down). Filing still "
+    "works offline; uploads resume by themselves.",
+)
+
+
+def _hub_address(url: str | None) -> tuple[str, int] | None:
+    """(host, port) of the hub's address, for the link probe; None if there is none."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return None
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return None
+    return parts.hostname, port
 
 
 def _load_service() -> SyncService:
@@ -257,6 +286,10 @@ class SyncController(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(lambda: self._pass(manual=False))
+        self.probe_s = PROBE_S
+        self._probe = QTimer(self)
+        self._probe.timeout.connect(self._probe_link)
+        self._probing = False
         self.refresh()
 
     # ---------------------------------------------------------------- public
@@ -277,6 +310,7 @@ class SyncController(QObject):
     def stop(self) -> None:
         """Stop scheduling and wait for the worker thread (a pass in flight finishes first)."""
         self._timer.stop()
+        self._probe.stop()
         if self._thread.isRunning():
             self._thread.quit()
             self._thread.wait()
@@ -367,7 +401,36 @@ class SyncController(QObject):
             last_success=store.get_setting(LAST_SUCCESS_KEY),
         )
         self.pass_finished.emit(report)
+        if self.probe_s > 0:
+            self._probe.start(int(self.probe_s * 1000))
         self._pass_over()
+
+    def _probe_link(self) -> None:
+        """Is the hub still listening? Off the GUI thread; a refusal or timeout says offline."""
+        if self._running or self._probing or self._status.get("link") != "online":
+            return
+        address = _hub_address(self._station.settings.hub_url)
+        if address is None:
+            return
+        self._probing = True
+
+        def reach() -> bool:
+            try:
+                with socket.create_connection(address, timeout=PROBE_TIMEOUT_S):
+                    return True
+            except OSError:
+                return False
+
+        run_in_background(reach, self._probed, lambda _e: self._probed(False))
+
+    def _probed(self, up: bool) -> None:
+        self._probing = False
+        if up or self._running or self._status.get("link") != "online":
+            return
+        self.message_text = HUB_GONE
+        self._update(link="offline", message=str(HUB_GONE))
+        # the next pass comes sooner than the usual interval: it says when the link is back
+        self._timer.start(int(min(self.interval_s, 60.0) * 1000))
 
     def _on_failed(self, message: Text) -> None:
         self._failures += 1

@@ -73,11 +73,26 @@ class Choice:
 
 
 @dataclass(frozen=True, slots=True)
+class ShowIf:
+    """A field's condition: it applies only when the earlier choice field `field` holds one
+    of `values` (and that field applies itself). A field that does not apply is not shown,
+    not required, and a value left in it is not stored."""
+
+    field: str
+    values: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"field": self.field, "in": list(self.values)}
+
+
+@dataclass(frozen=True, slots=True)
 class Field:
     """One service-specific item on a form.
 
     ``min``/``max``/``integer`` apply to number fields, ``max_length`` to text,
-    ``not_future`` to dates, ``accept``/``max_bytes`` to attachments.
+    ``not_future`` to dates, ``accept``/``max_bytes`` to attachments. ``help`` is a
+    plain-language line shown under the label (what a word means, where to find a number);
+    ``show_if`` makes the field conditional on an earlier answer (`ShowIf`).
     """
 
     name: str
@@ -93,6 +108,7 @@ class Field:
     max_bytes: int | None = None
     integer: bool = False
     not_future: bool = False
+    show_if: ShowIf | None = None
 
     def choice_values(self) -> tuple[str, ...]:
         return tuple(c.value for c in self.choices)
@@ -115,6 +131,23 @@ class Service:
             if f.name == name:
                 return f
         raise KeyError(name)
+
+    def applies(self, values: Mapping[str, object]) -> frozenset[str]:
+        """Names of the fields that apply given the answers so far (`values` by field name):
+        every unconditional field, and each conditional one whose earlier choice field
+        applies and holds one of its values. Every part of the kiosk (the touch form, the
+        operator's screen, the CLI and the checks before storing) asks this one function."""
+        shown: set[str] = set()
+        for f in self.fields:
+            cond = f.show_if
+            if cond is None or (cond.field in shown and values.get(cond.field) in cond.values):
+                shown.add(f.name)
+        return frozenset(shown)
+
+    def visible_fields(self, values: Mapping[str, object]) -> tuple[Field, ...]:
+        """The fields that apply (`applies`), in the form's order."""
+        shown = self.applies(values)
+        return tuple(f for f in self.fields if f.name in shown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +250,8 @@ def _service_from_json(raw: object, where: str) -> Service:
         f = _field_from_json(rf, f"{where} fields[{j}]")
         if f.name in names:
             raise CatalogError(f"{where}: duplicate field name {f.name!r}")
+        if f.show_if is not None:
+            _check_show_if(f, fields, f"{where} field {f.name!r}")
         names.add(f.name)
         fields.append(f)
     if sum(f.type != "attachment" for f in fields) > limits.FIELDS_MAX:
@@ -242,7 +277,42 @@ _ONLY_FOR = {
     "max_bytes": "attachment",
     "choices": "choice",
 }
-_FIELD_KEYS = {"name", "type", "required", "label", "help", *_ONLY_FOR}
+_FIELD_KEYS = {"name", "type", "required", "label", "help", "show_if", *_ONLY_FOR}
+
+
+def _show_if_from_json(raw: object, where: str) -> ShowIf:
+    if not isinstance(raw, Mapping) or set(raw) != {"field", "in"}:
+        raise CatalogError(
+            f"{where}: show_if must be an object like "
+            '{"field": "an_earlier_choice_field", "in": ["value", ...]}'
+        )
+    ref, values = raw["field"], raw["in"]
+    if not isinstance(ref, str) or not _FIELD_NAME_RE.match(ref):
+        raise CatalogError(f"{where}: show_if.field must name an earlier field")
+    if (
+        not isinstance(values, list)
+        or not values
+        or not all(isinstance(v, str) and v for v in values)
+        or len(set(values)) != len(values)
+    ):
+        raise CatalogError(f"{where}: show_if.in must be a non-empty list of distinct values")
+    return ShowIf(ref, tuple(values))
+
+
+def _check_show_if(f: Field, earlier: list[Field], where: str) -> None:
+    """The condition names an EARLIER choice field and only values it offers (so a form is
+    filled top to bottom and never depends on itself)."""
+    assert f.show_if is not None
+    ref = next((e for e in earlier if e.name == f.show_if.field), None)
+    if ref is None:
+        raise CatalogError(
+            f"{where}: show_if.field {f.show_if.field!r} is not an earlier field of the service"
+        )
+    if ref.type != "choice":
+        raise CatalogError(f"{where}: show_if.field {ref.name!r} must be a choice field")
+    unknown = [v for v in f.show_if.values if v not in ref.choice_values()]
+    if unknown:
+        raise CatalogError(f"{where}: show_if.in has values {ref.name!r} does not offer: {unknown}")
 
 
 def _field_from_json(raw: object, where: str) -> Field:
@@ -267,6 +337,7 @@ def _field_from_json(raw: object, where: str) -> Field:
     if not isinstance(required, bool):
         raise CatalogError(f"{where}: required must be true or false")
     help_raw = raw.get("help")
+    show_if = None if raw.get("show_if") is None else _show_if_from_json(raw["show_if"], where)
     choices: tuple[Choice, ...] = ()
     if ftype == "choice":
         raw_choices = raw.get("choices")
@@ -328,6 +399,7 @@ def _field_from_json(raw: object, where: str) -> Field:
         max_bytes=max_bytes,
         integer=integer,
         not_future=not_future,
+        show_if=show_if,
     )
 
 
@@ -352,6 +424,8 @@ def _field_to_json(f: Field) -> dict[str, Any]:
     }
     if f.help is not None:
         out["help"] = f.help.to_json()
+    if f.show_if is not None:
+        out["show_if"] = f.show_if.to_json()
     if f.type == "choice":
         out["choices"] = [{"value": c.value, "label": c.label.to_json()} for c in f.choices]
     if f.type == "number":

@@ -28,7 +28,7 @@ from vocab.text import Text
 
 def test_default_catalog_has_real_services_in_both_languages() -> None:
     cat = load_default_catalog()
-    assert cat.version == 2  # 2: bank accounts became their own field type
+    assert cat.version == 3  # 2: bank accounts their own field type; 3: show_if, more help
     assert len(cat) >= 8
     for code in [
         "dibao",
@@ -95,7 +95,15 @@ def test_service_summary_contract() -> None:
     assert grade["type"] == "choice" and grade["required"] is True
     assert grade["choices"] == ["1", "2", "3", "4"]
     assert grade["choice_labels"][0] == {"value": "1", "label": {"zh": "一级", "en": "Grade 1"}}
-    assert set(grade) == {"name", "type", "required", "label", "choices", "choice_labels"}
+    # "help" and "show_if" appear only on fields that have them (added keys, never renamed)
+    assert set(grade) - {"help", "show_if"} == {
+        "name",
+        "type",
+        "required",
+        "label",
+        "choices",
+        "choice_labels",
+    }
     size = next(
         f
         for f in service_summary_json(load_default_catalog().get("dibao"))["fields"]

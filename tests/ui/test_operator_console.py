@@ -130,4 +130,4 @@ def test_audit_log_lists_actions(qtbot, console: OperatorConsole) -> None:  # ty
     console.context.station.store.audit("operator.login", operator="admin", target="admin")
     console.show_page("audit")
     actions = [console.audit.table.item(r, 2).text() for r in range(console.audit.table.rowCount())]
-    assert "operator.login" in actions
+    assert "操作员登录" in actions  # in words, not the code "operator.login"

@@ -211,7 +211,7 @@ def test_a_doubtful_card_number_needs_a_second_review(
     filing.set_service("elderly_allowance")
     filing.set_values(
         {"id_number": ID, "name": "张三丰"},
-        {"living_status": "with_family", "applicant_relation": "child"},
+        {"living_status": "with_family", "applicant_relation": "self"},
     )
     filing.editors["bank_account"].edit.setText("6217000012345678")  # type: ignore[attr-defined]
     filing.add_files("hukou_photo", [_photo(tmp_path / "h.jpg", (800, 600))])

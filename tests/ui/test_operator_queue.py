@@ -133,7 +133,10 @@ def test_a_failed_upload_shows_its_reason_as_a_tooltip(qtbot, station, filed) ->
         run_sync(station, session=requests.Session())  # no transport retries: fails at once
     model.refresh()
     assert all(
-        isinstance(t, str) and t.startswith("The last upload failed: link: ") for t in tips()
+        isinstance(t, str)
+        and t.startswith("The last upload failed: Could not reach the county hub")
+        and "Error" not in t  # plain words, not the exception's name
+        for t in tips()
     ), tips()
     # other cells carry no tooltip, and the Chinese text follows the language
     assert model.index(0, 0).data(Qt.ItemDataRole.ToolTipRole) is None

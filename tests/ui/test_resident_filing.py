@@ -257,6 +257,7 @@ def test_cancel_wipes_and_goes_home(qtbot: Any, window: Any, context: Any) -> No
     _identity(qtbot, form)
     edit = form.editors["name"].edit
     tap(qtbot, form.cancel_button)
+    tap(qtbot, form.cancel_panel.yes_button)  # 不办了 asks first
     assert window.current_screen() == "home"
     assert window.form is None
     assert edit.text() == ""

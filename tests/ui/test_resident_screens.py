@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import shiboken6
 from PySide6.QtCore import Qt
 
@@ -216,7 +217,7 @@ def test_large_text_mode_scales_the_style(qtbot: Any, window: Any, i18n: Any) ->
     tap(qtbot, window.home.large_button)
     assert i18n.large_text
     after = QApplication.instance().styleSheet()
-    assert after != before and "34px" in after  # 26 px * 1.3
+    assert after != before and "39px" in after  # 26 px * 1.5
     tap(qtbot, window.home.large_button)
     assert QApplication.instance().styleSheet() == before
 
@@ -325,6 +326,7 @@ def test_kiosk_gui_self_check_exits_0(tmp_path: Path) -> None:
     assert proc.stdout.count("ok   ") == 3
 
 
+@pytest.mark.qt_log_ignore("propagateSizeHints")  # the quit question is a real dialog
 def test_only_an_operator_can_close_the_kiosk(qtbot: Any, window: Any, context: Any) -> None:
     window.lock_close = True
     window.close()  # what Alt+F4 or a stray close does
@@ -334,6 +336,10 @@ def test_only_an_operator_can_close_the_kiosk(qtbot: Any, window: Any, context: 
     with qtbot.waitSignal(window.gate.accepted):
         tap(qtbot, button(window.gate, "gate_enter"))
     tap(qtbot, button(window.console, "op_quit"))
+    box = window.console.quit_box
+    assert box is not None and window.isVisible()  # 关闭程序 asks first
+    yes = next(b for b in box.buttons() if b.objectName() == "op_quit_yes")
+    tap(qtbot, yes)
     assert not window.isVisible()
     actions = [a["action"] for a in context.station.store.audit_log()]
     assert "kiosk.quit" in actions

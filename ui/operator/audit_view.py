@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 
 from PySide6.QtWidgets import (
@@ -36,6 +35,80 @@ strings.add(
 
 PAGE = 200
 
+# What each logged action means, in words (a code not listed yet is shown as it is).
+ACTIONS: dict[str, Text] = {
+    "application.draft": Text("保存草稿", "Draft saved"),
+    "application.finalize": Text("提交申请", "Application filed"),
+    "application.amend": Text("补充材料或说明", "Application amended"),
+    "application.discard_draft": Text("删除草稿", "Draft discarded"),
+    "backup.write": Text("写备份", "Backup written"),
+    "backup.restore": Text("从备份恢复", "Restored from a backup"),
+    "help.called": Text("居民找工作人员", "A resident called for help"),
+    "help.answered": Text("工作人员去帮忙", "Staff answered a call for help"),
+    "kiosk.quit": Text("关闭程序", "Program closed"),
+    "operator.add": Text("添加操作员", "Operator added"),
+    "operator.set": Text("修改操作员", "Operator changed"),
+    "operator.login": Text("操作员登录", "Operator signed in"),
+    "operator.login_failed": Text("密码错误，登录失败", "Sign-in failed (wrong PIN)"),
+    "operator.logout": Text("操作员退出", "Operator signed out"),
+    "operator.leave": Text("退出操作员模式", "Left operator mode"),
+    "receipt.reprint": Text("补打回执", "Receipt reprinted"),
+    "receipt.reprint_refused": Text("补打回执被拒绝", "Receipt reprint refused"),
+    "resident.reveal": Text("查看完整身份信息", "Full resident details shown"),
+    "setting.set": Text("修改设置", "Setting changed"),
+    "status.lookup_refused": Text("查询被拒绝（信息不符）", "Status lookup refused"),
+    "summary.save": Text("保存每日汇总", "Daily summary saved"),
+    "sync.enroll": Text("登记到县平台", "Enrolled with the county hub"),
+    "sync.bundle_export": Text("导出U盘同步包", "USB bundle exported"),
+    "sync.bundle_import": Text("导入U盘同步包", "USB bundle imported"),
+    "sync.escrow_data_key": Text("数据密钥托管到县里", "Data key escrowed with the county"),
+    "sync.tls_pins": Text("更新县平台证书", "County hub certificate updated"),
+}
+
+# Setting names (the target of "setting.set") and detail keys, in words.
+NAMES: dict[str, Text] = {
+    "station_name": Text("服务站名称", "station name"),
+    "station_phone": Text("服务站电话", "station phone"),
+    "hub_url": Text("县平台地址", "hub address"),
+    "printer": Text("打印机", "printer"),
+    "receipt_layout": Text("回执版式", "receipt layout"),
+    "idle_timeout_s": Text("无操作返回时间", "idle timeout"),
+    "language": Text("默认语言", "default language"),
+    "value": Text("新值", "new value"),
+    "documents": Text("材料数", "documents"),
+    "hub": Text("县平台", "hub"),
+    "name": Text("姓名", "name"),
+    "role": Text("角色", "role"),
+}
+HIDDEN_DETAIL = frozenset({"pins", "from", "to", "key_id", "backup_id"})  # long hex: no words
+
+
+def action_words(action: str, lang: str) -> str:
+    """A logged action code in the reader's words ("application.finalize" -> "提交申请")."""
+    text = ACTIONS.get(action)
+    return text.get(lang) if text is not None else action
+
+
+def detail_words(detail: str, lang: str) -> str:
+    """The JSON detail of an entry as "新值=…，材料数=2"; long key material left out."""
+    try:
+        data = json.loads(detail)
+    except ValueError:
+        return detail
+    if not isinstance(data, dict):
+        return detail
+    sep = "，" if lang == "zh" else ", "
+    parts = []
+    for k, v in data.items():
+        if k in HIDDEN_DETAIL:
+            continue
+        name = NAMES.get(k)
+        value = "" if v is None else ("是" if lang == "zh" else "yes") if v is True else v
+        if v is False:
+            value = "否" if lang == "zh" else "no"
+        parts.append(f"{name.get(lang) if name else k}={value}")
+    return sep.join(parts)
+
 
 class AuditView(QWidget):
     def __init__(self, store: Store, i18n: I18n, parent: QWidget | None = None) -> None:
@@ -59,9 +132,13 @@ class AuditView(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.refresh_button)
         layout.addWidget(self.more_button)
-        i18n.changed.connect(lambda _l: self._retranslate())
+        i18n.changed.connect(self._language_changed)
         self._retranslate()
         self.refresh()
+
+    def _language_changed(self, _lang: str) -> None:
+        self._retranslate()
+        self.refresh()  # the actions in the other language
 
     def _retranslate(self) -> None:
         t = self._i18n.t
@@ -86,16 +163,17 @@ class AuditView(QWidget):
         rows = self._store.audit_log(limit=PAGE, offset=self.table.rowCount())
         start = self.table.rowCount()
         self.table.setRowCount(start + len(rows))
+        lang = self._i18n.lang
         for i, r in enumerate(rows, start=start):
-            detail = r.get("detail") or ""
-            if detail:
-                with contextlib.suppress(ValueError, AttributeError):
-                    detail = ", ".join(f"{k}={v}" for k, v in json.loads(detail).items())
+            detail = detail_words(r.get("detail") or "", lang) if r.get("detail") else ""
+            target = r.get("target") or ""
+            if r["action"] == "setting.set" and target in NAMES:
+                target = NAMES[target].get(lang)
             cells = [
                 format_time(r["at"]),
                 r.get("operator") or "",
-                r["action"],
-                r.get("target") or "",
+                action_words(r["action"], lang),
+                target,
                 detail,
             ]
             for j, c in enumerate(cells):

@@ -38,3 +38,24 @@ def set_error(label: QLabel, text: str | None, *, ok: bool = False) -> None:
     label.setText(text or "")
     label.setVisible(bool(text))
     label.setStyleSheet("color: #1b5e20;" if ok else "color: #b71c1c;")
+
+
+def upload_error_words(reason: str) -> Text:
+    """Why the last upload of a record failed, in plain words (the stored reason is a code
+    for the log: "link: ConnectionError", "hub: HTTP 503", "rejected: …")."""
+    if reason.startswith("link:"):
+        return Text(
+            "连不上县平台（网络断了或县里服务器没开），有网后会自动重试。",
+            "Could not reach the county hub (no network, or the hub is down); it retries "
+            "by itself once the link is back.",
+        )
+    if reason.startswith("rejected:"):
+        why = reason.removeprefix("rejected:").strip()
+        return Text(
+            f"县平台没有接收这条申请（{why}），请联系县里。",
+            f"The county hub refused this application ({why}); please contact the county.",
+        )
+    return Text(
+        "县平台暂时没有接收，会自动重试。",
+        "The county hub did not take it just now; it retries by itself.",
+    )

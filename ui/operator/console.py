@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QMessageBox,
     QPushButton,
     QStackedWidget,
     QVBoxLayout,
@@ -58,6 +59,11 @@ strings.add(
         "op.console.operator": Text("操作员：{name}", "Operator: {name}"),
         "op.console.language": Text("English", "中文"),
         "op.console.quit": Text("关闭程序", "Close the program"),
+        "op.console.quit_ask": Text(
+            "确定要关闭服务站程序吗？关闭后居民就不能使用这台机器了，要重新打开需要工作人员。",
+            "Close the station program? Residents cannot use this machine until staff "
+            "start it again.",
+        ),
         "op.help.call": Text(
             "{time} 有居民在找工作人员（在“{where}”）",
             "{time} A resident is asking for help (at {where})",
@@ -143,7 +149,8 @@ class OperatorConsole(QWidget):
         self.lang_button.clicked.connect(i18n.toggle)
         self.quit_button = QPushButton()
         self.quit_button.setObjectName("op_quit")
-        self.quit_button.clicked.connect(self.quit_requested)
+        self.quit_button.clicked.connect(self.ask_quit)
+        self.quit_box: QMessageBox | None = None
         header = QHBoxLayout()
         header.addWidget(self.who, 1)
         header.addWidget(self.lang_button)
@@ -165,6 +172,7 @@ class OperatorConsole(QWidget):
         self.filing.filed.connect(lambda _app: self.queue.refresh())
         if context.sync is not None:
             context.sync.pass_finished.connect(lambda _r: self._after_sync())
+            context.sync.enrolled.connect(self.settings.load)
         for i, _name in enumerate(PAGES):
             for mod in ("Ctrl", "Alt"):
                 QShortcut(
@@ -252,6 +260,30 @@ class OperatorConsole(QWidget):
             self.summary.refresh()
         elif name == "filing":
             self.filing.id_edit.setFocus()
+        elif name == "settings":
+            self.settings.load()  # what is stored now (an enrollment sets the hub address)
+
+    def ask_quit(self) -> None:
+        """关闭程序 asks first (a window-modal box; Qt's own "Cancel" comes translated)."""
+        t = self.i18n.t
+        box = QMessageBox(self)
+        box.setObjectName("op_quit_box")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle(t("op.console.quit"))
+        box.setText(t("op.console.quit_ask"))
+        yes = box.addButton(t("op.console.quit"), QMessageBox.ButtonRole.DestructiveRole)
+        yes.setObjectName("op_quit_yes")
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.setEscapeButton(cancel)
+        box.buttonClicked.connect(lambda b: self._quit_answered(b is yes))
+        self.quit_box = box
+        box.open()
+
+    def _quit_answered(self, yes: bool) -> None:
+        self.quit_box = None
+        if yes:
+            self.quit_requested.emit()
 
     def _after_sync(self) -> None:
         self.queue.refresh()

@@ -45,7 +45,13 @@ from kiosk.station import ReprintRefused, Station
 from kiosk.summary import STATUS_LABELS
 from ui import strings
 from ui.i18n import I18n
-from ui.operator.common import heading, message_label, service_name, set_error
+from ui.operator.common import (
+    heading,
+    message_label,
+    service_name,
+    set_error,
+    upload_error_words,
+)
 from ui.operator.queue_model import format_time, state_label
 from ui.operator.tasks import run_in_background
 from vocab.text import Text
@@ -293,7 +299,7 @@ class DetailView(QWidget):
         if app.operator:
             self.resident_form.addRow(t("op.detail.operator"), QLabel(app.operator))
         if app.last_error and app.state == "queued":
-            err = QLabel(app.last_error)
+            err = QLabel(self._i18n.text(upload_error_words(app.last_error)))
             err.setWordWrap(True)
             self.resident_form.addRow(t("op.detail.last_error"), err)
         self.reveal_button.setVisible(not show)

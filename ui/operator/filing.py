@@ -230,6 +230,9 @@ class AttachmentField(FieldEditor):
             self._owner.add_photo(self.name, data)
 
 
+CONFIRM_TEXT_PX = 26  # what the resident must read on the confirm page (at least 24 px)
+
+
 class FilingView(QWidget):
     filed = Signal(object)
     print_done = Signal(object)
@@ -369,7 +372,7 @@ class FilingView(QWidget):
         self.confirm_summary.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.confirm_summary.setMargin(12)
         font = self.confirm_summary.font()
-        font.setPointSizeF(font.pointSizeF() * 1.3)
+        font.setPixelSize(CONFIRM_TEXT_PX)  # the resident reads this page: large, fixed size
         self.confirm_summary.setFont(font)
         self.sign_label = QLabel()
         self.signature = SignaturePad()
@@ -454,6 +457,7 @@ class FilingView(QWidget):
             return
         self.filing.set_service(str(code))  # keeps identity and same-named values
         self._build_fields()
+        self.form_scroll.verticalScrollBar().setValue(0)
 
     def _build_fields(self) -> None:
         """The service's editors, from the model's fields, filled with its values."""
@@ -469,12 +473,21 @@ class FilingView(QWidget):
             self.fields_form.addRow(editor.label_widget, editor)
         self._show_values()
 
+    def _apply_conditions(self) -> None:
+        """Show only the fields that apply, as the model decides (`show_if` in the catalog)."""
+        for f in self.filing.service.fields:
+            editor = self.editors.get(f.name)
+            if editor is not None:
+                self.fields_form.setRowVisible(editor, self.filing.applies(f.name))
+
     # ================================================================== values
 
     def _edited(self, editor: FieldEditor) -> None:
         self.filing.set(editor.name, editor.value())
         if editor.error is not None:
             editor.set_error(None)
+        if editor.field.type == "choice":  # an answer may make later fields (not) apply
+            self._apply_conditions()
         if self._confirming and not self.filing.warnings:  # the doubtful value was changed
             self._confirming = False
 
@@ -482,6 +495,7 @@ class FilingView(QWidget):
         """Every editor shows the model's value (after a draft, a profile, a new service)."""
         for name, editor in self.editors.items():
             editor.set_value(self.filing.get(name))
+        self._apply_conditions()
 
     def resident_values(self) -> dict[str, Any]:
         return self.filing.resident()

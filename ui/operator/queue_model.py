@@ -21,6 +21,7 @@ from kiosk.summary import STATE_LABELS, STATUS_LABELS
 from offline.store import QueueFilter, QueueRow, Store
 from ui import strings
 from ui.i18n import I18n
+from ui.operator.common import upload_error_words
 from vocab.text import Text
 
 strings.add(
@@ -163,7 +164,8 @@ class QueueModel(QAbstractTableModel):
         col = COLUMNS[index.column()]
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == "state" and r.last_error:
-                return self._i18n.t("op.queue.last_error", error=r.last_error)
+                words = self._i18n.text(upload_error_words(r.last_error))
+                return self._i18n.t("op.queue.last_error", error=words)
             return None
         lang = self._i18n.lang
         if col == "tracking":

@@ -55,6 +55,7 @@ from ui.i18n import I18n
 from ui.resident.service_picker import touch_scroll
 from ui.strings import STRINGS, add
 from ui.widgets.buttons import BigButton
+from ui.widgets.confirm import ConfirmPanel
 from ui.widgets.field_editor import AttachmentEditor, FieldEditor, make_editor
 from ui.widgets.frames import FrameSource
 from ui.widgets.keyboard import KeyboardPanel
@@ -80,6 +81,12 @@ add(
             "Please choose first: use the details on file, or enter new ones.",
         ),
         "form.cancel": Text("不办了", "Cancel"),
+        "form.cancel_ask": Text(
+            "真的不办了吗？已经填写的内容都会清除。",
+            "Stop here? Everything you have filled in will be cleared.",
+        ),
+        "form.cancel_yes": Text("是的，不办了", "Yes, stop"),
+        "form.cancel_no": Text("继续填写", "Keep going"),
         "form.back": Text("上一步", "Back"),
         "form.next": Text("下一步", "Next"),
         "form.submit": Text("提交", "Submit"),
@@ -107,6 +114,19 @@ add(
 
 PREBUILD_DELAY_MS = 300
 MAX_PER_PAGE = 2
+
+
+def group_typed_id(text: str) -> str:
+    """An ID number (whole or part typed) in its groups: "430124 1956 0312 002 1"."""
+    cuts = (6, 10, 14, 17)
+    parts, start = [], 0
+    for cut in cuts:
+        if len(text) > start:
+            parts.append(text[start:cut])
+        start = cut
+    if len(text) > 17:
+        parts.append(text[17:])
+    return " ".join(p for p in parts if p)
 
 
 def chunk_fields(fields: Iterable[Field]) -> list[list[Field]]:
@@ -255,6 +275,11 @@ class ApplicationForm(Screen):
         identity = [make_editor(f, i18n) for f in self.filing.identity_fields]
         for e in identity:
             self.editors[e.name] = e
+        # the ID number as it is typed, in groups (area, birth date, sequence) to check by eye
+        self.id_grouped = QLabel()
+        self.id_grouped.setObjectName("id_grouped")
+        self.id_grouped.setProperty("role", "value")
+        self.editors["id_number"].body.addWidget(self.id_grouped)
         self.pages = QStackedWidget()
         self._page_of: dict[str, int] = {}
         self.profile_card = ProfileCard(i18n)
@@ -318,7 +343,9 @@ class ApplicationForm(Screen):
         self.footer.addWidget(self.next_button)
         self.footer.addWidget(self.submit_button)
 
-        self.cancel_button.clicked.connect(self._cancel)
+        self.cancel_panel = ConfirmPanel(self)
+        self.cancel_panel.answered.connect(self._cancel_answered)
+        self.cancel_button.clicked.connect(self.ask_cancel)
         self.back_button.clicked.connect(self.go_back)
         self.next_button.clicked.connect(self.go_next)
         self.submit_button.clicked.connect(self.submit)
@@ -349,6 +376,28 @@ class ApplicationForm(Screen):
         if placeholder is not None:
             self.pages.removeWidget(placeholder)
             placeholder.deleteLater()
+        self._apply_conditions()
+
+    # -- conditional fields ------------------------------------------------------------------
+
+    def _apply_conditions(self) -> None:
+        """Show only the editors of fields that apply (the model decides, from `show_if`);
+        editors of pages not built yet have no parent and are left alone until built."""
+        for index in range(1, self.page_count - 1):
+            page = self.pages.widget(index)
+            if isinstance(page, _Page):
+                for editor in page.editors:
+                    editor.setVisible(self.filing.applies(editor.name))
+
+    def page_applies(self, index: int) -> bool:
+        """The identity page and the review always; a field page if one of its fields does."""
+        if index <= 0 or index >= self.page_count - 1:
+            return True
+        return any(self.filing.applies(name) for name, i in self._page_of.items() if i == index)
+
+    def applying_pages(self) -> list[int]:
+        """The pages this resident goes through, in order (pages that do not apply skipped)."""
+        return [i for i in range(self.page_count) if self.page_applies(i)]
 
     # -- values ------------------------------------------------------------------------------
 
@@ -360,8 +409,13 @@ class ApplicationForm(Screen):
         if self._confirming and not self.filing.warnings:  # the doubtful value was changed
             self._confirming = False
             self.retranslate()
+        if editor.name == "id_number":
+            self.id_grouped.setText(group_typed_id(str(editor.value() or "")))
         if editor.name == "id_number" and self.filing.lookup_profile():
             self._show_profile()
+        if editor.field.type == "choice":  # the answer may make later fields (not) apply
+            self._apply_conditions()
+            self.retranslate()  # the step count may change
 
     def resident(self) -> dict[str, object]:
         return self.filing.resident()
@@ -391,6 +445,8 @@ class ApplicationForm(Screen):
         self._show_profile()
         self._show_message(None)
         clear_layout(self.review_grid)  # the review rows hold what was typed, too
+        self.cancel_panel.hide()
+        self._apply_conditions()
         self.show_page(0)
 
     # -- the camera ---------------------------------------------------------------------------
@@ -467,8 +523,9 @@ class ApplicationForm(Screen):
     def go_back(self) -> None:
         self._show_message(None)
         self._confirming = False
-        if self.page > 0:
-            self.show_page(self.page - 1)
+        earlier = [i for i in self.applying_pages() if i < self.page]
+        if earlier:
+            self.show_page(earlier[-1])
 
     def go_next(self) -> None:
         if self.page == 0 and self.profile_pending:
@@ -490,7 +547,16 @@ class ApplicationForm(Screen):
             return
         self._confirming = False
         self._show_message(None)
-        self.show_page(self.page + 1)
+        self.show_page(next(i for i in self.applying_pages() if i > self.page))
+
+    def ask_cancel(self) -> None:
+        """不办了 asks first: a slip of the finger must not throw the whole form away."""
+        t = self.i18n.t
+        self.cancel_panel.ask(t("form.cancel_ask"), t("form.cancel_yes"), t("form.cancel_no"))
+
+    def _cancel_answered(self, yes: bool) -> None:
+        if yes:
+            self._cancel()
 
     def _cancel(self) -> None:
         self.wipe()
@@ -636,7 +702,9 @@ class ApplicationForm(Screen):
             if last
             else t("form.details")
         )
-        self.set_subtitle(f"{t('form.step', n=self.page + 1, total=self.page_count)} · {heading}")
+        steps = self.applying_pages()
+        n = steps.index(self.page) + 1 if self.page in steps else self.page + 1
+        self.set_subtitle(f"{t('form.step', n=n, total=len(steps))} · {heading}")
         for editor in self.editors.values():
             editor.retranslate()
         if self.filing.profile is not None and self.profile_card.isVisibleTo(self):

@@ -63,13 +63,23 @@ class TileIcon(QWidget):
         if kind not in self.KINDS:
             raise ValueError(f"unknown icon {kind!r}; use one of {self.KINDS}")
         self.kind = kind
-        self.setFixedSize(size, size)
+        # up to `size` square; shrinks (to half) where large text leaves a tile little room,
+        # instead of being drawn under the title
+        self.setMinimumSize(size // 2, size // 2)
+        self.setMaximumSize(size, size)
+        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Maximum)
+        self._size = size
+
+    def sizeHint(self) -> QSize:
+        return QSize(self._size, self._size)
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        s = self.width() / 100.0  # draw on a 100 x 100 grid
+        side = min(self.width(), self.height())
+        p.translate((self.width() - side) / 2, (self.height() - side) / 2)
+        s = side / 100.0  # draw on a 100 x 100 grid
         pen = QPen(ICON_INK, 6 * s)
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
         pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)

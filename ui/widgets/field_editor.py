@@ -116,6 +116,10 @@ class FieldEditor(QWidget):
         self.error_widget.setObjectName(f"error_{self.name}")
         if compact:
             self.error_widget.setStyleSheet(f"color: {ERROR_COLOUR};")
+        else:  # the touch form keeps the error line's room: keys never move under a finger
+            policy = self.error_widget.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            self.error_widget.setSizePolicy(policy)
         self.error_widget.hide()
         if not compact:
             layout.addWidget(self.label_widget)
