@@ -73,16 +73,27 @@ class Resident:
         letters = [b for b in form.findChildren(QPushButton, f"key_{pinyin[0]}") if b.isVisible()]
         if letters:
             self.keys(form, pinyin)
-            candidates = [
-                b
-                for b in form.findChildren(QPushButton)
-                if b.isVisible() and b.objectName().startswith("candidate") and b.text()
-            ]
-            if candidates:
-                self.tap(candidates[0])
-                if editor.edit.text():
+            left = text
+            for _ in range(4 * len(text) + 8):  # pick what the name needs, paging on if needed
+                if not left:
                     return
-            self.notes.append("on-screen keys found but no candidate reached the field")
+                shown = [
+                    b
+                    for b in form.findChildren(QPushButton)
+                    if b.isVisible() and b.objectName().startswith("candidate") and b.text()
+                ]
+                fits = [b for b in shown if left.startswith(b.text())]
+                if fits:
+                    best = max(fits, key=lambda b: len(b.text()))
+                    left = left[len(best.text()) :]
+                    self.tap(best)
+                    continue
+                more = [b for b in form.findChildren(QPushButton, "key_NEXT") if b.isVisible()]
+                if not more or not more[0].isEnabled():
+                    break
+                self.tap(more[0])
+            self.notes.append("on-screen keys found but the candidates never gave the name")
+            editor.edit.clear()
         event = QInputMethodEvent()
         event.setCommitString(text)
         QApplication.sendEvent(editor.edit, event)
@@ -298,17 +309,26 @@ def measure(folder: Path) -> list[Flow]:
         r.tap(form.editors["bank_account"].edit)  # the description is optional
         r.keys(form.pages.currentWidget(), SAMPLE_BANK_CARD)
         r.tap(form.next_button)
-        shutter = [
+        photo = [
             b
             for b in form.findChildren(QPushButton)
-            if b.isVisible() and ("shutter" in b.objectName() or "camera" in b.objectName())
+            if b.isVisible() and b.objectName().startswith("photo_")
         ]
-        if shutter:  # a resident camera page (another part of this work): one photo
-            r.tap(shutter[0])
-            r.notes.append(f"document by the on-screen camera button {shutter[0].objectName()}")
+        if photo:  # the resident's camera page: open it, take the picture, keep it
+            r.tap(photo[0])
+            wait_for(lambda: form.camera_page is not None, "the camera page")
+            page = form.camera_page
+            shutter = r.button(page, "button_shutter")
+            wait_for(shutter.isEnabled, "the camera's first picture")
+            r.tap(shutter)
+            use = r.button(page, "button_use_photo")
+            wait_for(use.isVisible, "the photo to check")
+            r.tap(use)
+            wait_for(lambda: form.camera_page is None, "the form again")
+            r.notes.append(f"document by the resident camera ({photo[0].objectName()})")
         else:
             r.notes.append(
-                "no resident camera page in this build: the household register is handed to "
+                "no resident camera in this build: the household register is handed to "
                 "the operator (the form is kept as a draft, a slip names what is missing)"
             )
         while form.page < form.page_count - 1:
@@ -363,7 +383,7 @@ def report(flows: list[Flow]) -> str:
         "",
         f"Target for 低保 as a new resident: ≤ {TARGET_DIBAO} taps, taps only, one camera "
         f"document — measured {dibao.taps} taps and {dibao.keys} keys not by touch "
-        f"{'✅' if dibao_ok else '❌ (not met)'}. What the script could not do by touch: "
+        f"{'✅' if dibao_ok else '❌ (not met)'}. How: "
         f"{dibao.note or 'nothing'}.",
     ]
     qr = next(f for f in flows if f.key == "status_qr_camera")

@@ -2,7 +2,8 @@
 
 Resident screens live under the object name ``residentRoot`` and get big type and big
 touch targets (≥ 64 px at 1080p); the operator console keeps a denser, still readable style.
-Large-text mode re-applies the same stylesheet with every size scaled up.
+Large-text mode re-applies the same stylesheet with every size scaled up, except the keys of
+the keypads and the keyboard: their text grows, the 60 px keys stay (they must fit a page).
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ def stylesheet(scale: float = 1.0) -> str:
     def px(n: float) -> str:
         return f"{round(n * scale)}px"
 
+    # a page title is the largest text already: it grows 1.3x, so a service's name stays one
+    # line beside the help buttons and the page keeps room for its keys
+    title = f"{round(40 * min(scale, 1.3))}px"
     return f"""
 * {{ color: {INK}; }}
 QWidget {{ font-size: {px(18)}; background: {PAPER}; }}
@@ -79,7 +83,7 @@ QLineEdit[error="true"], QComboBox[error="true"] {{ border: 3px solid {ERROR}; }
 #statusBar QLabel[link="syncing"] {{ color: #ffe08a; }}
 
 #residentRoot QWidget {{ font-size: {px(26)}; }}
-#residentRoot QLabel[role="title"] {{ font-size: {px(40)}; font-weight: bold; }}
+#residentRoot QLabel[role="title"] {{ font-size: {title}; font-weight: bold; }}
 #residentRoot QLabel[role="subtitle"] {{ font-size: {px(24)}; color: #333333; }}
 #residentRoot QLabel[role="fieldLabel"] {{ font-size: {px(26)}; font-weight: bold; }}
 #residentRoot QLabel[role="help"] {{ font-size: {px(21)}; color: #333333; }}
@@ -98,7 +102,7 @@ QLineEdit[error="true"], QComboBox[error="true"] {{ border: 3px solid {ERROR}; }
 #residentRoot QPushButton[role="primary"] {{ background: {ACTION}; color: {PAPER}; }}
 #residentRoot QPushButton[role="primary"]:pressed {{ background: {ACTION_DOWN}; }}
 #residentRoot QPushButton[role="key"] {{
-    min-width: {px(60)}; font-size: {px(32)}; padding: 0;
+    min-width: 60px; min-height: 60px; font-size: {px(32)}; padding: 0;
 }}
 #residentRoot QPushButton[role="tile"] {{ background: {SOFT}; text-align: left; }}
 #residentRoot QPushButton[role="tile"]:pressed {{ background: {TILE_DOWN}; }}

@@ -52,4 +52,4 @@ def test_every_resident_control_has_an_accessible_name(
                 missing += _unnamed(form.camera_page)
                 form.close_camera()
                 break
-    assert sorted(set(missing)) == []
+    assert sorted(set(missing)) == [], sorted(set(missing))

@@ -8,7 +8,7 @@ a hover. Sizes come from the stylesheet (ui/app.py); the minimum height here is 
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 MIN_TOUCH_PX = 64
@@ -69,10 +69,10 @@ class TileIcon(QWidget):
         self.setMaximumSize(size, size)
         self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Maximum)
         self._size = size
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
 
     def sizeHint(self) -> QSize:
         return QSize(self._size, self._size)
-        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
@@ -166,3 +166,27 @@ class Tile(QPushButton):
         hint = layout.sizeHint() if layout is not None else super().sizeHint()
         hint.setHeight(max(hint.height(), self.minimumHeight()))
         return hint
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_icon()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._fit_icon()
+
+    def _fit_icon(self) -> None:
+        """Drop the icon where the tile has no room for it beside the words (large text on a
+        small screen): the words are what a resident needs, never drawn over."""
+        layout, icon = self.layout(), self.icon_widget
+        if icon is None or layout is None:
+            return
+        m = layout.contentsMargins()
+        width = max(1, self.width() - m.left() - m.right())
+        words = sum(
+            label.heightForWidth(width) + layout.spacing()
+            for label in (self.title_label, self.text_label)
+            if not label.isHidden()
+        )
+        room = self.height() - m.top() - m.bottom() - words - layout.spacing()
+        icon.setVisible(room >= icon.minimumHeight())

@@ -38,6 +38,8 @@ class ConfirmPanel(QFrame):
         self.yes_button.setObjectName("button_confirm_yes")
         self.no_button = BigButton(primary=True)
         self.no_button.setObjectName("button_confirm_no")
+        self.yes_button.setAccessibleName("是 · Yes")  # until `ask` names the answers
+        self.no_button.setAccessibleName("否 · No")
         self.yes_button.clicked.connect(lambda: self._answer(True))
         self.no_button.clicked.connect(lambda: self._answer(False))
         buttons = QHBoxLayout()

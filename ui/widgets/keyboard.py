@@ -103,7 +103,8 @@ class TextKeyboard(_Pad):
         self.page = 0
         self.i18n: I18n | None = None
         grid = self._grid
-        grid.setSpacing(4)
+        grid.setHorizontalSpacing(4)
+        grid.setVerticalSpacing(2)  # six rows of 60 px keys fit a 1280x800 page in large text
         self.setStyleSheet(KEY_STYLE)
 
         # the pinyin typed so far, on the bottom row between 中/英 and space

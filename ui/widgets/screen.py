@@ -54,8 +54,8 @@ class Screen(QWidget):
         super().__init__(parent)
         self.i18n = i18n
         outer = QVBoxLayout(self)
-        outer.setContentsMargins(40, 24, 40, 24)
-        outer.setSpacing(16)
+        outer.setContentsMargins(40, 20, 40, 20)
+        outer.setSpacing(12)
         self.title = QLabel()
         self.title.setProperty("role", "title")
         self.title.setWordWrap(True)
