@@ -129,7 +129,9 @@ def test_open_and_view_a_photo(queue_hub: QueueHub, page: Page) -> None:
     page.click("a.view")
     assert viewer.is_visible()
     image = viewer.locator(".stage img")
-    page.wait_for_function("document.querySelector('#viewer .stage img').naturalWidth > 0")
+    # a function, not an expression: Playwright polls an expression with eval, which the
+    # console's CSP (rightly) forbids once the image takes more than one look to arrive
+    page.wait_for_function("() => document.querySelector('#viewer .stage img').naturalWidth > 0")
     assert image.evaluate("img => img.naturalWidth") == 400
     page.click("[data-act=rotate]")
     assert "rotate(90deg)" in (image.get_attribute("style") or "")
