@@ -456,13 +456,7 @@ def _layout(data: ReceiptData, spec: _Spec, font: str) -> _Flow:
     flow.on_new_page = continued
 
     # Header: station, title, reprint mark.
-    flow.paragraph(data.station_name, spec.station, bold=True, align="center")
-    flow.paragraph(
-        f"站点编号 Station code: {data.station_code}", spec.small, align="center", grey=grey
-    )
-    flow.space(spec.gap * 0.8)
-    flow.paragraph("受理回执", spec.title, bold=True, align="center")
-    flow.paragraph("Acceptance Receipt", spec.small + 1, align="center", grey=grey)
+    _masthead(flow, data.station_name, data.station_code, RECEIPT_TITLE)
     if data.reprint:
         flow.space(spec.gap * 0.6)
         flow.boxed("补打 REPRINT", spec.body)
@@ -600,20 +594,52 @@ def _layout(data: ReceiptData, spec: _Spec, font: str) -> _Flow:
 
 def render_receipt(data: ReceiptData, layout: str = "roll80") -> bytes:
     """Render the receipt as PDF bytes in the given layout ("roll80" or "a4")."""
+    spec = _spec(layout)
+    font = register_cjk_font()
+    flow = _layout(data, spec, font)
+    return _pdf(
+        flow,
+        title=f"{RECEIPT_TITLE.zh} {data.tracking_no}",
+        author=f"{data.station_name} ({data.station_code})",
+        subject=data.service_name.zh,
+    )
+
+
+RECEIPT_TITLE = Text("受理回执", "Acceptance Receipt")
+SLIP_TITLE = Text("待补材料", "Documents still needed")
+
+
+def _spec(layout: str) -> _Spec:
     spec = _SPECS.get(layout)
     if spec is None:
         raise ValueError(f"unknown receipt layout {layout!r}; use one of {', '.join(LAYOUTS)}")
-    font = register_cjk_font()
-    flow = _layout(data, spec, font)
-    page_h = spec.page_height
-    if page_h is None:
-        page_h = flow.y + spec.margin_bottom
+    return spec
+
+
+def _masthead(flow: _Flow, station_name: str, station_code: str, title: Text) -> None:
+    """The top of every paper the station prints: who printed it, and what it is."""
+    spec, grey = flow.spec, flow.spec.english_grey
+    flow.paragraph(station_name, spec.station, bold=True, align="center")
+    flow.paragraph(f"站点编号 Station code: {station_code}", spec.small, align="center", grey=grey)
+    flow.space(spec.gap * 0.8)
+    flow.paragraph(title.zh, spec.title, bold=True, align="center")
+    flow.paragraph(title.en, spec.small + 1, align="center", grey=grey)
+
+
+def _pdf(flow: _Flow, *, title: str, author: str = "", subject: str = "") -> bytes:
+    """The laid-out pages as one PDF; a roll is as long as its content."""
+    spec = flow.spec
+    page_h = spec.page_height if spec.page_height is not None else flow.y + spec.margin_bottom
     buf = io.BytesIO()
     # initialFontName: otherwise every page lists an unembedded Helvetica it never uses.
-    c = Canvas(buf, pagesize=(spec.page_width, page_h), pageCompression=1, initialFontName=font)
-    c.setTitle(f"受理回执 {data.tracking_no}")
-    c.setAuthor(f"{data.station_name} ({data.station_code})")
-    c.setSubject(data.service_name.zh)
+    c = Canvas(
+        buf, pagesize=(spec.page_width, page_h), pageCompression=1, initialFontName=flow.font
+    )
+    c.setTitle(title)
+    if author:
+        c.setAuthor(author)
+    if subject:
+        c.setSubject(subject)
     c.setCreator("village-kiosk")
     for i, ops in enumerate(flow.pages):
         if i:
@@ -650,16 +676,10 @@ class SlipData:
 def render_slip(data: SlipData, layout: str = "roll80") -> bytes:
     """A slip for a form kept as a draft because documents are missing (no camera, or the
     resident could not photograph them): the number, what is missing, whom to ask."""
-    spec = _SPECS.get(layout)
-    if spec is None:
-        raise ValueError(f"unknown receipt layout {layout!r}; use one of {', '.join(LAYOUTS)}")
-    font = register_cjk_font()
-    flow = _Flow(spec, font)
+    spec = _spec(layout)
+    flow = _Flow(spec, register_cjk_font())
     grey = spec.english_grey
-    flow.paragraph(data.station_name, spec.station, bold=True, align="center")
-    flow.space(spec.gap * 0.8)
-    flow.paragraph("待补材料", spec.title, bold=True, align="center")
-    flow.paragraph("Documents still needed", spec.small + 1, align="center", grey=grey)
+    _masthead(flow, data.station_name, data.station_code, SLIP_TITLE)
     flow.rule(weight=1.4)
     flow.paragraph("编号 Number", spec.small, grey=grey)
     flow.paragraph(data.number, spec.title, bold=True, align="center")
@@ -680,19 +700,12 @@ def render_slip(data: SlipData, layout: str = "roll80") -> bytes:
     flow.space(spec.gap * 0.5)
     flow.paragraph(SLIP_SAVED.zh, spec.small)
     flow.paragraph(SLIP_SAVED.en, spec.small, grey=grey)
-    page_h = spec.page_height if spec.page_height is not None else flow.y + spec.margin_bottom
-    buf = io.BytesIO()
-    c = Canvas(buf, pagesize=(spec.page_width, page_h), pageCompression=1, initialFontName=font)
-    c.setTitle(f"待补材料 {data.number}")
-    c.setCreator("village-kiosk")
-    for i, ops in enumerate(flow.pages):
-        if i:
-            c.showPage()
-        for op in ops:
-            op(c, page_h)
-    c.showPage()
-    c.save()
-    return buf.getvalue()
+    return _pdf(
+        flow,
+        title=f"{SLIP_TITLE.zh} {data.number}",
+        author=f"{data.station_name} ({data.station_code})",
+        subject=data.service_name.zh,
+    )
 
 
 def slip_data(station: Station, uuid: str) -> SlipData:
