@@ -23,7 +23,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from kiosk.validation import check_id_number, id_birth_date, id_sex, normalize_id_number
 from vocab.errors import UserError
@@ -99,6 +99,7 @@ class IdCard:
     photo: bytes = field(default=b"", repr=False)  # the card's compressed (WLT) photo
 
 
+@runtime_checkable
 class IdCardReader(Protocol):
     """A reader the screens poll: the card on it, or None. Errors are `IdCardError`s."""
 
