@@ -213,3 +213,41 @@ def test_the_camera_opens_on_a_required_document(
     tap(qtbot, form.back_button)  # going back does not open it again
     assert form.camera_page is None
     w.close()
+
+
+def test_the_operator_picks_the_port_and_the_next_form_reads_from_it(
+    qtbot: Any, context: Any, i18n: Any, emulator: EmulatedReader, station: Any
+) -> None:
+    """Settings: the port is chosen (here the emulator's, as if plugged in), saved, and the
+    next resident form opens the reader from the setting and reads a card through it."""
+    from kiosk.operators import Operator
+    from ui.idcard_poller import IdCardPoller
+    from ui.operator.settings_view import SettingsView
+
+    assert "id_card_reader" not in context.extras  # as at a real station: only the setting
+    view = SettingsView(context, i18n, Operator("admin", "测试管理员", "admin"))
+    qtbot.addWidget(view)
+    assert view.id_card_reader.itemText(0) == "没有读卡器"
+    station.update_settings({"id_card_reader": emulator.device})
+    view.load()  # the configured port is offered even when not listed by the system
+    assert view.id_card_reader.currentData() == emulator.device
+    assert view.save() and station.settings.id_card_reader == emulator.device
+    from ui.main_window import MainWindow
+
+    w = MainWindow(context, i18n)
+    qtbot.addWidget(w)
+    w.resize(1280, 800)
+    w.show()
+    w.open_form("dibao")
+    form = w.form
+    assert form.id_reader is not None and form.idcard_prompt.isVisible()
+    emulator.card = FAKE_CARD
+    qtbot.waitUntil(lambda: form.page == 1, timeout=5000)
+    assert form.filing.get("id_number") == FAKE_CARD.id_number
+    view.id_card_reader.setCurrentIndex(0)  # "no reader"
+    assert view.save() and station.settings.id_card_reader is None
+    assert "id_card_reader" not in context.extras  # the old reader closed and forgotten
+    w.close()
+    IdCardPoller.wait_all()
+    w.open_form("dibao")
+    assert w.form.id_reader is None
