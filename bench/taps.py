@@ -459,12 +459,18 @@ def report(flows: list[Flow]) -> str:
     lines = [
         "# Tap counts",
         "",
+        "Re-run: `.venv-test/bin/python -m bench.taps` (rewrites this file). Counts, not "
+        "timings: the machine's load does not change them.",
+        "",
         f"Measured {datetime.now().date().isoformat()} by `python -m bench.taps` on "
         f"{platform.machine()}, Python {platform.python_version()}, code at {commit()}: a "
         f"scripted resident on the real kiosk window ({SIZE[0]}×{SIZE[1]}, offscreen) starts "
         "on the home screen and counts every tap (a button, an on-screen key or a field) and "
-        "every scan, until the answer is on screen or the receipt is printed. "
-        "tests/ui/test_taps.py runs the same flows and holds the target.",
+        "every scan (an ID card laid on the reader, a receipt's QR code), until the answer is "
+        "on screen, the done screen shows or the receipt is printed. The ID card reader is "
+        "the real `kiosk.idcard.SamReader` on a pseudo-terminal where `kiosk.idcard_emulator` "
+        "answers the SAM frames with a made-up card. tests/ui/test_taps.py runs the same "
+        "flows and holds the targets.",
         "",
         "| flow | taps | scans | keys not by touch | before (issue 10) |",
         "|---|---|---|---|---|",

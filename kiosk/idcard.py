@@ -68,8 +68,8 @@ class IdCardError(UserError):
     """The reader answered something unusable (a bad frame, a failed read, an odd card)."""
 
     message = Text(
-        "没有读出身份证，请把身份证拿开再重新放一下；也可以用键盘输入。",
-        "The ID card could not be read: take it off and place it again, or type the number.",
+        "没有读出身份证，请拿开再放一次，或用键盘输入。",
+        "The ID card could not be read: place it again, or type below.",
     )
 
 
@@ -77,9 +77,8 @@ class ReaderUnavailable(IdCardError):
     """The reader's port cannot be opened or the reader does not answer."""
 
     message = Text(
-        "身份证读卡器没有连接好，请用键盘输入，或请工作人员检查读卡器。",
-        "The ID card reader is not connected: type the number, or ask the operator to "
-        "check the reader.",
+        "身份证读卡器没有连接好，请用键盘输入，或请工作人员检查。",
+        "The ID card reader is not answering: type below, or ask the operator.",
     )
 
 

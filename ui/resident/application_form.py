@@ -119,13 +119,10 @@ add(
         "form.confirm_next": Text("没错，继续", "It is right"),
         "form.confirm_submit": Text("没错，提交", "It is right, submit"),
         "form.idcard_prompt": Text(
-            "请把身份证放在读卡器上，姓名和身份证号会自动填好。没带身份证，也可以用键盘输入。",
-            "Place your ID card on the reader: your name and ID number fill in by themselves. "
-            "No card with you? Type them on the keypad.",
+            "请把身份证放在读卡器上；没带的话，用键盘输入。",
+            "Place your ID card on the reader, or type below.",
         ),
-        "form.idcard_read": Text(
-            "已读取身份证，请核对。", "Your ID card has been read; please check."
-        ),
+        "form.idcard_read": Text("已读取身份证。", "Your ID card has been read."),
         "form.save_failed": Text(
             "暂时无法保存，请找工作人员帮忙。",
             "The form could not be saved just now; please ask the operator.",
