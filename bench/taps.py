@@ -33,9 +33,10 @@ SIZE = (1280, 800)
 TARGET_STATUS_BY_QR = 3  # taps, plus one scan (issue 10)
 TARGET_DIBAO = 35  # taps for 低保 as a new resident, home to the done screen (issue 10)
 BEFORE = {  # measured on the screens before this work (issue 10), for comparison
-    "dibao_new": "69 taps with a 16-digit bank card (72 with this 19-digit one): no reader, "
-    "ID number and name typed, every field tapped into, the camera opened by hand",
-    "dibao_typed": "69 taps with a 16-digit bank card (72 with this 19-digit one)",
+    "dibao_new": "69 taps measured with a 16-digit bank card (so about 72 with this "
+    "19-digit one): no reader, ID number and name typed, every field tapped into, the "
+    "camera opened by hand",
+    "dibao_typed": "69 taps measured with a 16-digit bank card (about 72 with this one)",
     "status_typed": "14 taps (and it failed without the dashes)",
     "reprint_id": "not offered: reprint asked for the number printed on the lost receipt",
 }
