@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from kiosk.idcard import SamReader
+from kiosk.idcard import READ_BASE, SamReader
 from kiosk.idcard_emulator import FAKE_CARD, EmulatedReader
 from kiosk.samples import make_id_number
 from tests.ui.helpers import button, tap, tap_keys, visible_text
@@ -83,6 +83,11 @@ def test_a_card_fills_name_and_id_and_moves_on(
         assert secret not in logged
     # the focus is in the first field of the new page: the keypad types there at once
     assert form.editors["household_size"].edit.hasFocus()
+    # back to add a phone, the card still lying on the reader: the page stays
+    tap(qtbot, form.back_button)
+    polled = len(emulator.commands)
+    qtbot.waitUntil(lambda: emulator.commands[polled:].count(READ_BASE) >= 2, timeout=5000)
+    assert form.page == 0 and "已读取身份证" in form.idcard_status.text()
 
 
 def test_the_prompt_in_english(qtbot: Any, window: Any) -> None:
@@ -172,6 +177,8 @@ def test_a_choice_that_ends_its_page_turns_it(
 def test_a_choice_with_the_page_unanswered_does_not_turn_it(
     qtbot: Any, context: Any, i18n: Any
 ) -> None:
+    from ui.resident.application_form import ADVANCE_DELAY_MS
+
     w = _open_form(qtbot, context, i18n, None, (1280, 800))
     w.open_form("pension_cert")  # pension_type and cert_method share the first page
     form = w.form
@@ -181,7 +188,7 @@ def test_a_choice_with_the_page_unanswered_does_not_turn_it(
     assert form.page == 1
     last = form.editors["cert_method"]
     tap(qtbot, next(iter(last.buttons.values())))
-    qtbot.wait(400)  # longer than the page-turn delay
+    qtbot.wait(ADVANCE_DELAY_MS + 150)  # a page would have turned by now
     assert form.page == 1  # pension_type is still to answer
     w.close()
 

@@ -532,6 +532,8 @@ class ApplicationForm(Screen):
         and the form moves on unless the stored details of a known resident need a choice."""
         if self.page != 0 or self.camera_page is not None:
             return
+        if self.filing.get("id_number") == card.id_number:
+            return  # back on this page with the card still lying there: let them stay
         self._idcard_note = (STRINGS["form.idcard_read"], True)
         self.editors["id_number"].set_value(card.id_number)
         if not self.profile_pending:
