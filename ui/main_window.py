@@ -289,6 +289,7 @@ class MainWindow(QWidget):
         for button in (form.next_button, form.back_button, form.submit_button):
             # after the click: the new page, or the errors it showed
             button.clicked.connect(lambda: QTimer.singleShot(0, self, self._auto_read_form))
+        form.page_turned.connect(lambda: QTimer.singleShot(0, self, self._auto_read_form))
         self.form = form
         self.stack.addWidget(form)
         self.show_screen("form")

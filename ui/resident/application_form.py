@@ -35,6 +35,8 @@ Signals:
     filed(str): finalized and queued; the tracking number.
     handed_off(str): kept as a draft for the operator (documents to scan); the draft's uuid.
     cancelled(): the resident gave up; nothing was stored.
+    page_turned(): the form turned the page by itself (a card read, a choice tapped), as
+        Next would have (the window reads the new page aloud when asked to).
 """
 
 from __future__ import annotations
@@ -285,6 +287,7 @@ class ApplicationForm(Screen):
     filed = Signal(str)
     handed_off = Signal(str)
     cancelled = Signal()
+    page_turned = Signal()
 
     def __init__(
         self,
@@ -541,6 +544,7 @@ class ApplicationForm(Screen):
         self.retranslate()
         if not self.profile_pending:
             self.go_next()
+            self.page_turned.emit()
 
     def _reader_problem(self, message: Text) -> None:
         if self.page == 0:
@@ -590,6 +594,7 @@ class ApplicationForm(Screen):
     def _advance_from(self, index: int) -> None:
         if self.page == index and self.camera_page is None and self.isVisible():
             self.go_next()
+            self.page_turned.emit()
 
     # -- the camera ---------------------------------------------------------------------------
 
