@@ -61,6 +61,7 @@ class Settings:
     voice_muted: bool = False  # the resident screens never speak ("read aloud" hidden)
     voice_auto_read: bool = False  # read every resident screen aloud as it opens
     tts_engine: str | None = None  # a Qt TextToSpeech engine; None = the first real one
+    id_card_reader: str | None = None  # the ID card reader's serial port; None = no reader
 
     @classmethod
     def load(cls, stored: dict[str, Any], environ: dict[str, str] | None = None) -> Settings:

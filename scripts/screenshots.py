@@ -318,6 +318,54 @@ def nav_form_known(shot: Shot) -> None:
     form.editors["id_number"].edit.setText(shot.demo["resident"]["id_number"])
 
 
+def _idcard(shot: Shot, fault: str | None = None) -> Any:
+    """The 低保 identity page with an ID card reader (one emulated on a pty: no card on it, or
+    a card it cannot read): the prompt above the keypad's fields."""
+    from kiosk.idcard import SamReader
+    from kiosk.idcard_emulator import FAKE_CARD, EmulatedReader
+    from ui.idcard_poller import IdCardPoller
+
+    ctx = shot.context
+    emulator = EmulatedReader()
+    reader = SamReader.open(emulator.device, timeout=0.3)
+    ctx.extras["id_card_reader"] = reader
+
+    def undo() -> None:
+        shot.window.go_home()
+        IdCardPoller.wait_all()
+        ctx.extras.pop("id_card_reader", None)
+        reader.close()
+        emulator.close()
+
+    shot.extras["undo"] = undo
+    form = _form(shot, "dibao")
+    if fault is not None:
+        emulator.fault = fault
+        emulator.card = FAKE_CARD
+        shot.wait(800)
+    return form
+
+
+def nav_form_idcard(shot: Shot) -> None:
+    _idcard(shot)
+
+
+def nav_form_idcard_problem(shot: Shot) -> None:
+    _idcard(shot, "read_error")
+
+
+def nav_form_idcard_large_text(shot: Shot) -> None:
+    shot.i18n.set_large_text(True)
+    _idcard(shot)
+    card_undo = shot.extras["undo"]
+
+    def undo() -> None:
+        card_undo()
+        shot.i18n.set_large_text(False)
+
+    shot.extras["undo"] = undo
+
+
 # ----------------------------------------------------------------------------- operator
 
 
@@ -480,6 +528,9 @@ SCREENS: list[tuple[str, Callable[[Shot], None]]] = [
     ("home-large-text", nav_large_text),
     ("form-large-text", nav_large_text_form),
     ("form-known-resident", nav_form_known),
+    ("form-idcard", nav_form_idcard),
+    ("form-idcard-problem", nav_form_idcard_problem),
+    ("form-idcard-large-text", nav_form_idcard_large_text),
     ("camera", nav_camera),
     ("camera-check", nav_camera_check),
     ("voice", nav_voice),

@@ -1,7 +1,8 @@
 """The GUI entry point behind `kiosk gui`: build the KioskContext and open the kiosk window;
 `--self-check` proves a bundle works headless (store, receipt, main window) and exits 0 only
 if all of it did; with `--json` it prints one JSON object instead, the checks and what this
-station can do (`ui.capabilities`: keyboard, voice, cameras, QR decoder, printers).
+station can do (`ui.capabilities`: keyboard, voice, cameras, QR decoder, printers; and the ID
+card reader the station's `id_card_reader` setting names, asked for its status only).
 
 `kiosk.gui_cli` declares the command's options and calls `run` by module name at run time,
 so the Qt-free core never imports this package.
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
 
-from kiosk import credentials
+from kiosk import credentials, idcard
 from kiosk.context import KioskContext
 from kiosk.printing import SaveToFolderPrinter
 from kiosk.samples import SAMPLE_FIELDS, sample_resident
@@ -32,6 +33,7 @@ from sync.crypto import DataKey
 from ui import crash
 from ui.app import make_app, show_fullscreen
 from ui.i18n import I18n
+from ui.idcard_poller import IdCardPoller
 from ui.main_window import MainWindow
 from ui.qt_printer import make_printer
 from ui.sync_worker import SyncController
@@ -93,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if context.sync is not None:
             context.sync.stop()
+        IdCardPoller.wait_all()  # a poll still reading the card reader ends first
         context.station.store.close()
 
 
@@ -151,6 +154,7 @@ def self_check(args: argparse.Namespace) -> int:
     results: list[bool] = []
     checks: list[dict[str, object]] = []
     stations: dict[str, Station] = {}
+    reader_port: list[str | None] = []  # the station's setting, once its store opened
 
     def check(name: str, fn: Callable[[], str]) -> None:
         try:
@@ -178,6 +182,7 @@ def self_check(args: argparse.Namespace) -> int:
             key = None if args.data_dir else DataKey.generate()
             store = open_store(data_dir, key=key)
             stations["station"] = Station(store)
+            reader_port.append(stations["station"].settings.id_card_reader)
             return f"{store.path} (schema {store.schema_version()}, {store.count()} applications)"
 
         def render_receipt() -> str:
@@ -222,14 +227,25 @@ def self_check(args: argparse.Namespace) -> int:
     found = credentials.keychain()
     usable = found.secure or credentials.insecure_allowed()
     keychain = {"backend": found.name, "os_keychain": found.secure, "usable": usable}
+    # so is the ID card reader: a station without one still works (the keypad)
+    port = reader_port[0] if reader_port else os.environ.get("KIOSK_ID_CARD_READER")
+    reader = idcard.probe(port)
     if as_json:
         from ui.capabilities import probe
 
         make_app()
-        report = {"ok": ok, "checks": checks, "keychain": keychain, **probe()}
+        report = {
+            "ok": ok,
+            "checks": checks,
+            "keychain": keychain,
+            **probe(),
+            "id_card_reader": reader,
+        }
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         state = "ok  " if found.secure else ("test" if usable else "WARN")
         print(f"{state} keychain: {found.name}" + ("" if usable else " (refused: no OS keychain)"))
+        state = "none" if not reader["configured"] else ("ok  " if reader["ok"] else "WARN")
+        print(f"{state} id card reader: {reader['port'] or '-'}: {reader['detail']}")
         print("self-check passed" if ok else "self-check FAILED")
     return 0 if ok else 1

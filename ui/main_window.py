@@ -40,6 +40,7 @@ from kiosk.context import KioskContext
 from kiosk.operators import Operator
 from ui.app import apply_style, install_qt_translations, preload_in_background
 from ui.i18n import I18n
+from ui.idcard_poller import id_card_source
 from ui.idle import DEFAULT_WARNING_MS, IdleOverlay, IdleWatcher
 from ui.resident.application_form import ApplicationForm
 from ui.resident.call_staff import HelpCall, HelpOverlay
@@ -278,6 +279,7 @@ class MainWindow(QWidget):
             self.context.station.service(service_code),
             self.i18n,
             frames=frame_source(self.context),
+            id_reader=id_card_source(self.context),
         )
         form.filed.connect(self._filed)
         form.handed_off.connect(self._handed_off)
@@ -287,6 +289,7 @@ class MainWindow(QWidget):
         for button in (form.next_button, form.back_button, form.submit_button):
             # after the click: the new page, or the errors it showed
             button.clicked.connect(lambda: QTimer.singleShot(0, self, self._auto_read_form))
+        form.page_turned.connect(lambda: QTimer.singleShot(0, self, self._auto_read_form))
         self.form = form
         self.stack.addWidget(form)
         self.show_screen("form")

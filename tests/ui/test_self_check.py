@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 
 def _self_check(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
@@ -124,3 +126,33 @@ def test_a_stations_store_without_a_keychain_fails_the_check(tmp_path: Path) -> 
         "os_keychain": False,
         "usable": False,
     }
+
+
+def test_self_check_reports_the_id_card_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader the setting names (here one emulated on a pty) is asked for its status;
+    none configured says so; neither changes the verdict."""
+    if sys.platform == "win32":
+        pytest.skip("the emulator needs a pty")
+    from kiosk.idcard import STATUS
+    from kiosk.idcard_emulator import FAKE_CARD, EmulatedReader
+
+    proc = _self_check(tmp_path, "--json")
+    reader = json.loads(proc.stdout)["id_card_reader"]
+    assert reader["configured"] is False and reader["ok"] is None
+    assert isinstance(reader["ports"], list)
+    with EmulatedReader(card=FAKE_CARD) as emulator:
+        monkeypatch.setenv("KIOSK_ID_CARD_READER", emulator.device)
+        proc = _self_check(tmp_path, "--json")
+        plain = _self_check(tmp_path)
+        assert emulator.commands == [STATUS, STATUS]  # asked its status; no card was read
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    reader = json.loads(proc.stdout)["id_card_reader"]
+    assert reader == reader | {"port": emulator.device, "configured": True, "ok": True}
+    assert FAKE_CARD.name not in proc.stdout and FAKE_CARD.id_number not in proc.stdout
+    assert f"ok   id card reader: {emulator.device}: ready" in plain.stdout
+    monkeypatch.setenv("KIOSK_ID_CARD_READER", str(tmp_path / "no-such-port"))
+    proc = _self_check(tmp_path, "--json")
+    assert proc.returncode == 0  # a station works without its reader (the keypad)
+    assert json.loads(proc.stdout)["id_card_reader"]["ok"] is False

@@ -1,5 +1,5 @@
-"""Station settings (name, phone, hub, printer, receipt layout, idle timeout, scanner folder)
-and, for admins, operator management.
+"""Station settings (name, phone, hub, printer, receipt layout, idle timeout, scanner folder,
+the ID card reader's port) and, for admins, operator management.
 
 Values are saved together with `Station.update_settings`, which checks them all first: a bad
 value shows its message and nothing is saved. A new printer choice takes effect at once.
@@ -30,11 +30,13 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.context import KioskContext
+from kiosk.idcard import IdCardReader, serial_ports
 from kiosk.operators import Operator
 from kiosk.printing import PDF_CHOICE
 from kiosk.settings import SettingsError
 from ui import strings
 from ui.i18n import I18n
+from ui.idcard_poller import READER_KEY
 from ui.operator.common import heading, message_label, set_error
 from ui.operator.filing import SCANNER_FOLDER_KEY
 from ui.qt_printer import make_printer
@@ -53,6 +55,8 @@ strings.add(
         "op.settings.layout.a4": Text("A4 纸", "A4 paper"),
         "op.settings.idle": Text("无操作返回首页（秒）", "Idle timeout (seconds)"),
         "op.settings.scanner": Text("扫描仪文件夹", "Scanner folder"),
+        "op.settings.id_card_reader": Text("身份证读卡器端口", "ID card reader port"),
+        "op.settings.id_card_reader_none": Text("没有读卡器", "No reader"),
         "op.settings.browse": Text("选择…", "Browse…"),
         "op.settings.save": Text("保存设置", "Save settings"),
         "op.settings.saved": Text("设置已保存。", "Settings saved."),
@@ -106,6 +110,8 @@ class SettingsView(QWidget):
         self.idle = QSpinBox()
         self.idle.setRange(1, 99999)  # the allowed range is checked by Settings, with a message
         self.scanner = QLineEdit()
+        self.id_card_reader = QComboBox()
+        self.id_card_reader.setObjectName("setting_id_card_reader")
         self.browse = QPushButton()
         self.browse.clicked.connect(self._browse)
         self.save_button = QPushButton()
@@ -127,6 +133,7 @@ class SettingsView(QWidget):
             ("layout", self.layout_box),
             ("idle", self.idle),
             ("scanner", scanner_row),
+            ("id_card_reader", self.id_card_reader),
         ):
             from PySide6.QtWidgets import QLabel
 
@@ -184,6 +191,7 @@ class SettingsView(QWidget):
         self.layout_box.setCurrentIndex(max(0, self.layout_box.findData(s.receipt_layout)))
         self.idle.setValue(s.idle_timeout_s)
         self.scanner.setText(str(self._station.store.get_setting(SCANNER_FOLDER_KEY) or ""))
+        self._fill_readers(s.id_card_reader)
         self._load_operators()
 
     def values(self) -> dict[str, Any]:
@@ -195,6 +203,7 @@ class SettingsView(QWidget):
             "printer": None if printer == PDF_CHOICE else printer,
             "receipt_layout": self.layout_box.currentData(),
             "idle_timeout_s": self.idle.value(),
+            "id_card_reader": self.id_card_reader.currentData() or None,
         }
 
     def save(self) -> bool:
@@ -202,8 +211,9 @@ class SettingsView(QWidget):
         values = {
             k: v
             for k, v in self.values().items()
-            if v is not None or k in ("printer", "station_phone")
+            if v is not None or k in ("printer", "station_phone", "id_card_reader")
         }
+        old_reader = self._station.settings.id_card_reader
         try:
             settings = self._station.update_settings(values, operator=self._operator.id)
         except SettingsError as exc:
@@ -213,6 +223,8 @@ class SettingsView(QWidget):
         if folder != (self._station.store.get_setting(SCANNER_FOLDER_KEY) or ""):
             self._station.store.set_setting(SCANNER_FOLDER_KEY, folder, operator=self._operator.id)
         self._context.printer = make_printer(settings, self._station.store.data_dir)
+        if settings.id_card_reader != old_reader:
+            self._forget_reader()
         set_error(self.message, self._i18n.t("op.settings.saved"), ok=True)
         self.saved.emit(settings)
         return True
@@ -254,6 +266,25 @@ class SettingsView(QWidget):
             self.printer.addItem(current, current)  # configured but not connected now
         self.printer.setCurrentIndex(max(0, self.printer.findData(current or PDF_CHOICE)))
 
+    def _fill_readers(self, current: str | None) -> None:
+        """ "No reader", then the serial ports this computer has (and the configured one if it
+        is not plugged in now)."""
+        self.id_card_reader.clear()
+        self.id_card_reader.addItem(self._i18n.t("op.settings.id_card_reader_none"), None)
+        ports = serial_ports()
+        if current and current not in ports:
+            ports.append(current)
+        for port in ports:
+            self.id_card_reader.addItem(port, port)
+        self.id_card_reader.setCurrentIndex(max(0, self.id_card_reader.findData(current)))
+
+    def _forget_reader(self) -> None:
+        """A new port takes effect with the next form: the old reader is closed and
+        forgotten (`ui.idcard_poller.id_card_source` opens the new one)."""
+        old = self._context.extras.pop(READER_KEY, None)
+        if isinstance(old, IdCardReader):
+            old.close()
+
     def _load_operators(self) -> None:
         if not self.is_admin:
             return
@@ -286,6 +317,7 @@ class SettingsView(QWidget):
         self.browse.setText(t("op.settings.browse"))
         self.save_button.setText(t("op.settings.save"))
         self.printer.setItemText(0, t("op.settings.printer_pdf"))
+        self.id_card_reader.setItemText(0, t("op.settings.id_card_reader_none"))
         current = self.layout_box.currentData()
         self.layout_box.clear()
         for key in ("roll80", "a4"):

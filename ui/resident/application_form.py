@@ -11,6 +11,17 @@ everything (the ID masked) above "Submit". "Next" checks the form: a mistake on 
 an earlier one is shown next to its field in the current language, and the form jumps to the
 first one and puts the focus in it.
 
+With an ID card reader (`id_reader`, `kiosk.idcard`), the identity page asks for the card
+first ("请把身份证放在读卡器上"): a worker thread polls the reader (`IdCardPoller`) while the page
+is shown, and a card laid on it fills the ID number and name and moves on; the keypad stays
+for a resident without the card. Only the name and ID number are taken from the card (its
+photo and address are not kept), and nothing of it is logged.
+
+A touch screen asks for no tap it can spare: each page puts the focus in its first field
+still to answer (a required one first); a finished ID number moves it to the name; tapping a
+choice that is its page's last field turns to the next page; reaching a required document
+with a camera opens the camera at once.
+
 A document field offers "photograph" when the station has a camera (`frames`): the form's
 full-screen `CameraPage` covers it, and the photo taken goes through the filing model's
 processing (document mode for document fields). Documents the resident cannot attach here are
@@ -24,6 +35,8 @@ Signals:
     filed(str): finalized and queued; the tracking number.
     handed_off(str): kept as a draft for the operator (documents to scan); the draft's uuid.
     cancelled(): the resident gave up; nothing was stored.
+    page_turned(): the form turned the page by itself (a card read, a choice tapped), as
+        Next would have (the window reads the new page aloud when asked to).
 """
 
 from __future__ import annotations
@@ -32,7 +45,7 @@ import logging
 from collections.abc import Iterable
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QHideEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -47,16 +60,18 @@ from PySide6.QtWidgets import (
 from kiosk.attachments import PreparedAttachment
 from kiosk.catalog import Field, Service
 from kiosk.filing import Filing
+from kiosk.idcard import IdCard, IdCardReader
 from kiosk.privacy import group_id_number
 from kiosk.station import Station
-from kiosk.validation import FieldError, ValidationFailed
+from kiosk.validation import FieldError, ValidationFailed, check_id_number
 from offline.errors import StoreError
 from ui.i18n import I18n
+from ui.idcard_poller import IdCardPoller
 from ui.resident.service_picker import touch_scroll
 from ui.strings import STRINGS, add
 from ui.widgets.buttons import BigButton
 from ui.widgets.confirm import ConfirmPanel
-from ui.widgets.field_editor import AttachmentEditor, FieldEditor, make_editor
+from ui.widgets.field_editor import AttachmentEditor, ChoiceEditor, FieldEditor, make_editor
 from ui.widgets.frames import FrameSource
 from ui.widgets.keyboard import KeyboardPanel
 from ui.widgets.screen import Screen, clear_layout
@@ -105,6 +120,11 @@ add(
         ),
         "form.confirm_next": Text("没错，继续", "It is right"),
         "form.confirm_submit": Text("没错，提交", "It is right, submit"),
+        "form.idcard_prompt": Text(
+            "请把身份证放在读卡器上；没带的话，用键盘输入。",
+            "Place your ID card on the reader, or type below.",
+        ),
+        "form.idcard_read": Text("已读取身份证。", "Your ID card has been read."),
         "form.save_failed": Text(
             "暂时无法保存，请找工作人员帮忙。",
             "The form could not be saved just now; please ask the operator.",
@@ -113,6 +133,7 @@ add(
 )
 
 PREBUILD_DELAY_MS = 300
+ADVANCE_DELAY_MS = 250  # a tapped choice shows as chosen this long before the page turns
 MAX_PER_PAGE = 2
 
 
@@ -130,17 +151,21 @@ def group_typed_id(text: str) -> str:
 
 
 def chunk_fields(fields: Iterable[Field]) -> list[list[Field]]:
-    """Short pages: a big choice or an attachment alone, otherwise two fields a page."""
+    """Short pages: a big choice alone, documents two a page (a photo button and a line
+    each), otherwise two fields a page."""
     pages: list[list[Field]] = []
     current: list[Field] = []
     for f in fields:
+        documents = bool(current) and all(c.type == "attachment" for c in current)
         alone = f.type == "attachment" or (f.type == "choice" and len(f.choices) > 3)
-        if alone or len(current) >= MAX_PER_PAGE:
+        with_documents = f.type == "attachment" and documents and len(current) < MAX_PER_PAGE
+        after_documents = documents and f.type != "attachment"
+        if (alone and not with_documents) or after_documents or len(current) >= MAX_PER_PAGE:
             if current:
                 pages.append(current)
             current = []
         current.append(f)
-        if alone:
+        if alone and f.type != "attachment":
             pages.append(current)
             current = []
     if current:
@@ -207,7 +232,11 @@ class _Page(QWidget):
     identity page's profile card) goes right under the first editor."""
 
     def __init__(
-        self, editors: list[FieldEditor], i18n: I18n, extra: QWidget | None = None
+        self,
+        editors: list[FieldEditor],
+        i18n: I18n,
+        extra: QWidget | None = None,
+        lead: QWidget | None = None,
     ) -> None:
         super().__init__()
         self.editors = editors
@@ -220,6 +249,8 @@ class _Page(QWidget):
         column = QVBoxLayout(inner)
         column.setSpacing(18)
         column.setContentsMargins(0, 0, 8, 0)
+        if lead is not None:  # the ID card reader's prompt: above all, the easy way
+            column.addWidget(lead)
         for i, editor in enumerate(editors):
             column.addWidget(editor)
             if i == 0 and extra is not None:
@@ -239,9 +270,15 @@ class _Page(QWidget):
             row.addLayout(side, 2)
 
     def focus_first(self) -> None:
-        for editor in self.editors:
-            edit = editor.line_edit()
-            if edit is not None and editor.isVisibleTo(self):
+        """The focus in the first field still to answer, a required one before an optional
+        one (no tap to get into it); in the first field when all are answered."""
+        typed = [e for e in self.editors if e.line_edit() is not None and e.isVisibleTo(self)]
+        empty = [e for e in typed if e.value() in (None, "")]
+        required = [e for e in empty if e.field.required]
+        for group in (required, empty, typed):
+            if group:
+                edit = group[0].line_edit()
+                assert edit is not None
                 edit.setFocus()
                 return
 
@@ -250,6 +287,7 @@ class ApplicationForm(Screen):
     filed = Signal(str)
     handed_off = Signal(str)
     cancelled = Signal()
+    page_turned = Signal()
 
     def __init__(
         self,
@@ -259,9 +297,12 @@ class ApplicationForm(Screen):
         parent: QWidget | None = None,
         *,
         frames: FrameSource | None = None,
+        id_reader: IdCardReader | None = None,
     ) -> None:
         super().__init__(i18n, parent)
         self.frames = frames
+        self.id_reader = id_reader
+        self.poller: IdCardPoller | None = None  # polling the reader while page 1 is shown
         self.camera_page: QWidget | None = None  # a CameraPage while one is open
         self.station = station
         self.service = service
@@ -285,7 +326,29 @@ class ApplicationForm(Screen):
         self.profile_card = ProfileCard(i18n)
         self.profile_card.use_requested.connect(self.use_profile)
         self.profile_card.new_requested.connect(self.enter_new_details)
-        self._add_page(_Page(identity, i18n, self.profile_card), [e.name for e in identity])
+        # the ID card reader's prompt, and what the last read said (read, or a problem)
+        self.idcard_prompt = QLabel()
+        self.idcard_prompt.setObjectName("idcard_prompt")
+        self.idcard_prompt.setProperty("role", "card")
+        self.idcard_prompt.setWordWrap(True)
+        self.idcard_status = QLabel()
+        self.idcard_status.setObjectName("idcard_status")
+        self.idcard_status.setWordWrap(True)
+        self._idcard_note: tuple[Text, bool] | None = None  # (text, ok)
+        lead = QWidget()
+        lead_column = QVBoxLayout(lead)
+        lead_column.setContentsMargins(0, 0, 0, 0)
+        lead_column.setSpacing(8)
+        lead_column.addWidget(self.idcard_prompt)
+        lead_column.addWidget(self.idcard_status)
+        self.idcard_status.hide()
+        self._add_page(
+            _Page(identity, i18n, self.profile_card, lead if id_reader is not None else None),
+            [e.name for e in identity],
+        )
+        if id_reader is None:
+            lead.setParent(self)  # kept (hidden) so the form's code need not ask
+            lead.hide()
         # Later pages are built when first shown (a page with a keypad and a scroll area costs
         # several milliseconds to build and to style): the editors exist from the start, so
         # values, checks and the review see every field, but until its page is built an
@@ -354,6 +417,8 @@ class ApplicationForm(Screen):
             if isinstance(editor, AttachmentEditor):
                 editor.set_camera(frames is not None)
                 editor.photo_requested.connect(lambda e=editor: self.open_camera(e.name))
+            if isinstance(editor, ChoiceEditor):  # a tap, not a value set by the form
+                editor.group.buttonClicked.connect(lambda _b, e=editor: self._chosen(e))
         self.show_page(0)
         self.retranslate()
 
@@ -413,6 +478,8 @@ class ApplicationForm(Screen):
             self.id_grouped.setText(group_typed_id(str(editor.value() or "")))
         if editor.name == "id_number" and self.filing.lookup_profile():
             self._show_profile()
+        if editor.name == "id_number":
+            self._id_finished(editor)
         if editor.field.type == "choice":  # the answer may make later fields (not) apply
             self._apply_conditions()
             self.retranslate()  # the step count may change
@@ -438,6 +505,7 @@ class ApplicationForm(Screen):
     def wipe(self) -> None:
         """Forget everything typed (the idle timeout and "cancel" call this)."""
         self.close_camera()
+        self._idcard_note = None
         for editor in self.editors.values():
             editor.clear()
         self.filing.clear()
@@ -449,7 +517,104 @@ class ApplicationForm(Screen):
         self._apply_conditions()
         self.show_page(0)
 
+    # -- the ID card reader -------------------------------------------------------------------
+
+    def _poll_reader(self, on: bool) -> None:
+        """Poll the reader while the identity page is on screen, and only then."""
+        if on and self.poller is None and self.id_reader is not None:
+            self.poller = IdCardPoller(self.id_reader, self)
+            self.poller.card_read.connect(self.card_read)
+            self.poller.problem.connect(self._reader_problem)
+            self.poller.start()
+        elif not on and self.poller is not None:
+            poller, self.poller = self.poller, None
+            poller.stop()
+
+    def card_read(self, card: IdCard) -> None:
+        """A card on the reader: its ID number and name go in (nothing else of it is kept),
+        and the form moves on unless the stored details of a known resident need a choice."""
+        if self.page != 0 or self.camera_page is not None:
+            return
+        if self.filing.get("id_number") == card.id_number:
+            return  # back on this page with the card still lying there: let them stay
+        self._idcard_note = (STRINGS["form.idcard_read"], True)
+        self.editors["id_number"].set_value(card.id_number)
+        if not self.profile_pending:
+            self.editors["name"].set_value(card.name)
+        self.retranslate()
+        if not self.profile_pending:
+            self.go_next()
+            self.page_turned.emit()
+
+    def _reader_problem(self, message: Text) -> None:
+        if self.page == 0:
+            self._idcard_note = (message, False)
+            self.retranslate()
+
+    def _id_finished(self, editor: FieldEditor) -> None:
+        """Typed to its last digit and valid: the focus goes on to the name (no tap)."""
+        value = str(editor.value() or "")
+        edit = editor.line_edit()
+        name = self.editors["name"]
+        if (
+            len(value) == 18
+            and edit is not None
+            and edit.hasFocus()
+            and check_id_number(value) is None
+            and name.isVisibleTo(self)
+            and not name.value()
+        ):
+            name.focus_input()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        page = self.pages.currentWidget()
+        if isinstance(page, _Page) and self.camera_page is None:
+            page.focus_first()  # a hidden widget cannot take the focus: now it can
+        self._poll_reader(self.page == 0)
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self._poll_reader(False)
+        super().hideEvent(event)
+
+    # -- choices that turn the page -----------------------------------------------------------
+
+    def _chosen(self, editor: ChoiceEditor) -> None:
+        """A choice tapped as its page's last field, the page's required fields all answered,
+        turns to the next page."""
+        page = self.pages.currentWidget()
+        if not isinstance(page, _Page) or editor not in page.editors:
+            return
+        shown = [e for e in page.editors if e.isVisibleTo(self)]
+        answered = all(e.value() not in (None, "", []) or not e.field.required for e in shown)
+        if shown and shown[-1] is editor and editor.value() is not None and answered:
+            index = self.page
+            QTimer.singleShot(ADVANCE_DELAY_MS, self, lambda: self._advance_from(index))
+
+    def _advance_from(self, index: int) -> None:
+        if self.page == index and self.camera_page is None and self.isVisible():
+            self.go_next()
+            self.page_turned.emit()
+
     # -- the camera ---------------------------------------------------------------------------
+
+    def _open_camera_if_due(self) -> None:
+        """On reaching a page whose required document is not photographed yet, the camera
+        opens at once (the page's own button stays for a retake or a second page)."""
+        if self.frames is None:
+            return
+        page = self.pages.currentWidget()
+        if not isinstance(page, _Page):
+            return
+        for editor in page.editors:
+            if (
+                isinstance(editor, AttachmentEditor)
+                and editor.isVisibleTo(self)
+                and editor.field.required
+                and not editor.files
+            ):
+                self.open_camera(editor.name)
+                return
 
     def open_camera(self, field: str) -> None:
         """Cover the form with the full-screen camera page for one document field."""
@@ -516,6 +681,7 @@ class ApplicationForm(Screen):
         page = self.pages.currentWidget()
         if isinstance(page, _Page):
             page.focus_first()
+        self._poll_reader(index == 0 and self.isVisible())
         self.retranslate()
         if index + 1 in self._unbuilt:  # build the next page while the resident reads this one
             QTimer.singleShot(PREBUILD_DELAY_MS, self, lambda: self._build_page(index + 1))
@@ -548,6 +714,7 @@ class ApplicationForm(Screen):
         self._confirming = False
         self._show_message(None)
         self.show_page(next(i for i in self.applying_pages() if i > self.page))
+        self._open_camera_if_due()
 
     def ask_cancel(self) -> None:
         """不办了 asks first: a slip of the finger must not throw the whole form away."""
@@ -713,6 +880,14 @@ class ApplicationForm(Screen):
             page = self.pages.widget(i)
             if isinstance(page, _Page) and page.keypad is not None:
                 page.keypad.retranslate(self.i18n)
+        self.idcard_prompt.setText(t("form.idcard_prompt"))
+        note = self._idcard_note
+        self.idcard_status.setVisible(note is not None and self.id_reader is not None)
+        if note is not None:
+            self.idcard_status.setText(self.i18n.text(note[0]))
+            self.idcard_status.setProperty("role", "ok" if note[1] else "error")
+            self.idcard_status.style().unpolish(self.idcard_status)
+            self.idcard_status.style().polish(self.idcard_status)
         self.cancel_button.setText(t("form.cancel"))
         self.back_button.setText(t("form.back"))
         self.next_button.setText(t("form.confirm_next" if self._confirming else "form.next"))
