@@ -14,8 +14,8 @@ import pytest
 import sqlalchemy as sa
 
 from county import db, reports
-from county.queries import summary
 from county.models import StaffMember
+from county.queries import summary
 from county.queries.reports import ReportRange, percentile
 from county.routers.reports import parse_range
 from county.store import HubStore
