@@ -116,12 +116,19 @@ def contributions(rows: Iterable[Any], tz: tzinfo, sign: int = 1) -> Counter[Key
     return out
 
 
-def _rows(conn: Connection, uuids: list[str]) -> list[Any]:
+def _rows(conn: Connection, uuids: list[str], with_zone: bool = False) -> list[Any]:
+    """The applications' `COLUMNS` (``with_zone``: and the recorded zone's name as ``zone``,
+    in the same statement)."""
     found: list[Any] = []
+    extra = [_zone_name().label("zone")] if with_zone else []
     for start in range(0, len(uuids), CHUNK):
         part = uuids[start : start + CHUNK]
-        found += conn.execute(select(*COLUMNS).where(_a.c.uuid.in_(part))).all()
+        found += conn.execute(select(*COLUMNS, *extra).where(_a.c.uuid.in_(part))).all()
     return found
+
+
+def _zone_name() -> Any:
+    return select(db.report_zone.c.zone).where(db.report_zone.c.id == 1).scalar_subquery()
 
 
 def add(conn: Connection, delta: Counter[Key]) -> None:
@@ -152,8 +159,11 @@ def tracked(conn: Connection, uuids: list[str]) -> Iterator[None]:
     uuids = list(dict.fromkeys(uuids))
     before = _rows(conn, uuids)
     yield
-    tz = recorded_zone(conn)
-    delta = contributions(_rows(conn, uuids), tz)
+    after = _rows(conn, uuids, with_zone=True)  # rows are never deleted: none, nothing changed
+    if not after:
+        return
+    tz = zone_of(after[0].zone or "UTC")
+    delta = contributions(after, tz)
     delta.subtract(contributions(before, tz))
     add(conn, delta)
 
