@@ -131,8 +131,9 @@ def _zone_name() -> Any:
     return select(db.report_zone.c.zone).where(db.report_zone.c.id == 1).scalar_subquery()
 
 
-def add(conn: Connection, delta: Counter[Key]) -> None:
-    """Add ``delta`` to the summary's rows (made when missing), a multi-row upsert per table."""
+def add(conn: Connection, delta: Counter[Key], fresh: bool = False) -> None:
+    """Add ``delta`` to the summary's rows (made when missing), a multi-row upsert per table
+    (``fresh``: the tables are empty, plain inserts)."""
     by_table: dict[str, list[Key]] = {}
     for key, n in delta.items():
         if n:
@@ -140,6 +141,11 @@ def add(conn: Connection, delta: Counter[Key]) -> None:
     for name, rows in by_table.items():
         table: Table = db.metadata.tables[name]
         names = [c.name for c in table.columns]
+        if fresh:
+            values = [dict(zip(names, r, strict=True)) for r in rows]
+            for start in range(0, len(values), 10 * CHUNK):
+                conn.execute(insert(table), values[start : start + 10 * CHUNK])
+            continue
         for start in range(0, len(rows), CHUNK):
             values = [dict(zip(names, r, strict=True)) for r in rows[start : start + CHUNK]]
             stmt = upsert(conn)(table).values(values)
@@ -187,7 +193,7 @@ def rebuild(conn: Connection, tz: tzinfo | None = None) -> None:
     result = conn.execute(select(*COLUMNS).execution_options(yield_per=20_000))
     for part in result.partitions():
         total.update(contributions(part, tz))
-    add(conn, total)
+    add(conn, total, fresh=True)
 
 
 def ensure_zone(conn: Connection, tz: tzinfo) -> bool:
