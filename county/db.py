@@ -365,6 +365,53 @@ data_key_escrow = Table(
 Index("ix_data_key_escrow_key", data_key_escrow.c.key_id)
 
 
+# The reports page's summary (`county.queries.summary`), kept in the same transaction as every
+# change of an application it counts.  Each figure is kept per local day ("d"), month ("m")
+# and year ("y") of arrival, so any range of days is a handful of whole years and months
+# plus the days at its edges.
+report_counts = Table(
+    "report_counts",
+    metadata,
+    Column("grain", String(1), primary_key=True),  # d, m or y
+    Column("period", String(10), primary_key=True),  # 2025-03-01, 2025-03 or 2025
+    Column("station", String(32), primary_key=True),
+    Column("service_code", String(64), primary_key=True),
+    Column("status", String(16), primary_key=True),
+    Column("dated", Integer, primary_key=True, autoincrement=False),  # has a due day: 1
+    Column("n", Integer, nullable=False),
+)
+"""Applications by the period they arrived in, station, service, current status and whether
+they have a due day."""
+report_times = Table(
+    "report_times",
+    metadata,
+    Column("grain", String(1), primary_key=True),
+    Column("period", String(10), primary_key=True),
+    Column("station", String(32), primary_key=True),
+    Column("service_code", String(64), primary_key=True),
+    Column("bucket", Integer, primary_key=True, autoincrement=False),  # seconds, truncated
+    Column("n", Integer, nullable=False),
+)
+"""Final applications by arrival period, station, service and processing time truncated to
+its bucket (`county.queries.summary.bucket`)."""
+report_days = Table(
+    "report_days",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("service_code", String(64), primary_key=True),
+    Column("kind", String(8), primary_key=True),  # arrived (on that day) or decided (final)
+    Column("n", Integer, nullable=False),
+)
+"""Arrivals and final decisions per local day and service: the week-by-week chart."""
+report_zone = Table(
+    "report_zone",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("zone", String(64), nullable=False),
+)
+"""One row: the time zone whose calendar the summary's days are (the hub's zone)."""
+
+
 class HubDatabaseError(Exception):
     """The hub database URL or file is unusable; the message says what to fix."""
 

@@ -1,19 +1,10 @@
-"""What the reports page shows, in one read transaction over `county.queries.reports`, with
-Chinese names for services and departments and a week-by-week chart drawn as inline SVG on
-the server (no script, no library, nothing from the internet).
-
-Each report is kept in memory for `CACHE_SECONDS` under a fingerprint of the data (newest
-application, decision, extension and catalog: four index lookups), so opening the page
-again, or another clerk of the same departments opening it, costs the lookups and not the
-grouped scans of every application.
-"""
+"""What the reports page shows, in one read transaction over `county.queries.reports` (which
+reads the summary kept beside the applications, so no report scans them), with Chinese
+names for services and departments and a week-by-week chart drawn as inline SVG on the
+server (no script, no library, nothing from the internet)."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -22,59 +13,19 @@ from county.clock import local_today
 from county.models import StaffMember
 from county.queries import catalogs, queue, reports
 from county.queries.reports import ReportRange
-from county.queries.scope import visible
 from county.store import HubStore
 from vocab.departments import department_label
 
-CACHE_SECONDS = 60.0
-"""How long a computed report is reused while the data's fingerprint is unchanged (an
-amendment changes an application's status without a new sequence number: this bounds how
-stale that can look)."""
-CACHE_SIZE = 64
 
-
-@dataclass
-class _Entry:
-    at: float
-    value: dict[str, Any]
-
-
-_cache: OrderedDict[tuple[Any, ...], _Entry] = OrderedDict()
-_lock = threading.Lock()
-
-
-def clear_cache() -> None:
-    with _lock:
-        _cache.clear()
-
-
-def report(
-    store: HubStore, member: StaffMember, span: ReportRange, use_cache: bool = True
-) -> dict[str, Any]:
+def report(store: HubStore, member: StaffMember, span: ReportRange) -> dict[str, Any]:
     """The figures ``member`` may see (department scoping) for applications in ``span``."""
     today = local_today(store.tz, store.clock)
-    scope = visible(member.scope)
-    departments = None if member.scope.departments is None else sorted(member.scope.departments)
     with db.read_tx(store.engine) as conn:
-        key = (
-            id(store),
-            reports.fingerprint(conn),
-            today,
-            tuple(departments) if departments is not None else None,
-            span,
-        )
-        if use_cache:
-            with _lock:
-                hit = _cache.get(key)
-                if hit is not None and time.monotonic() - hit.at < CACHE_SECONDS:
-                    _cache.move_to_end(key)
-                    return hit.value
         body, _exact = catalogs.filed_under(conn, catalogs.latest_version(conn))
         names = catalogs.services(body)
-        tables = {d: reports.grouped(conn, d, today, span, scope) for d in reports.DIMENSIONS}
-        median, p90 = reports.overall_percentiles(conn, span, scope)
-        weeks = reports.weekly(conn, span, store.tz, scope)
+        data = reports.figures(conn, today, span, member.scope)
         station_names = dict(queue.station_codes(conn))
+    tables = data["tables"]
     for row in tables["service"]:
         service = names.get(row["key"], {})
         row["name"] = str((service.get("name") or {}).get("zh") or row["key"])
@@ -82,18 +33,13 @@ def report(
         row["name"] = department_label(row["key"]).zh if row["key"] else "未归属部门"
     for row in tables["station"]:
         row["name"] = station_names.get(row["key"], "")
-    value = {
+    return {
         "today": today,
         "tables": tables,
-        "total": {**reports.totals(tables["station"]), "median": median, "p90": p90},
-        "weeks": weeks,
-        "chart": chart(weeks),
+        "total": data["total"],
+        "weeks": data["weeks"],
+        "chart": chart(data["weeks"]),
     }
-    with _lock:
-        _cache[key] = _Entry(time.monotonic(), value)
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
-    return value
 
 
 def duration_text(seconds: float | None) -> str:

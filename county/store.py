@@ -40,6 +40,7 @@ from county.queries import (
     devices,
     push,
     sequences,
+    summary,
 )
 from sync.crypto import (
     CryptoError,
@@ -128,6 +129,8 @@ class HubStore(AccountsMixin):
         """Open (and migrate) the database at ``url``; ``tz`` is the hub's zone."""
         engine = db.make_engine(url)
         db.migrate(engine)
+        with db.write_tx(engine) as conn:  # the reports' days are the hub's local days
+            summary.ensure_zone(conn, tz)
         return cls(engine, clock, key_file, tz)
 
     def hub_keys(self) -> keys.HubKeys:
@@ -326,7 +329,8 @@ class HubStore(AccountsMixin):
         batch is committed, so one round trip does both."""
         now = self.clock()
         with db.write_tx(self.engine) as conn:
-            answer = push.store_batch(conn, device, request, iso(now), self.tz)
+            with summary.tracked(conn, [str(r.uuid) for r in request.applications]):
+                answer = push.store_batch(conn, device, request, iso(now), self.tz)
             marks = sequences.high_water_marks(conn, device.station, now)
             if request.station is not None:
                 devices.record_report(conn, device.device_id, request.station, now)

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Connection, and_, func, insert, select, up
 from county import db
 from county.clock import to_local
 from county.errors import HubError
+from county.queries import summary
 from county.workflow import OPEN_STATUSES
 
 DUE_SOON_DAYS = 3
@@ -85,11 +86,12 @@ def extend(
         raise HubError(422, "reason_required", "延期须说明理由 An extension needs a reason")
     if row.due_on != db.NO_DEADLINE and new_due.isoformat() <= row.due_on:
         raise HubError(422, "not_later", "延期后的日期须晚于原期限 The new day must be later")
-    bumped = conn.execute(
-        update(a)
-        .where(and_(a.c.uuid == app_uuid, a.c.version == version))
-        .values(due_on=new_due.isoformat(), version=a.c.version + 1)
-    ).rowcount
+    with summary.tracked(conn, [app_uuid]):  # a first due day makes it count as dated
+        bumped = conn.execute(
+            update(a)
+            .where(and_(a.c.uuid == app_uuid, a.c.version == version))
+            .values(due_on=new_due.isoformat(), version=a.c.version + 1)
+        ).rowcount
     if bumped != 1:
         raise conflict()
     conn.execute(

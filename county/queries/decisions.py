@@ -11,6 +11,7 @@ from sqlalchemy import Connection, and_, insert, select, update
 from county import db
 from county.errors import HubError
 from county.models import ALL, Scope
+from county.queries import summary
 from county.queries.scope import visible
 from sync.protocol import Decision
 from vocab.states import Status
@@ -76,11 +77,12 @@ def record(
         )
         .returning(db.decisions.c.seq)
     ).scalar_one()
-    conn.execute(
-        update(a)
-        .where(a.c.uuid == row.uuid)
-        .values(status=status, status_note=note, decided_at=now)
-    )
+    with summary.tracked(conn, [row.uuid]):  # the reports' counts and times move with it
+        conn.execute(
+            update(a)
+            .where(a.c.uuid == row.uuid)
+            .values(status=status, status_note=note, decided_at=now)
+        )
     return Decision(
         seq=int(seq),
         uuid=uuidlib.UUID(row.uuid),

@@ -2,11 +2,18 @@
 arrived, were decided, are open and overdue, and how long a decision took (median and 90th
 percentile from arrival at the hub to the final decision); arrivals and decisions per week.
 
-One code path on SQLite and PostgreSQL: every count is one grouped scan; the percentiles are
-PostgreSQL's ``percentile_cont`` (in the same grouped scan), and on SQLite the same linear
-interpolation (`percentile`) over the durations fetched in order.  Processing time is
-``decided_at - received_at`` of applications whose status is final (approved or rejected):
-``decided_at`` is the hub time of the decision that made it so.
+Everything but overdue is read from the summary `county.queries.summary` keeps in the same
+transaction as every write, so a report costs a few grouped reads of small tables whatever
+the number of applications; one code path on SQLite and PostgreSQL.  Ranges are whole local
+days.  Processing time is ``decided_at - received_at`` of applications whose status is final
+(approved or rejected), truncated to the summary's buckets (whole hours under a day, whole
+tenths of a day from one day on); the median and p90 are ``percentile_cont`` (linear
+interpolation between the two nearest ranks) of those truncated times, so at most one bucket
+(an hour, or 0.1 day) below the figure of the exact times.
+
+Overdue is computed, never stored (it changes when a day turns): the open applications that
+have a due day (from the summary) less those whose due day is today or later (an index range
+on (service, status, due day): only the recent ones).
 """
 
 from __future__ import annotations
@@ -14,40 +21,39 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import (
-    TIMESTAMP,
-    ColumnElement,
-    Connection,
-    Float,
-    and_,
-    case,
-    cast,
-    func,
-    literal,
-    select,
-    within_group,
-)
+from sqlalchemy import ColumnElement, Connection, Table, and_, func, or_, select
 
 from county import db
-from county.queries import deadlines
+from county.clock import iso
+from county.models import Scope
+from county.queries import summary
+from county.queries.scope import departments_by_service, services_visible, visible
 from county.workflow import OPEN_STATUSES
 from vocab.states import FINAL_STATUSES
 
 DIMENSIONS = ("station", "service", "department")
 """What the tables group by."""
-QUANTILES = (0.5, 0.9)
+COUNTS = ("received", "decided", "open", "overdue")
 
 
 @dataclass(frozen=True)
 class ReportRange:
-    """Applications received in ``[received_from, received_before)`` (hub ISO instants;
-    None: unbounded); decisions per week are counted by their own time in the same range."""
+    """Applications received on the local days ``first``..``last`` (both included; None:
+    unbounded); decisions per week are counted by their own day in the same range."""
 
-    received_from: str | None = None
-    received_before: str | None = None
+    first: date | None = None
+    last: date | None = None
+
+    def instants(self, tz: tzinfo) -> tuple[str | None, str | None]:
+        """``[from, before)`` as hub instants (None: unbounded)."""
+        start = iso(datetime.combine(self.first, time(), tz)) if self.first else None
+        end = (
+            iso(datetime.combine(self.last + timedelta(days=1), time(), tz)) if self.last else None
+        )
+        return start, end
 
 
 def percentile(ordered: Sequence[float], q: float) -> float | None:
@@ -61,187 +67,164 @@ def percentile(ordered: Sequence[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
-def _seconds(conn: Connection) -> ColumnElement[float]:
-    """Seconds from arrival to the final decision (NULL while not final)."""
-    a = db.applications
-    final = a.c.status.in_(FINAL_STATUSES)
-    if conn.dialect.name == "postgresql":
-        span = cast(a.c.decided_at, TIMESTAMP(timezone=True)) - cast(
-            a.c.received_at, TIMESTAMP(timezone=True)
+def histogram_percentile(counts: dict[int, int], q: float) -> float | None:
+    """`percentile` of the values a histogram ``{value: how many}`` holds, without expanding
+    it: the same arithmetic on the two ranks it needs."""
+    total = sum(counts.values())
+    if total <= 0:
+        return None
+    pos = q * (total - 1)
+    low = math.floor(pos)
+    high = min(low + 1, total - 1)
+    at_low = at_high = None
+    seen = 0
+    for value in sorted(counts):
+        seen += counts[value]
+        if at_low is None and seen > low:
+            at_low = float(value)
+        if seen > high:
+            at_high = float(value)
+            break
+    assert at_low is not None and at_high is not None
+    return at_low + (at_high - at_low) * (pos - low)
+
+
+def _periods(table: Table, span: ReportRange) -> ColumnElement[bool]:
+    return or_(
+        *(
+            and_(table.c.grain == grain, table.c.period.between(a, b))
+            for grain, a, b in summary.day_range(span.first, span.last)
         )
-        secs: ColumnElement[float] = cast(func.extract("epoch", span), Float)
-    else:
-        secs = (func.julianday(a.c.decided_at) - func.julianday(a.c.received_at)) * 86400.0
-    return case((and_(final, a.c.decided_at.is_not(None)), secs), else_=None)
+    )
 
 
-def _group_column(dimension: str) -> ColumnElement[str]:
-    a, sd = db.applications, db.service_departments
-    if dimension == "station":
-        return a.c.station
-    if dimension == "service":
-        return a.c.service_code
-    if dimension == "department":  # over `_from`'s outer join of service_departments
-        return func.coalesce(sd.c.department, literal(""))
-    raise ValueError(dimension)
+def figures(conn: Connection, today: date, span: ReportRange, scope: Scope) -> dict[str, Any]:
+    """``tables`` (per station, service and department: `COUNTS`, ``median`` and ``p90``
+    seconds), ``total`` (the same over everything) and ``weeks``, as ``scope`` may see them."""
+    tz = summary.recorded_zone(conn)
+    depts = departments_by_service(conn)
+    groups: dict[str, dict[str, dict[str, Any]]] = {d: {} for d in DIMENSIONS}
+    total = dict.fromkeys(COUNTS, 0)
 
+    def bump(station: str, service: str, field: str, n: int) -> None:
+        for dim, key in (("station", station), ("service", service)):
+            row = groups[dim].setdefault(key, {"key": key, **dict.fromkeys(COUNTS, 0)})
+            row[field] += n
+        dept = depts.get(service, "")
+        row = groups["department"].setdefault(dept, {"key": dept, **dict.fromkeys(COUNTS, 0)})
+        row[field] += n
+        total[field] += n
 
-def _from(dimension: str) -> Any:
-    a, sd = db.applications, db.service_departments
-    if dimension == "department":
-        return a.outerjoin(sd, sd.c.service_code == a.c.service_code)
-    return a
-
-
-def _where(
-    scope: ColumnElement[bool] | None, span: ReportRange, column: Any = None
-) -> list[ColumnElement[bool]]:
-    a = db.applications
-    at = a.c.received_at if column is None else column
-    where: list[ColumnElement[bool]] = []
-    if scope is not None:
-        where.append(scope)
-    if span.received_from:
-        where.append(at >= span.received_from)
-    if span.received_before:
-        where.append(at < span.received_before)
-    return where
-
-
-def grouped(
-    conn: Connection,
-    dimension: str,
-    today: date,
-    span: ReportRange,
-    scope: ColumnElement[bool] | None = None,
-) -> list[dict[str, Any]]:
-    """One row per station, service or department: ``received`` (arrived in the range),
-    ``decided`` (final), ``open``, ``overdue`` (today), ``median`` and ``p90`` seconds."""
-    a = db.applications
-    group = _group_column(dimension).label("grp")
-    secs = _seconds(conn)
-    final = a.c.status.in_(FINAL_STATUSES)
-    counts = [
-        func.count().label("received"),
-        func.sum(case((final, 1), else_=0)).label("decided"),
-        func.sum(case((a.c.status.in_(OPEN_STATUSES), 1), else_=0)).label("open"),
-        func.sum(case((deadlines.overdue_condition(today), 1), else_=0)).label("overdue"),
-    ]
-    where = _where(scope, span)
-    pg = conn.dialect.name == "postgresql"
-    cols: list[Any] = [group, *counts]
-    if pg:
-        cols += [
-            within_group(func.percentile_cont(q), secs).label(f"q{int(q * 100)}") for q in QUANTILES
-        ]
-    source = _from(dimension)
+    c = db.report_counts
     rows = conn.execute(
-        select(*cols).select_from(source).where(*where).group_by(group).order_by(group)
+        select(c.c.station, c.c.service_code, c.c.status, c.c.dated, func.sum(c.c.n))
+        .where(_periods(c, span), services_visible(c.c.service_code, scope))
+        .group_by(c.c.station, c.c.service_code, c.c.status, c.c.dated)
     ).all()
-    out: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        out[r.grp] = {
-            "key": r.grp,
-            "received": int(r.received),
-            "decided": int(r.decided or 0),
-            "open": int(r.open or 0),
-            "overdue": int(r.overdue or 0),
-            "median": float(r.q50) if pg and r.q50 is not None else None,
-            "p90": float(r.q90) if pg and r.q90 is not None else None,
-        }
-    if not pg:  # the durations in order, one group after another
-        spans: dict[str, list[float]] = {}
-        q = select(group, secs.label("secs")).select_from(source).where(*where, secs.is_not(None))
-        for r in conn.execute(q.order_by(group, secs)):
-            spans.setdefault(r.grp, []).append(float(r.secs))
-        for key, values in spans.items():
-            out[key]["median"] = percentile(values, 0.5)
-            out[key]["p90"] = percentile(values, 0.9)
-    return list(out.values())
+    for station, service, status, dated, n in rows:
+        n = int(n or 0)
+        bump(station, service, "received", n)
+        if status in FINAL_STATUSES:
+            bump(station, service, "decided", n)
+        elif status in OPEN_STATUSES:
+            bump(station, service, "open", n)
+            if dated:
+                bump(station, service, "overdue", n)
+    for station, service, n in not_yet_due(conn, today, span, tz, scope):
+        bump(station, service, "overdue", -n)
+
+    t = db.report_times
+    hist: dict[str, dict[str, dict[int, int]]] = {d: {} for d in DIMENSIONS}
+    overall: dict[int, int] = {}
+    where = (_periods(t, span), services_visible(t.c.service_code, scope))
+    for station, value, n in conn.execute(
+        select(t.c.station, t.c.bucket, func.sum(t.c.n))
+        .where(*where)
+        .group_by(t.c.station, t.c.bucket)
+    ):
+        hist["station"].setdefault(station, {})[int(value)] = int(n)
+    for service, value, n in conn.execute(
+        select(t.c.service_code, t.c.bucket, func.sum(t.c.n))
+        .where(*where)
+        .group_by(t.c.service_code, t.c.bucket)
+    ):
+        for dim, key in (("service", service), ("department", depts.get(service, ""))):
+            h = hist[dim].setdefault(key, {})
+            h[int(value)] = h.get(int(value), 0) + int(n)
+        overall[int(value)] = overall.get(int(value), 0) + int(n)
+
+    tables: dict[str, list[dict[str, Any]]] = {}
+    for dim in DIMENSIONS:
+        out = []
+        for key in sorted(groups[dim]):
+            row = groups[dim][key]
+            if not row["received"]:
+                continue
+            h = hist[dim].get(key, {})
+            out.append(
+                {**row, "median": histogram_percentile(h, 0.5), "p90": histogram_percentile(h, 0.9)}
+            )
+        tables[dim] = out
+    return {
+        "tables": tables,
+        "total": {
+            **total,
+            "median": histogram_percentile(overall, 0.5),
+            "p90": histogram_percentile(overall, 0.9),
+        },
+        "weeks": weekly(conn, span, scope),
+    }
 
 
-def totals(rows: list[dict[str, Any]]) -> dict[str, int]:
-    """The counts of all groups added up (percentiles do not add up: not given)."""
-    return {k: sum(r[k] for r in rows) for k in ("received", "decided", "open", "overdue")}
-
-
-def overall_percentiles(
-    conn: Connection, span: ReportRange, scope: ColumnElement[bool] | None = None
-) -> tuple[float | None, float | None]:
-    """(median, p90) seconds over every final application in the range."""
-    secs = _seconds(conn)
-    where = _where(scope, span)
-    if conn.dialect.name == "postgresql":
-        row = conn.execute(
-            select(*(within_group(func.percentile_cont(q), secs) for q in QUANTILES)).where(*where)
-        ).one()
-        return (
-            None if row[0] is None else float(row[0]),
-            None if row[1] is None else float(row[1]),
-        )
-    values = [
-        float(v)
-        for v in conn.execute(
-            select(secs).where(*where, secs.is_not(None)).order_by(secs)
-        ).scalars()
-    ]
-    return percentile(values, 0.5), percentile(values, 0.9)
-
-
-def _week_of(instant_hour: str, tz: tzinfo) -> date:
-    """The Monday (local calendar) of the week holding the UTC hour ``YYYY-MM-DDTHH``."""
-    moment = datetime.fromisoformat(instant_hour + ":00:00+00:00").astimezone(tz)
-    day = moment.date()
-    return day - timedelta(days=day.weekday())
-
-
-def weekly(
-    conn: Connection,
-    span: ReportRange,
-    tz: tzinfo,
-    scope: ColumnElement[bool] | None = None,
-) -> list[dict[str, Any]]:
-    """Per local week (Monday first): applications that arrived, and final decisions made
-    (by the decision's time), within the range.  Counted per UTC hour in SQL and summed into
-    local weeks here, which is exact for zones a whole number of hours from UTC."""
+def not_yet_due(
+    conn: Connection, today: date, span: ReportRange, tz: tzinfo, scope: Scope
+) -> list[tuple[str, str, int]]:
+    """(station, service, how many) open applications received in ``span`` whose due day is
+    today or later (and not NO_DEADLINE): an index range over the recent ones only."""
     a = db.applications
+    start, end = span.instants(tz)
+    where = [
+        a.c.status.in_(OPEN_STATUSES),
+        a.c.due_on >= today.isoformat(),
+        a.c.due_on < db.NO_DEADLINE,
+        visible(scope),
+    ]
+    if start:
+        where.append(a.c.received_at >= start)
+    if end:
+        where.append(a.c.received_at < end)
+    q = select(a.c.station, a.c.service_code, func.count()).where(*where)
+    return [
+        (r[0], r[1], int(r[2])) for r in conn.execute(q.group_by(a.c.station, a.c.service_code))
+    ]
+
+
+def weekly(conn: Connection, span: ReportRange, scope: Scope) -> list[dict[str, Any]]:
+    """Per local week (Monday first): applications that arrived, and final decisions made (by
+    the decision's day), within the range; every week between the first and the last."""
+    d = db.report_days
+    where = [services_visible(d.c.service_code, scope)]
+    if span.first:
+        where.append(d.c.day >= span.first.isoformat())
+    if span.last:
+        where.append(d.c.day <= span.last.isoformat())
     weeks: dict[date, dict[str, int]] = {}
-
-    def add(column: Any, key: str, extra: list[ColumnElement[bool]]) -> None:
-        hour = func.substr(column, 1, 13).label("hour")
-        q = (
-            select(hour, func.count().label("n"))
-            .where(*_where(scope, span, column), *extra)
-            .group_by(hour)
+    for day, kind, n in conn.execute(
+        select(d.c.day, d.c.kind, func.sum(d.c.n)).where(*where).group_by(d.c.day, d.c.kind)
+    ):
+        if not n:
+            continue
+        local = date.fromisoformat(day)
+        week = weeks.setdefault(
+            local - timedelta(days=local.weekday()), {"arrived": 0, "decided": 0}
         )
-        for r in conn.execute(q):
-            week = weeks.setdefault(_week_of(r.hour, tz), {"arrived": 0, "decided": 0})
-            week[key] += int(r.n)
-
-    add(a.c.received_at, "arrived", [])
-    add(a.c.decided_at, "decided", [a.c.status.in_(FINAL_STATUSES), a.c.decided_at.is_not(None)])
+        week[kind] += int(n)
     if not weeks:
         return []
     first, last = min(weeks), max(weeks)
     out: list[dict[str, Any]] = []
     day = first
     while day <= last:  # every week of the span, empty ones too, so the chart's axis is even
-        counts = weeks.get(day, {"arrived": 0, "decided": 0})
-        out.append({"week": day, **counts})
+        out.append({"week": day, **weeks.get(day, {"arrived": 0, "decided": 0})})
         day += timedelta(days=7)
     return out
-
-
-def fingerprint(conn: Connection) -> tuple[Any, ...]:
-    """What changes whenever a figure of the report may: the newest application, decision,
-    extension and catalog (each an index lookup)."""
-    return tuple(
-        conn.execute(
-            select(
-                select(func.max(db.applications.c.seq)).scalar_subquery(),
-                select(func.max(db.decisions.c.seq)).scalar_subquery(),
-                select(func.max(db.extensions.c.seq)).scalar_subquery(),
-                select(func.max(db.catalogs.c.version)).scalar_subquery(),
-            )
-        ).one()
-    )

@@ -21,10 +21,16 @@ from vocab.departments import department_of_service
 
 def visible(scope: Scope) -> ColumnElement[bool]:
     """SQL condition on ``applications`` rows: those ``scope`` may see."""
+    return services_visible(db.applications.c.service_code, scope)
+
+
+def services_visible(service_code: ColumnElement[str], scope: Scope) -> ColumnElement[bool]:
+    """SQL condition on any table's service column (the reports' summary too): the rows of
+    services ``scope`` may see."""
     if scope.departments is None:
         return true()
     sd = db.service_departments
-    return db.applications.c.service_code.in_(
+    return service_code.in_(
         select(sd.c.service_code).where(sd.c.department.in_(sorted(scope.departments)))
     )
 

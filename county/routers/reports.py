@@ -4,13 +4,12 @@ local days (``from``, ``to``); a clerk sees only their departments (`county.repo
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, tzinfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from county import reports
-from county.clock import iso
 from county.deps import ConsoleMemberDep, StoreDep, ZoneDep
 from county.queries.reports import ReportRange
 from county.routers.pages import login_page, page
@@ -19,8 +18,9 @@ router = APIRouter()
 
 
 def parse_range(start: str, end: str, tz: tzinfo) -> tuple[ReportRange, list[str]]:
-    """The local days ``start``..``end`` (both included) as hub instants, and what in them
-    could not be understood (that bound is then left open)."""
+    """The local days ``start``..``end`` (both included; ``tz`` is the hub's zone the
+    summary's days are of), and what in them could not be understood (that bound is then left
+    open)."""
     errors: list[str] = []
 
     def day(value: str, name: str) -> date | None:
@@ -36,15 +36,7 @@ def parse_range(start: str, end: str, tz: tzinfo) -> tuple[ReportRange, list[str
     if first and last and last < first:
         errors.append("截止日期早于起始日期 · 'to' is before 'from'")
         first = last = None
-    return (
-        ReportRange(
-            received_from=iso(datetime.combine(first, time(), tz)) if first else None,
-            received_before=(
-                iso(datetime.combine(last + timedelta(days=1), time(), tz)) if last else None
-            ),
-        ),
-        errors,
-    )
+    return ReportRange(first, last), errors
 
 
 @router.get("/reports", response_class=HTMLResponse)

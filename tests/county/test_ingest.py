@@ -194,7 +194,8 @@ def test_a_batch_is_a_handful_of_statements_whatever_its_size(hub: Hub) -> None:
     small, large = batch(5), batch(200)
     counts = [len(_push_direct(hub, device, apps)) for apps in (small, large)]
     assert counts[0] == counts[1], counts
-    assert counts[1] <= 12, counts  # not one statement (or two) per record
+    # not one statement (or two) per record; the reports' summary adds four (county.queries.summary)
+    assert counts[1] <= 15, counts
     resent = _push_direct(hub, device, large)
     assert len(resent) <= counts[1]
     assert not any(s.lstrip().upper().startswith("INSERT") for s in resent)

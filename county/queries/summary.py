@@ -1,0 +1,258 @@
+"""The reports page's summary: counts, processing-time histograms and daily arrivals and
+decisions, kept up to date in the same transaction as every change of an application.
+
+Writers never compute a delta by hand: `tracked` reads the few columns the report counts for
+the applications a write may touch, before and after it, and adds the difference (what the
+row counted for before is taken away, what it counts for now is added).  So an ingest, a
+decision, a changed final decision, an amendment or an extension all keep the summary exact,
+and a write that rolls back takes its summary change with it.  `rebuild` computes it all from
+the applications (revision 0012 does the same once, from its own frozen copy of the rules).
+
+Days are local calendar days of the zone in ``report_zone`` (the hub's zone; `ensure_zone`
+rebuilds the summary when the hub starts in another zone).  Processing time is truncated to
+`bucket`: whole hours under a day, whole tenths of a day (2.4 hours) from one day on.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import Connection, Table, delete, insert, select
+
+from county import db
+from county.queries import upsert
+from vocab.states import FINAL_STATUSES
+
+HOUR = timedelta(hours=1)
+TENTH_DAY = timedelta(hours=2, minutes=24)
+DAY = timedelta(days=1)
+GRAINS = ("d", "m", "y")
+CHUNK = 500
+"""Rows of one multi-row upsert."""
+
+_zones: dict[str, tzinfo] = {"UTC": UTC}
+"""Zones by the name `zone_key` gives them, for this process (a zone read from a file has no
+name the zone database knows)."""
+
+
+def bucket(received_at: str, decided_at: str) -> int:
+    """Seconds from arrival to decision, truncated to the whole hour under a day and to the
+    whole tenth of a day (8,640 s) from one day on; 0 if the clocks disagree."""
+    span = datetime.fromisoformat(decided_at) - datetime.fromisoformat(received_at)
+    if span < DAY:
+        return max(0, span // HOUR) * 3600
+    return (span // TENTH_DAY) * 8640
+
+
+def local_day(instant: str, tz: tzinfo) -> str:
+    """The local calendar day (ISO) of a hub instant."""
+    return datetime.fromisoformat(instant).astimezone(tz).date().isoformat()
+
+
+def periods(day: str) -> tuple[tuple[str, str], ...]:
+    """The (grain, period) rows a day's figure is kept under: the day, its month, its year."""
+    return (("d", day), ("m", day[:7]), ("y", day[:4]))
+
+
+def zone_key(tz: tzinfo) -> str:
+    """The name the summary records ``tz`` under."""
+    key = getattr(tz, "key", None)
+    name = key if isinstance(key, str) and key else ("UTC" if tz is UTC else str(tz))
+    _zones.setdefault(name, tz)
+    return name
+
+
+def zone_of(name: str) -> tzinfo:
+    """The zone recorded as ``name`` (UTC for a name neither this process nor the zone
+    database knows)."""
+    if name not in _zones:
+        try:
+            _zones[name] = ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            return UTC
+    return _zones[name]
+
+
+def recorded_zone(conn: Connection) -> tzinfo:
+    """The zone whose calendar the summary's days are."""
+    name = conn.execute(select(db.report_zone.c.zone).where(db.report_zone.c.id == 1)).scalar()
+    return zone_of(name or "UTC")
+
+
+# -- what one application counts for ---------------------------------------------------------
+
+_a = db.applications
+COLUMNS = (
+    _a.c.station,
+    _a.c.service_code,
+    _a.c.status,
+    _a.c.received_at,
+    _a.c.decided_at,
+    _a.c.due_on,
+)
+
+Key = tuple[Any, ...]
+
+
+def contributions(rows: Iterable[Any], tz: tzinfo, sign: int = 1) -> Counter[Key]:
+    """What ``rows`` (with `COLUMNS`) count for: keys ``(table, *primary key)`` with counts."""
+    out: Counter[Key] = Counter()
+    for r in rows:
+        day = local_day(r.received_at, tz)
+        dated = int(r.due_on != db.NO_DEADLINE)
+        for grain, period in periods(day):
+            out["report_counts", grain, period, r.station, r.service_code, r.status, dated] += sign
+        out["report_days", day, r.service_code, "arrived"] += sign
+        if r.status in FINAL_STATUSES and r.decided_at:
+            b = bucket(r.received_at, r.decided_at)
+            for grain, period in periods(day):
+                out["report_times", grain, period, r.station, r.service_code, b] += sign
+            out["report_days", local_day(r.decided_at, tz), r.service_code, "decided"] += sign
+    return out
+
+
+def _rows(conn: Connection, uuids: list[str], with_zone: bool = False) -> list[Any]:
+    """The applications' `COLUMNS` (``with_zone``: and the recorded zone's name as ``zone``,
+    in the same statement)."""
+    found: list[Any] = []
+    extra = [_zone_name().label("zone")] if with_zone else []
+    for start in range(0, len(uuids), CHUNK):
+        part = uuids[start : start + CHUNK]
+        found += conn.execute(select(*COLUMNS, *extra).where(_a.c.uuid.in_(part))).all()
+    return found
+
+
+def _zone_name() -> Any:
+    return select(db.report_zone.c.zone).where(db.report_zone.c.id == 1).scalar_subquery()
+
+
+def add(conn: Connection, delta: Counter[Key], fresh: bool = False) -> None:
+    """Add ``delta`` to the summary's rows (made when missing), a multi-row upsert per table
+    (``fresh``: the tables are empty, plain inserts)."""
+    by_table: dict[str, list[Key]] = {}
+    for key, n in delta.items():
+        if n:
+            by_table.setdefault(key[0], []).append((*key[1:], n))
+    for name, rows in by_table.items():
+        table: Table = db.metadata.tables[name]
+        names = [c.name for c in table.columns]
+        if fresh:
+            values = [dict(zip(names, r, strict=True)) for r in rows]
+            for start in range(0, len(values), 10 * CHUNK):
+                conn.execute(insert(table), values[start : start + 10 * CHUNK])
+            continue
+        for start in range(0, len(rows), CHUNK):
+            values = [dict(zip(names, r, strict=True)) for r in rows[start : start + CHUNK]]
+            stmt = upsert(conn)(table).values(values)
+            keys = [c for c in table.primary_key.columns]
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=keys, set_={"n": table.c.n + stmt.excluded.n}
+                )
+            )
+
+
+@contextmanager
+def tracked(conn: Connection, uuids: list[str]) -> Iterator[None]:
+    """Keep the summary right across a write to the applications ``uuids`` (new or held):
+    what they counted for before the block is taken away, what they count for after it is
+    added, in the caller's transaction."""
+    uuids = list(dict.fromkeys(uuids))
+    before = _rows(conn, uuids)
+    yield
+    after = _rows(conn, uuids, with_zone=True)  # rows are never deleted: none, nothing changed
+    if not after:
+        return
+    tz = zone_of(after[0].zone or "UTC")
+    delta = contributions(after, tz)
+    delta.subtract(contributions(before, tz))
+    add(conn, delta)
+
+
+# -- from scratch -----------------------------------------------------------------------------
+
+SUMMARY_TABLES = ("report_counts", "report_times", "report_days")
+
+
+def rebuild(conn: Connection, tz: tzinfo | None = None) -> None:
+    """Recompute the whole summary from the applications (in ``tz``, else the recorded zone),
+    in the caller's transaction."""
+    if tz is None:
+        tz = recorded_zone(conn)
+    for name in SUMMARY_TABLES:
+        conn.execute(delete(db.metadata.tables[name]))
+    zone = db.report_zone
+    conn.execute(delete(zone))
+    conn.execute(insert(zone).values(id=1, zone=zone_key(tz)))
+    total: Counter[Key] = Counter()
+    result = conn.execute(select(*COLUMNS).execution_options(yield_per=20_000))
+    for part in result.partitions():
+        total.update(contributions(part, tz))
+    add(conn, total, fresh=True)
+
+
+def ensure_zone(conn: Connection, tz: tzinfo) -> bool:
+    """Rebuild the summary if its days are of another zone than ``tz``; whether it did."""
+    current = conn.execute(select(db.report_zone.c.zone).where(db.report_zone.c.id == 1)).scalar()
+    if current == zone_key(tz):
+        return False
+    rebuild(conn, tz)
+    return True
+
+
+def snapshot(conn: Connection) -> dict[Key, int]:
+    """Every non-zero summary row as ``{(table, *key): n}`` (for tests and checks)."""
+    out: dict[Key, int] = {}
+    for name in SUMMARY_TABLES:
+        table = db.metadata.tables[name]
+        for row in conn.execute(select(table).where(table.c.n != 0)):
+            *key, n = tuple(row)
+            out[(name, *key)] = int(n)
+    return out
+
+
+def day_range(first: date | None, last: date | None) -> list[tuple[str, str, str]]:
+    """The local days ``first``..``last`` (both included; None: unbounded) as at most five
+    ``(grain, from, to)`` period ranges: whole years, whole months at either side of them,
+    and the days at the edges."""
+    lo = max(first or date(1, 1, 1), date(1, 1, 1))
+    hi = min(last or date(9998, 12, 31), date(9998, 12, 31))  # no hub instant is later
+    if hi < lo:
+        return []
+    out: list[tuple[str, str, str]] = []
+
+    def months(a: date, b: date) -> None:
+        """Days a..b as whole months and edge days."""
+        if b < a:
+            return
+        m_first = a if a.day == 1 else _next_month(a)
+        after_b = b + DAY
+        m_stop = after_b if after_b.day == 1 else after_b.replace(day=1)
+        if m_first >= m_stop:
+            out.append(("d", a.isoformat(), b.isoformat()))
+            return
+        if a < m_first:
+            out.append(("d", a.isoformat(), (m_first - DAY).isoformat()))
+        out.append(("m", m_first.isoformat()[:7], (m_stop - DAY).isoformat()[:7]))
+        if m_stop <= b:
+            out.append(("d", m_stop.isoformat(), b.isoformat()))
+
+    y_first = lo.year if (lo.month, lo.day) == (1, 1) else lo.year + 1
+    y_last = hi.year if (hi.month, hi.day) == (12, 31) else hi.year - 1
+    if y_first > y_last:
+        months(lo, hi)
+        return out
+    if lo < date(y_first, 1, 1):
+        months(lo, date(y_first, 1, 1) - DAY)
+    out.append(("y", f"{y_first:04d}", f"{y_last:04d}"))
+    months(date(y_last + 1, 1, 1), hi)
+    return out
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
