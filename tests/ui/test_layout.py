@@ -149,3 +149,43 @@ def test_nothing_overlaps_or_is_cut(
         found += [f"[{screen}] {p}" for p in problems]
         found += [f"[{screen}] hotspot covers {b}" for b in _hotspot_covers(window)]
     assert not found, "\n".join(dict.fromkeys(found))
+
+
+def _keys_at(screen: QWidget, window: QWidget) -> dict[str, QRect]:
+    return {
+        k.objectName(): QRect(k.mapTo(window, k.rect().topLeft()), k.size())
+        for k in screen.findChildren(QAbstractButton)
+        if k.objectName().startswith("key_") and _shown(k, window)
+    }
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_lookup_and_reprint_keys_stay_put_and_big_at_large_text(
+    qtbot: Any, window: Any, lang: str
+) -> None:
+    """1280x800, large text: every key at least 60 px; a message (nothing typed, a refusal)
+    appears beside the keys, and not one of them moves."""
+    window.i18n.set_lang(lang)
+    window.i18n.set_large_text(True)
+    window.resize(1280, 800)
+    window.show_screen("lookup")
+    lookup = window.lookup
+    QApplication.processEvents()
+    before = _keys_at(lookup, window)
+    # ten digits, delete, clear; 22 letters and the dash; X on both pads (one name)
+    assert len(before) == 12 + 23
+    assert all(r.width() >= 60 and r.height() >= 60 for r in before.values()), before
+    tap(qtbot, lookup.search_button)
+    QApplication.processEvents()
+    assert lookup.error_label.isVisible()
+    assert _keys_at(lookup, window) == before
+    window.show_screen("reprint")
+    reprint = window.reprint
+    QApplication.processEvents()
+    before = _keys_at(reprint, window)
+    tap(qtbot, reprint.last4)
+    tap_keys(qtbot, reprint, "1234")
+    tap(qtbot, reprint.print_button)
+    QApplication.processEvents()
+    assert reprint.status_label.isVisible() and reprint.status_label.text()
+    assert _keys_at(reprint, window) == before
