@@ -189,3 +189,42 @@ def test_lookup_and_reprint_keys_stay_put_and_big_at_large_text(
     QApplication.processEvents()
     assert reprint.status_label.isVisible() and reprint.status_label.text()
     assert _keys_at(reprint, window) == before
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("large", [False, True], ids=["normal", "large"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_lookup_and_reprint_fit_with_a_camera(
+    qtbot: Any, context: Any, window: Any, lang: str, large: bool, size: tuple[int, int]
+) -> None:
+    """A station with a camera adds "scan the QR code" (in the footer): it fits, and the
+    message for a code that is not ours moves no key; while scanning the button is gone."""
+    from PySide6.QtGui import QColor, QImage
+
+    from ui.widgets.frames import StillFrames
+
+    picture = QImage(640, 480, QImage.Format.Format_RGB32)
+    picture.fill(QColor("#777777"))
+    context.extras["frames"] = StillFrames([picture], interval_ms=100)
+    window.i18n.set_lang(lang)
+    window.i18n.set_large_text(large)
+    window.resize(*size)
+    found: list[str] = []
+    for name in ("lookup", "reprint"):
+        window.show_screen(name)
+        QApplication.processEvents()
+        screen = getattr(window, name)
+        assert screen.scan_button.isVisible()
+        before = _keys_at(screen, window)
+        found += [f"[{name}] {p}" for p in _problems(window)]
+        screen.take_scan("not-a-receipt-code")  # what a USB scanner reading another code sends
+        QApplication.processEvents()
+        found += [f"[{name}: not ours] {p}" for p in _problems(window)]
+        assert _keys_at(screen, window) == before, name
+        tap(qtbot, screen.scan_button)
+        QApplication.processEvents()
+        found += [f"[{name}: scanning] {p}" for p in _problems(window)]
+        assert not screen.scan_button.isVisible()
+        screen.reset()
+    assert not found, "\n".join(dict.fromkeys(found))

@@ -123,8 +123,7 @@ class ReprintScreen(Screen):
         modes.addStretch(1)
         self.scan_button = BigButton(primary=True)
         self.scan_button.setObjectName("button_scan")
-        self.scan_button.hide()
-        modes.addWidget(self.scan_button)
+        self.scan_button.hide()  # until a camera is known (first shown)
 
         # page 0: what to type, the two fields one under the other on the left and their
         # message under them, the keys on the right (a message never moves a key)
@@ -204,6 +203,9 @@ class ReprintScreen(Screen):
         self.print_button = BigButton(primary=True)
         self.print_button.setObjectName("button_reprint")
         self.footer.addWidget(self.back_button)
+        # the quickest way (a receipt's QR code) in the footer: the field's column beside the
+        # keys keeps its room for messages at 1.5x on 1280x800
+        self.footer.addWidget(self.scan_button)
         self.footer.addStretch(1)
         self.footer.addWidget(self.print_button)
         self.key_scanner = KeyboardScanner(self)
@@ -411,7 +413,9 @@ class ReprintScreen(Screen):
         self.by_tracking.setText(t("reprint.by_tracking"))
         self.by_id.setText(t("reprint.by_id"))
         self.scan_button.setText(t("scan.button"))
-        self.scan_button.setVisible(self.scan_panel is not None and self.mode == "tracking")
+        self.scan_button.setVisible(
+            self.scan_panel is not None and self.mode == "tracking" and not scanning
+        )
         self.tracking_label.setText(t("reprint.tracking"))
         self.last4_label.setText(t("reprint.last4"))
         self.id_label.setText(t("reprint.id"))
