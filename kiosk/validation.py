@@ -318,6 +318,13 @@ def check_phone(value: object) -> str | None:
 # -- dates, numbers, text ------------------------------------------------------------------
 
 _DATE_RE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
+DATE_MIN = date(1900, 1, 1)  # the earliest date any date field accepts
+
+
+def date_range(f: Field, today: date | None = None) -> tuple[date, date | None]:
+    """The first and last date a date field accepts (None: no last one), for a picker to
+    offer exactly what `check_date` takes: from `DATE_MIN`, up to today when `not_future`."""
+    return DATE_MIN, (today or date.today()) if f.not_future else None
 
 
 def parse_date(value: object) -> date:
@@ -330,8 +337,8 @@ def parse_date(value: object) -> date:
     if not m:
         raise ValueError(f"not a YYYY-MM-DD date: {value!r}")
     d = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    if d.year < 1900:
-        raise ValueError("dates before 1900 are not accepted")
+    if d < DATE_MIN:
+        raise ValueError(f"dates before {DATE_MIN.year} are not accepted")
     return d
 
 

@@ -180,14 +180,47 @@ def nav_form_choice(shot: Shot) -> None:
 
 
 def nav_form_date(shot: Shot) -> None:
+    """The date picker open at its day grid: the year and month tapped, days ahead greyed."""
     form = _form(shot, "temp_relief")
     form.editors["id_number"].edit.setText(shot.demo["resident"]["id_number"])
+    if form.profile_card.use_button.isVisible():  # the demo resident is on file
+        shot.click(form.profile_card.use_button)
     form.go_next()
     form.editors["hardship_type"].set_value("fire")
     form.go_next()
-    form.editors["event_date"].set_value((date.today() - timedelta(days=3)).isoformat())
+    editor = form.editors["event_date"]
+    shot.click(editor.buttons["year"])
+    today = date.today()
+    shot.click(editor.panel.year_keys[0])  # this year
+    shot.click(editor.panel.month_keys[today.month - 1])  # this month: later days disabled
+
+
+def nav_form_date_field(shot: Shot) -> None:
+    """The date picked, on its page beside the costs and their keypad."""
+    nav_form_date(shot)
+    form = shot.window.form
+    panel = form.editors["event_date"].panel
+    shot.click(panel.day_keys[max(0, date.today().day - 4)])
     form.editors["expenses"].edit.setText("1200")
     form.editors["expenses"].edit.setFocus()
+
+
+def nav_large_text_date(shot: Shot) -> None:
+    shot.i18n.set_large_text(True)
+    shot.extras["undo"] = lambda: shot.i18n.set_large_text(False)
+    nav_form_date(shot)
+
+
+def nav_large_text_lookup(shot: Shot) -> None:
+    shot.i18n.set_large_text(True)
+    shot.extras["undo"] = lambda: shot.i18n.set_large_text(False)
+    nav_lookup_phone(shot)
+
+
+def nav_large_text_reprint(shot: Shot) -> None:
+    shot.i18n.set_large_text(True)
+    shot.extras["undo"] = lambda: shot.i18n.set_large_text(False)
+    nav_reprint(shot)
 
 
 def nav_form_error(shot: Shot) -> None:
@@ -514,6 +547,7 @@ SCREENS: list[tuple[str, Callable[[Shot], None]]] = [
     ("form-keyboard", nav_form_keyboard),
     ("form-choice", nav_form_choice),
     ("form-date", nav_form_date),
+    ("form-date-field", nav_form_date_field),
     ("form-error", nav_form_error),
     ("form-review", nav_review),
     ("done", nav_done),
@@ -536,6 +570,9 @@ SCREENS: list[tuple[str, Callable[[Shot], None]]] = [
     ("voice", nav_voice),
     ("handoff-slip", nav_handoff_slip),
     ("form-keyboard-large-text", nav_large_text_keyboard),
+    ("form-date-large-text", nav_large_text_date),
+    ("lookup-large-text", nav_large_text_lookup),
+    ("reprint-large-text", nav_large_text_reprint),
     ("operator-help", nav_op_help),
     ("operator-filing", nav_op_filing),
     ("operator-queue", nav_op_queue),

@@ -2,8 +2,9 @@
 
 Resident screens live under the object name ``residentRoot`` and get big type and big
 touch targets (≥ 64 px at 1080p); the operator console keeps a denser, still readable style.
-Large-text mode re-applies the same stylesheet with every size scaled up, except the keys of
-the keypads and the keyboard: their text grows, the 60 px keys stay (they must fit a page).
+Large-text mode re-applies the same stylesheet with each size scaled by its role's factor in
+`LARGE_TEXT`, the one place that says how large text differs (words 1.5x, titles 1.3x, the
+60 px keys kept while their digits grow, ...).
 """
 
 from __future__ import annotations
@@ -24,7 +25,24 @@ CJK_FONT_FILES = (
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
     "/usr/share/fonts/wenquanyi/wqy-microhei/wqy-microhei.ttc",
 )
-LARGE_SCALE = 1.5  # large text: every size in the stylesheet 1.5x
+
+# Large text, role by role: the factor each kind of size in the stylesheet is multiplied by.
+# Every size in `stylesheet` names its role; no widget special-cases large text on its own.
+LARGE_TEXT: dict[str, float] = {
+    "text": 1.5,  # words: labels, help, errors, the words on buttons and in fields
+    # a page title is the largest text already: 1.3x keeps a service's name on one line
+    # beside the help buttons, and the page its room for the keys
+    "title": 1.3,
+    # the height of buttons and fields: 72 px hold 1.5x words with room to spare, and three
+    # rows of them (the title's, the page's, the footer's) leave a 1280x800 page its keypad
+    "touch": 1.2,
+    "key": 1.5,  # the digit or letter on a keypad key
+    "keyBox": 1.0,  # the key itself stays 60 px: four rows of keys and their fields fit 800 px
+    # the text keyboard's words (中文, 空格, a candidate of three characters) fill its 60 px
+    # keys already: they stay as they are, so a candidate is never cut
+    "keyboard": 1.0,
+    "frame": 1.5,  # scroll bars and their handles, grown with the words they move
+}
 
 # colours: near-black on white, one strong blue for actions; all pairs pass WCAG AA
 INK = "#111111"
@@ -51,15 +69,12 @@ def ensure_cjk_font() -> str:
     return CJK_FAMILY  # not installed: Qt falls back; Chinese may show as boxes
 
 
-def stylesheet(scale: float = 1.0) -> str:
-    """The global stylesheet; every size is multiplied by ``scale`` (large-text mode)."""
+def stylesheet(large_text: bool = False) -> str:
+    """The global stylesheet; in large text each size is scaled by its role (`LARGE_TEXT`)."""
 
-    def px(n: float) -> str:
-        return f"{round(n * scale)}px"
+    def px(n: float, role: str = "text") -> str:
+        return f"{round(n * (LARGE_TEXT[role] if large_text else 1.0))}px"
 
-    # a page title is the largest text already: it grows 1.3x, so a service's name stays one
-    # line beside the help buttons and the page keeps room for its keys
-    title = f"{round(40 * min(scale, 1.3))}px"
     return f"""
 * {{ color: {INK}; }}
 QWidget {{ font-size: {px(18)}; background: {PAPER}; }}
@@ -83,7 +98,7 @@ QLineEdit[error="true"], QComboBox[error="true"] {{ border: 3px solid {ERROR}; }
 #statusBar QLabel[link="syncing"] {{ color: #ffe08a; }}
 
 #residentRoot QWidget {{ font-size: {px(26)}; }}
-#residentRoot QLabel[role="title"] {{ font-size: {title}; font-weight: bold; }}
+#residentRoot QLabel[role="title"] {{ font-size: {px(40, "title")}; font-weight: bold; }}
 #residentRoot QLabel[role="subtitle"] {{ font-size: {px(24)}; color: #333333; }}
 #residentRoot QLabel[role="fieldLabel"] {{ font-size: {px(26)}; font-weight: bold; }}
 #residentRoot QLabel[role="help"] {{ font-size: {px(21)}; color: #333333; }}
@@ -98,27 +113,35 @@ QLineEdit[error="true"], QComboBox[error="true"] {{ border: 3px solid {ERROR}; }
 #residentRoot QLabel[role="tileText"] {{ font-size: {px(22)}; }}
 #residentRoot QLabel[role="homeTileTitle"] {{ font-size: {px(48)}; font-weight: bold; }}
 #residentRoot QLabel[role="homeTileText"] {{ font-size: {px(28)}; color: #333333; }}
-#residentRoot QPushButton {{ min-height: {px(60)}; font-size: {px(28)}; padding: 2px 22px; }}
+#residentRoot QPushButton {{
+    min-height: {px(60, "touch")}; font-size: {px(28)}; padding: 2px 22px;
+}}
 #residentRoot QPushButton[role="primary"] {{ background: {ACTION}; color: {PAPER}; }}
 #residentRoot QPushButton[role="primary"]:pressed {{ background: {ACTION_DOWN}; }}
 #residentRoot QPushButton[role="key"] {{
-    min-width: 60px; min-height: 60px; font-size: {px(32)}; padding: 0;
+    min-width: {px(60, "keyBox")}; min-height: {px(60, "keyBox")}; font-size: {px(32, "key")};
+    padding: 0;
 }}
+#residentRoot QWidget[role="keyboard"] QPushButton[role="key"] {{
+    min-width: {px(56, "keyBox")}; min-height: {px(56, "keyBox")};
+    font-size: {px(30, "keyboard")}; padding: 0;
+}}
+#residentRoot QWidget[role="keyboard"] QLabel {{ font-size: {px(24, "keyboard")}; }}
 #residentRoot QPushButton[role="tile"] {{ background: {SOFT}; text-align: left; }}
 #residentRoot QPushButton[role="tile"]:pressed {{ background: {TILE_DOWN}; }}
 #residentRoot QPushButton[role="choice"] {{ text-align: left; padding-left: 24px; }}
 #residentRoot QLineEdit, #residentRoot QComboBox {{
-    min-height: {px(60)}; font-size: {px(30)}; padding: 0 12px;
+    min-height: {px(60, "touch")}; font-size: {px(30)}; padding: 0 12px;
 }}
 #residentRoot QFrame#profileCard {{
     background: {SOFT}; border: 3px solid {ACTION}; border-radius: 12px;
 }}
-#residentRoot QComboBox QAbstractItemView::item {{ min-height: {px(56)}; }}
+#residentRoot QComboBox QAbstractItemView::item {{ min-height: {px(56, "touch")}; }}
 #residentRoot QScrollBar:vertical {{
-    width: {px(28)}; background: {SOFT}; border: none; border-radius: 8px; margin: 0;
+    width: {px(28, "frame")}; background: {SOFT}; border: none; border-radius: 8px; margin: 0;
 }}
 #residentRoot QScrollBar::handle:vertical {{
-    background: #555555; min-height: {px(90)}; border-radius: 8px;
+    background: #555555; min-height: {px(90, "frame")}; border-radius: 8px;
 }}
 #residentRoot QScrollBar::add-line:vertical, #residentRoot QScrollBar::sub-line:vertical {{
     height: 0; border: none;
@@ -138,7 +161,7 @@ QLineEdit[error="true"], QComboBox[error="true"] {{ border: 3px solid {ERROR}; }
 
 def apply_style(app: QApplication, large_text: bool = False) -> None:
     """Apply the kiosk font and stylesheet (again) — used at start and on large-text toggles."""
-    app.setStyleSheet(stylesheet(LARGE_SCALE if large_text else 1.0))
+    app.setStyleSheet(stylesheet(large_text))
 
 
 def make_app(argv: Sequence[str] | None = None, *, large_text: bool = False) -> QApplication:

@@ -55,3 +55,15 @@ def type_text(qtbot: Any, edit: Any, text: str) -> None:
     event = QInputMethodEvent()
     event.setCommitString(text)
     QApplication.sendEvent(edit, event)
+
+
+def pick_date(qtbot: Any, editor: Any, day: Any) -> None:
+    """Pick `day` on a resident date field by taps: its year button, "earlier" until the
+    year is on the page, then the year, the month and the day keys."""
+    tap(qtbot, editor.buttons["year"])
+    panel = editor.panel
+    while str(day.year) not in [k.text() for k in panel.year_keys if k.isVisible()]:
+        tap(qtbot, panel.earlier)
+    tap(qtbot, next(k for k in panel.year_keys if k.text() == str(day.year)))
+    tap(qtbot, panel.month_keys[day.month - 1])
+    tap(qtbot, panel.day_keys[day.day - 1])

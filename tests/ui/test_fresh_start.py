@@ -20,12 +20,12 @@ def _english_and_large(qtbot: Any, window: Any, i18n: Any) -> None:
 
 
 def _style_is_large() -> bool:
-    from ui.app import LARGE_SCALE, stylesheet
+    from ui.app import stylesheet
 
     app = QApplication.instance()
     assert isinstance(app, QApplication)
-    assert app.styleSheet() in (stylesheet(LARGE_SCALE), stylesheet(1.0))
-    return bool(app.styleSheet() == stylesheet(LARGE_SCALE))
+    assert app.styleSheet() in (stylesheet(large_text=True), stylesheet(large_text=False))
+    return bool(app.styleSheet() == stylesheet(large_text=True))
 
 
 def test_the_idle_wipe_restores_the_defaults(qtbot: Any, window: Any, i18n: Any) -> None:

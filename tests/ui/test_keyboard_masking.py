@@ -4,12 +4,13 @@ done, status lookup) nor in the operator's queue: the last four at most, like ID
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, Qt
 
 from kiosk.samples import make_id_number
-from tests.ui.helpers import all_text, button, tap, tap_keys
+from tests.ui.helpers import all_text, button, pick_date, tap, tap_keys
 from ui.i18n import I18n
 from ui.operator.queue_view import QueueView
 
@@ -42,9 +43,7 @@ def test_a_bank_account_is_masked_on_every_screen(
     tap(qtbot, form.next_button)
     tap(qtbot, button(form, "choice_hardship_type_fire"))
     tap(qtbot, form.next_button)
-    editor = form.editors["event_date"]
-    for combo in (editor.year, editor.month, editor.day):
-        combo.setCurrentIndex(2)
+    pick_date(qtbot, form.editors["event_date"], date.today() - timedelta(days=40))
     tap(qtbot, form.editors["expenses"].edit)
     tap_keys(qtbot, form.pages.currentWidget(), "1200")
     tap(qtbot, form.next_button)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.samples import make_id_number
-from tests.ui.helpers import all_text, button, tap, tap_keys, type_text
+from tests.ui.helpers import all_text, button, pick_date, tap, tap_keys, type_text
 
 ID = make_id_number("430124", "19560312", "021")
 
@@ -44,12 +44,10 @@ def test_resident_files_temp_relief_to_a_printed_receipt(
     tap(qtbot, button(form, "choice_hardship_type_fire"))
     tap(qtbot, form.next_button)
 
-    # page 3: the date (three lists, no calendar) and the costs (keypad)
+    # page 3: the date (year, month and day picked by taps) and the costs (keypad)
     assert form.page == 2
     when = date.today() - timedelta(days=3)
-    editor = form.editors["event_date"]
-    for combo, v in ((editor.year, when.year), (editor.month, when.month), (editor.day, when.day)):
-        combo.setCurrentIndex(combo.findData(v))
+    pick_date(qtbot, form.editors["event_date"], when)
     form.editors["expenses"].edit.setFocus()
     tap_keys(qtbot, form.pages.currentWidget(), "1200")
     tap(qtbot, form.next_button)
@@ -87,6 +85,7 @@ def test_resident_files_temp_relief_to_a_printed_receipt(
     app = context.station.application(tracking_no)
     assert app.state == "queued"
     assert app.fields["hardship_type"] == "fire" and app.fields["expenses"] == 1200
+    assert app.fields["event_date"] == when.isoformat()  # the date picked, as it was tapped
     assert app.resident["id_number"] == ID
     assert context.station.store.pending_count() == 1
 

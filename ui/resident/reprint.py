@@ -49,7 +49,7 @@ from ui.resident.lookup_input import KeypadInput
 from ui.resident.service_picker import touch_scroll
 from ui.resident.status_lookup import local_day
 from ui.strings import STRINGS, add
-from ui.widgets.buttons import MIN_TOUCH_PX, BigButton
+from ui.widgets.buttons import MIN_TOUCH_PX, BigButton, set_role
 from ui.widgets.scan_keys import KeyboardScanner
 from ui.widgets.scan_panel import ScanPanel, frame_source
 from ui.widgets.screen import Screen, clear_layout
@@ -123,10 +123,10 @@ class ReprintScreen(Screen):
         modes.addStretch(1)
         self.scan_button = BigButton(primary=True)
         self.scan_button.setObjectName("button_scan")
-        self.scan_button.hide()
-        modes.addWidget(self.scan_button)
+        self.scan_button.hide()  # until a camera is known (first shown)
 
-        # page 0: what to type, two fields side by side, the keypad below
+        # page 0: what to type, the two fields one under the other on the left and their
+        # message under them, the keys on the right (a message never moves a key)
         self.input = KeypadInput("reprint_tracking", letters=True)
         self.last4 = _line_edit("input_last4", 4)
         self.id_edit = _line_edit("input_reprint_id", 18)
@@ -137,30 +137,41 @@ class ReprintScreen(Screen):
         self.phone4_label = QLabel()
         for label in (self.tracking_label, self.last4_label, self.id_label, self.phone4_label):
             label.setProperty("role", "fieldLabel")
+            label.setWordWrap(True)
         self.fields = QStackedWidget()
         for pairs in (
             ((self.tracking_label, self.input.edit), (self.last4_label, self.last4)),
             ((self.id_label, self.id_edit), (self.phone4_label, self.phone4)),
         ):
-            row_widget = QWidget()
-            row = QHBoxLayout(row_widget)
-            row.setContentsMargins(0, 0, 0, 0)
-            row.setSpacing(32)
-            for stretch, (label, edit) in zip((3, 2), pairs, strict=True):
-                col = QVBoxLayout()
-                col.addWidget(label)
-                col.addWidget(edit)
-                row.addLayout(col, stretch)
-            self.fields.addWidget(row_widget)
+            pair_widget = QWidget()
+            pair = QVBoxLayout(pair_widget)
+            pair.setContentsMargins(0, 0, 0, 0)
+            pair.setSpacing(6)
+            for i, (label, edit) in enumerate(pairs):
+                if i:
+                    pair.addSpacing(10)
+                pair.addWidget(label)
+                pair.addWidget(edit)
+            self.fields.addWidget(pair_widget)
+        # what happened (refused, printing, saved): under the fields, and on the list
         self.status_label = QLabel()
         self.status_label.setObjectName("reprint_status")
-        self.status_label.setWordWrap(True)
-        self.status_label.hide()
+        self.list_status = QLabel()
+        self.list_status.setObjectName("reprint_list_status")
+        for label in (self.status_label, self.list_status):
+            label.setWordWrap(True)
+            label.hide()
         entry = QWidget()
-        col = QVBoxLayout(entry)
-        col.setContentsMargins(0, 0, 0, 0)
-        col.addWidget(self.fields)
-        col.addWidget(self.input, 1)
+        left = QVBoxLayout()
+        left.setSpacing(14)
+        left.addWidget(self.fields)
+        left.addWidget(self.status_label)
+        left.addStretch(1)
+        row = QHBoxLayout(entry)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(24)
+        row.addLayout(left, 1)
+        row.addWidget(self.input, 1)
 
         # page 1: that person's receipts
         listing = QWidget()
@@ -176,6 +187,7 @@ class ReprintScreen(Screen):
         self.list_layout.setSpacing(16)
         area.setWidget(box)
         lcol.addWidget(self.list_header)
+        lcol.addWidget(self.list_status)
         lcol.addWidget(area, 1)
 
         self.pages = QStackedWidget()
@@ -184,7 +196,6 @@ class ReprintScreen(Screen):
         self.scan_panel: ScanPanel | None = None
         self._camera_checked = False
         self.body.addLayout(modes)
-        self.body.addWidget(self.status_label)
         self.body.addWidget(self.pages, 1)
 
         self.back_button = BigButton()
@@ -192,6 +203,9 @@ class ReprintScreen(Screen):
         self.print_button = BigButton(primary=True)
         self.print_button.setObjectName("button_reprint")
         self.footer.addWidget(self.back_button)
+        # the quickest way (a receipt's QR code) in the footer: the field's column beside the
+        # keys keeps its room for messages at 1.5x on 1280x800
+        self.footer.addWidget(self.scan_button)
         self.footer.addStretch(1)
         self.footer.addWidget(self.print_button)
         self.key_scanner = KeyboardScanner(self)
@@ -366,11 +380,10 @@ class ReprintScreen(Screen):
     def _set_status(self, text: Text | None, *, error: bool = False) -> None:
         self._status = text
         self._status_error = error
-        self.status_label.setProperty("role", "error" if error else "ok")
-        self.status_label.style().unpolish(self.status_label)
-        self.status_label.style().polish(self.status_label)
-        self.status_label.setText(self.i18n.text(text) if isinstance(text, Text) else "")
-        self.status_label.setVisible(text is not None)
+        for label in (self.status_label, self.list_status):
+            set_role(label, "error" if error else "ok")
+            label.setText(self.i18n.text(text) if isinstance(text, Text) else "")
+            label.setVisible(text is not None)
 
     # -- display -----------------------------------------------------------------------------
 
@@ -400,7 +413,9 @@ class ReprintScreen(Screen):
         self.by_tracking.setText(t("reprint.by_tracking"))
         self.by_id.setText(t("reprint.by_id"))
         self.scan_button.setText(t("scan.button"))
-        self.scan_button.setVisible(self.scan_panel is not None and self.mode == "tracking")
+        self.scan_button.setVisible(
+            self.scan_panel is not None and self.mode == "tracking" and not scanning
+        )
         self.tracking_label.setText(t("reprint.tracking"))
         self.last4_label.setText(t("reprint.last4"))
         self.id_label.setText(t("reprint.id"))
@@ -422,4 +437,5 @@ class ReprintScreen(Screen):
         if listing:
             self._show_list()
         if isinstance(self._status, Text):
-            self.status_label.setText(self.i18n.text(self._status))
+            for label in (self.status_label, self.list_status):
+                label.setText(self.i18n.text(self._status))

@@ -146,7 +146,6 @@ class StatusLookupScreen(Screen):
         self.scan_button = BigButton(primary=True)
         self.scan_button.setObjectName("button_scan")
         self.scan_button.hide()  # until a camera is known (first shown)
-        modes.addWidget(self.scan_button)
         self.by_tracking.setChecked(True)
         self.prompt = QLabel()
         self.prompt.setProperty("role", "help")
@@ -157,11 +156,20 @@ class StatusLookupScreen(Screen):
         self.error_label.setObjectName("lookup_error")
         self.error_label.setWordWrap(True)
         self.error_label.hide()
+        # the field, its prompt and its message on the left, the keys on the right: a
+        # message (or a longer prompt) never moves a key under the finger
+        left = QVBoxLayout()
+        left.setSpacing(14)
+        left.addWidget(self.prompt)
+        left.addWidget(self.input.edit)
+        left.addWidget(self.error_label)
+        left.addStretch(1)
+        row = QHBoxLayout()
+        row.setSpacing(24)
+        row.addLayout(left, 1)
+        row.addWidget(self.input, 1)
         col.addLayout(modes)
-        col.addWidget(self.prompt)
-        col.addWidget(self.input.edit)
-        col.addWidget(self.error_label)
-        col.addWidget(self.input, 1)
+        col.addLayout(row, 1)
         self.inner.addWidget(entry)
         # page 1: results
         results = QWidget()
@@ -194,6 +202,9 @@ class StatusLookupScreen(Screen):
         self.search_button = BigButton(primary=True)
         self.search_button.setObjectName("button_search")
         self.footer.addWidget(self.back_button)
+        # the quickest way (a receipt's QR code) in the footer: the field's column beside the
+        # keys keeps its room for messages at 1.5x on 1280x800
+        self.footer.addWidget(self.scan_button)
         self.footer.addStretch(1)
         self.footer.addWidget(self.again_button)
         self.footer.addWidget(self.search_button)
@@ -395,7 +406,9 @@ class StatusLookupScreen(Screen):
         scanning = self.scan_panel is not None and self.inner.currentWidget() is self.scan_panel
         self.title.setText(t("lookup.title"))
         self.scan_button.setText(t("scan.button"))
-        self.scan_button.setVisible(self.scan_panel is not None and not self.asking_phone)
+        self.scan_button.setVisible(
+            self.scan_panel is not None and not self.asking_phone and not results and not scanning
+        )
         if self.scan_panel is not None:
             self.scan_panel.retranslate()
         self.by_tracking.setText(t("lookup.by_tracking"))

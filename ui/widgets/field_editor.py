@@ -38,9 +38,12 @@ from PySide6.QtWidgets import (
 
 from kiosk.attachments import PreparedAttachment
 from kiosk.catalog import Choice, Field
+from kiosk.validation import date_range
 from ui.i18n import I18n
 from ui.strings import add
 from ui.widgets.buttons import MIN_TOUCH_PX, BigButton
+from ui.widgets.date_picker import DatePanel, month_name, spoken_date
+from ui.widgets.screen import Screen
 from vocab.text import Text
 
 add(
@@ -247,43 +250,41 @@ def _as_typed(value: Any) -> str:
 
 
 class DateEditor(FieldEditor):
-    """Year, month and day as three big drop-down lists — no tiny calendar."""
+    """The year, the month and the day as three big buttons; a tap opens the `DatePanel`
+    over the page at that part, offering only the dates the field accepts (up to today for
+    a date that cannot be in the future): the year, then the month, then a grid of the
+    month's real days. No drop-down list to scroll, no tiny calendar.
+
+    The value is the date picked, as ``YYYY-MM-DD`` (validation is unchanged)."""
 
     def __init__(self, field: Field, i18n: I18n, *, today: date | None = None, **kw: Any) -> None:
         super().__init__(field, i18n, **kw)
-        this_year = (today or date.today()).year
+        self.today = today or date.today()
+        self.first, last = date_range(field, self.today)
+        # a date that may lie ahead (a planned day) is offered up to the end of next year
+        self.last = last or date(self.today.year + 1, 12, 31)
+        self.parts: list[int | None] = [None, None, None]  # year, month, day
+        self.panel: DatePanel | None = None
+        # the editor takes the focus while its picker is open: "read aloud" reads its label
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         row = QHBoxLayout()
         row.setSpacing(12)
-        self.year, self.month, self.day = QComboBox(), QComboBox(), QComboBox()
-        self.year.addItem("", None)
-        for y in range(this_year + 1, 1899, -1):
-            self.year.addItem(str(y), y)
-        self.month.addItem("", None)
-        for m in range(1, 13):
-            self.month.addItem(str(m), m)
-        self.day.addItem("", None)
-        for d in range(1, 32):
-            self.day.addItem(str(d), d)
-        self._units: list[QLabel] = []
-        for part, combo in (("year", self.year), ("month", self.month), ("day", self.day)):
-            combo.setObjectName(f"input_{self.name}_{part}")
-            combo.setMinimumHeight(MIN_TOUCH_PX)
-            combo.setMinimumWidth(MIN_TOUCH_PX * (3 if part == "year" else 2))
-            combo.setMaxVisibleItems(8)
-            combo.currentIndexChanged.connect(lambda _i: self.changed.emit())
-            unit = QLabel()
-            unit.setProperty("role", "value")
-            self._units.append(unit)
-            row.addWidget(combo)
-            row.addWidget(unit)
+        self.buttons: dict[str, BigButton] = {}
+        for part in ("year", "month", "day"):
+            button = BigButton()
+            button.setObjectName(f"input_{self.name}_{part}")
+            button.setMinimumWidth(MIN_TOUCH_PX * (3 if part == "year" else 2))
+            button.clicked.connect(lambda _c=False, p=part: self.open_picker(p))
+            self.buttons[part] = button
+            row.addWidget(button)
         row.addStretch(1)
         self.body.addLayout(row)
 
     def value(self) -> str | None:
-        y, m, d = self.year.currentData(), self.month.currentData(), self.day.currentData()
+        y, m, d = self.parts
         if y is None and m is None and d is None:
             return None
-        # a half-picked date goes to validation as is, so the resident sees "bad date"
+        # a half-known date goes to validation as is, so the resident sees "bad date"
         return f"{y or ''}-{m or 0:02d}-{d or 0:02d}"
 
     def set_value(self, value: Any) -> None:
@@ -294,19 +295,59 @@ class DateEditor(FieldEditor):
                 parts = [day.year, day.month, day.day]
             except ValueError:
                 pass
-        for combo, v in zip((self.year, self.month, self.day), parts, strict=True):
-            combo.setCurrentIndex(max(0, combo.findData(v)) if v is not None else 0)
+        if parts != self.parts:
+            self.parts = parts
+            self.changed.emit()
+        if self.panel is not None and value is None:
+            self.panel.hide()
+        self._show_parts()
 
-    def focus_input(self) -> None:
-        self.year.setFocus()
+    def picked_date(self) -> date | None:
+        y, m, d = self.parts
+        if y is None or m is None or d is None:
+            return None
+        try:
+            return date(y, m, d)
+        except ValueError:
+            return None
+
+    def open_picker(self, step: str = "year") -> DatePanel:
+        """Cover the page with the picker, at `step` when the parts before it are known."""
+        if self.panel is None:
+            host = self.parentWidget()
+            while host is not None and not isinstance(host, Screen):
+                host = host.parentWidget()
+            host = host or self.window()
+            self.panel = DatePanel(host, self.i18n, first=self.first, last=self.last)
+            self.panel.picked.connect(self._picked)
+        self.setFocus()
+        self.panel.open(self.i18n.text(self.label), self.picked_date(), step)
+        return self.panel
+
+    def _picked(self, day: date) -> None:
+        self.set_value(day.isoformat())
+
+    def _show_parts(self) -> None:
+        t = self.i18n.t
+        y, m, d = self.parts
+        texts = {
+            "year": t("date.year", y=y) if y else t("field.year"),
+            "month": month_name(self.i18n, m) if m else t("field.month"),
+            "day": t("date.day", d=d) if d else t("field.day"),
+        }
+        label = self.i18n.text(self.label)
+        for part, button in self.buttons.items():
+            button.setText(texts[part])
+            button.setAccessibleName(f"{label}：{t('field.' + part)}")
+        day = self.picked_date()
+        self.setAccessibleDescription(spoken_date(self.i18n, day) if day else "")
 
     def retranslate(self) -> None:
         super().retranslate()
-        for unit, key in zip(self._units, ("field.year", "field.month", "field.day"), strict=True):
-            unit.setText(self.i18n.t(key))
-        boxes = (self.year, self.month, self.day)
-        for box, key in zip(boxes, ("field.year", "field.month", "field.day"), strict=True):
-            box.setAccessibleName(f"{self.i18n.text(self.label)}：{self.i18n.t(key)}")
+        self._show_parts()
+        if self.panel is not None and self.panel.isVisible():
+            self.panel.field_label = self.i18n.text(self.label)
+            self.panel.retranslate()
 
 
 class ChoiceEditor(FieldEditor):

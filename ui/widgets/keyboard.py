@@ -61,14 +61,7 @@ NEXT = "NEXT"
 CANDIDATE = "CANDIDATE"
 SLOTS = 5  # candidates shown at once
 KEY_PX = 60  # keys stay this big (and no bigger) in large text too: six rows fit 1280x800
-# the keyboard's own sizes win over the resident stylesheet's (which grows with large text);
-# a style sheet's min-height leaves out the 2 px border, top and bottom
-KEY_STYLE = f"""
-QPushButton {{
-    min-height: {KEY_PX - 4}px; min-width: {KEY_PX - 4}px; padding: 0; font-size: 30px;
-}}
-QLabel {{ font-size: 24px; }}
-"""
+# its keys' sizes and words are the stylesheet's role "keyboard" (ui/app.py, `LARGE_TEXT`)
 MAX_LETTERS = 30
 ROWS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm")
 # punctuation names and addresses need: the middle dot of minority names, the dash of 3-12号
@@ -105,7 +98,7 @@ class TextKeyboard(_Pad):
         grid = self._grid
         grid.setHorizontalSpacing(4)
         grid.setVerticalSpacing(2)  # six rows of 60 px keys fit a 1280x800 page in large text
-        self.setStyleSheet(KEY_STYLE)
+        self.setProperty("role", "keyboard")
 
         # the pinyin typed so far, on the bottom row between 中/英 and space
         self.pinyin_label = QLabel()

@@ -11,10 +11,13 @@ Signals:
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from collections.abc import Iterable
+
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QGridLayout,
+    QLayout,
     QLineEdit,
     QPushButton,
     QSizePolicy,
@@ -23,7 +26,6 @@ from PySide6.QtWidgets import (
 
 from ui.i18n import I18n
 from ui.strings import add
-from ui.widgets.buttons import MIN_TOUCH_PX
 from vocab.text import Text
 
 add(
@@ -37,6 +39,64 @@ BACKSPACE = "BACKSPACE"
 CLEAR = "CLEAR"
 # tracking numbers use digits and these letters (no I, O, U, V; see kiosk/tracking.py)
 TRACKING_LETTERS = "ABCDEFGHJKLMNPQRSTWXYZ"
+KEY_PX = 60  # a key's least side, at either text size (its digit grows in large text)
+KEY_MARGIN_PX = 8  # room each side of a key's word
+
+
+class Key(QPushButton):
+    """One key: at least `KEY_PX` square (times the rows and columns it spans) and never
+    narrower than its word (清空, Clear) in the font the stylesheet gives it now, so a word
+    is never cut whatever the language or text size. `largest` (width, height), when a
+    screen sets it, caps how far the key grows (never below what its word needs)."""
+
+    def __init__(self, label: str, *, columns: int = 1, rows: int = 1) -> None:
+        super().__init__(label)
+        self.columns, self.rows = columns, rows
+        self.largest: tuple[int, int] | None = None
+        self.column_mates: list[Key] = []  # keys of the same column: one width for all
+        self.fit()
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.fit()
+        for mate in self.column_mates:
+            mate.fit()
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self.fit()
+        return super().event(event)
+
+    def fit(self) -> None:
+        metrics = self.fontMetrics()
+        words = [self.text(), *(mate.text() for mate in self.column_mates)]
+        word = max(metrics.horizontalAdvance(w) for w in words) + 2 * KEY_MARGIN_PX
+        least = QSize(max(KEY_PX * self.columns, word), KEY_PX * self.rows)
+        self.setMinimumSize(least)
+        if self.largest is not None:
+            self.setMaximumSize(QSize(*self.largest).expandedTo(least))
+        self.updateGeometry()
+
+    def sizeHint(self) -> QSize:
+        """As large as a screen lets it grow (`largest`), else Qt's own size for a button."""
+        if self.largest is not None:
+            return QSize(*self.largest).expandedTo(self.minimumSize())
+        return super().sizeHint()
+
+
+def cap_keys(keys: Iterable[QPushButton], grid: QGridLayout, width: int, height: int) -> None:
+    """Let the keys of `grid` grow up to `width` x `height` each (a key spanning rows or
+    columns: theirs and the gaps between), so keys on a big screen keep a key's shape."""
+    for button in keys:
+        if not isinstance(button, Key):
+            continue
+        button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        button.largest = (
+            width * button.columns + grid.horizontalSpacing() * (button.columns - 1),
+            height * button.rows + grid.verticalSpacing() * (button.rows - 1),
+        )
+        button.fit()
+    grid.setSizeConstraint(QLayout.SizeConstraint.SetMinAndMaxSize)
 
 
 class _Pad(QWidget):
@@ -54,11 +114,9 @@ class _Pad(QWidget):
     def _key(
         self, key: str, label: str, row: int, col: int, colspan: int = 1, *, rowspan: int = 1
     ) -> QPushButton:
-        button = QPushButton(label)
+        button = Key(label, columns=colspan, rows=rowspan)
         button.setProperty("role", "key")
         button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        button.setMinimumHeight(MIN_TOUCH_PX)
-        button.setMinimumWidth(MIN_TOUCH_PX)
         tall = QSizePolicy.Policy.Expanding if rowspan > 1 else QSizePolicy.Policy.Preferred
         button.setSizePolicy(QSizePolicy.Policy.Expanding, tall)
         button.setObjectName(f"key_{key}")
@@ -67,6 +125,11 @@ class _Pad(QWidget):
         self._grid.addWidget(button, row, col, rowspan, colspan)
         self.buttons[key] = button
         return button
+
+    @property
+    def grid(self) -> QGridLayout:
+        """The keys' grid (a screen may set its spacing and the keys' largest size)."""
+        return self._grid
 
     def current_target(self) -> QLineEdit | None:
         """The focused line edit on screen in this window, else the fallback target.
@@ -111,8 +174,10 @@ class NumericKeypad(_Pad):
             self._key(extra, extra, 3, 0)
         self._key("0", "0", 3, 1)
         # delete and clear down the right side: four rows fit a 800-pixel-high screen
-        self._key(BACKSPACE, "⌫", 0, 3, rowspan=2)
+        backspace = self._key(BACKSPACE, "⌫", 0, 3, rowspan=2)
         self._clear = self._key(CLEAR, "", 2, 3, rowspan=2)
+        if isinstance(backspace, Key) and isinstance(self._clear, Key):
+            backspace.column_mates, self._clear.column_mates = [self._clear], [backspace]
 
     def retranslate(self, i18n: I18n) -> None:
         self._clear.setText(i18n.t("keypad.clear"))

@@ -21,7 +21,8 @@ from vocab.text import Text
 
 add(
     {
-        "scan.button": Text("扫描回执上的二维码", "Scan the QR code on the receipt"),
+        # short: it shares a column with the field beside the keys, at 1.5x on 1280x800
+        "scan.button": Text("扫描回执上的二维码", "Scan the QR code"),
         "scan.hint": Text(
             "把回执上的二维码对准摄像头，放稳一点",
             "Hold the QR code on the receipt up to the camera, and keep it still",
