@@ -213,12 +213,11 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def save_receipt(
-    store: Store, folder: Path, tracking_no: str, pdf: bytes, *, operator: str | None
-) -> Path:
-    """Put a receipt on a stick as ``回执-<tracking>.pdf`` (audited: it leaves the station).
+def write_receipt(folder: Path, tracking_no: str, pdf: bytes) -> Path:
+    """Put a receipt in ``folder`` (a stick) as ``回执-<tracking>.pdf``, never half-written.
 
-    Raises `StickWriteFailed` with what to do; nothing is half-written."""
+    Blocking (a slow stick): the screens call it off the GUI thread, then `receipt_saved`.
+    Raises `StickWriteFailed` with what to do."""
     path = Path(folder) / receipt_file_name(tracking_no)
     try:
         write_atomically(path, pdf)
@@ -232,7 +231,20 @@ def save_receipt(
             ),
             detail=f"{type(exc).__name__}: {exc}",
         ) from exc
+    return path
+
+
+def receipt_saved(store: Store, tracking_no: str, *, operator: str | None) -> None:
+    """Audit a receipt copied to a stick: it left the station."""
     store.audit("receipt.saved_to_usb", operator=operator, target=tracking_no)
+
+
+def save_receipt(
+    store: Store, folder: Path, tracking_no: str, pdf: bytes, *, operator: str | None
+) -> Path:
+    """`write_receipt` then `receipt_saved`, on one thread."""
+    path = write_receipt(folder, tracking_no, pdf)
+    receipt_saved(store, tracking_no, operator=operator)
     return path
 
 
