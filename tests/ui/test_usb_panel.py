@@ -56,6 +56,16 @@ def _stick(tmp_path: Path, root: Path | None = None) -> tuple[Path, SystemDrives
     return stick, SystemDrives(media_roots=roots, mounts=mounts, platform="linux")
 
 
+_HOSTS: list[SyncPanel] = []
+"""The sync panels the USB panels under test live in (a test keeps only the USB panel)."""
+
+
+@pytest.fixture(autouse=True)
+def _hosts() -> Iterator[None]:
+    yield
+    _HOSTS.clear()
+
+
 def _panel(qtbot: Any, station: Station, drives: SystemDrives, lang: str = "zh") -> UsbPanel:
     ctx = KioskContext(
         station=station,
@@ -64,6 +74,7 @@ def _panel(qtbot: Any, station: Station, drives: SystemDrives, lang: str = "zh")
     )
     sync_panel = SyncPanel(ctx, I18n(lang))
     qtbot.addWidget(sync_panel)
+    _HOSTS.append(sync_panel)
     return sync_panel.usb
 
 

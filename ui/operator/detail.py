@@ -18,7 +18,7 @@ import contextlib
 import json
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -194,7 +194,8 @@ class DetailView(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.message)
         layout.addWidget(scroll, 1)
-        i18n.changed.connect(lambda _l: self._render())
+        # a bound slot, not a lambda: Qt drops it with this widget (a closed console)
+        i18n.changed.connect(self._language_changed)
         self._render()
 
     # ------------------------------------------------------------------ public
@@ -229,6 +230,10 @@ class DetailView(QWidget):
         return reprint.application.tracking_no or "", reprint.pdf
 
     # ------------------------------------------------------------------ internals
+
+    @Slot(str)
+    def _language_changed(self, _lang: str) -> None:
+        self._render()
 
     def _continue(self) -> None:
         if self._uuid is not None:

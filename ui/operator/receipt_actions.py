@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -178,7 +178,8 @@ class ReceiptActions(QWidget):
         layout.addLayout(row)
         if own_label:
             layout.addWidget(self.message)
-        i18n.changed.connect(lambda _l: self._render())
+        # a bound slot, not a lambda: Qt drops it with this widget (a closed console)
+        i18n.changed.connect(self._language_changed)
         self._render()
 
     # ------------------------------------------------------------------ public
@@ -280,6 +281,10 @@ class ReceiptActions(QWidget):
         run_in_background(lambda: write_receipt(drive.path, tracking_no, pdf), saved, failed)
 
     # ------------------------------------------------------------------ internals
+
+    @Slot(str)
+    def _language_changed(self, _lang: str) -> None:
+        self._render()
 
     def _safe_printers(self) -> list[str]:
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -248,8 +249,8 @@ class SyncPanel(QWidget):
             self._sync.status_changed.connect(self.show_status)
             self._sync.enrolled.connect(self._enrolled)
             self._sync.enroll_failed.connect(self._enroll_failed)
-        i18n.changed.connect(lambda _l: self._render())
-        i18n.changed.connect(lambda _l: self.link_box.refresh())
+        # a bound slot, not a lambda: Qt drops it with this widget (a closed console)
+        i18n.changed.connect(self._language_changed)
         self._render()
 
     # ------------------------------------------------------------------ public
@@ -276,6 +277,11 @@ class SyncPanel(QWidget):
         self._sync.enroll(hub_url, code)
 
     # ------------------------------------------------------------------ internals
+
+    @Slot(str)
+    def _language_changed(self, _lang: str) -> None:
+        self._render()
+        self.link_box.refresh()
 
     def _enrolled(self) -> None:
         set_error(self.message, self._i18n.t("op.sync.enrolled"), ok=True)

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -257,7 +257,8 @@ class UsbPanel(QGroupBox):
 
         self._poll = QTimer(self)
         self._poll.timeout.connect(self.refresh)
-        i18n.changed.connect(lambda _l: self._render())
+        # a bound slot, not a lambda: Qt drops it with this widget (a closed console)
+        i18n.changed.connect(self._language_changed)
         self.refresh()
 
     # ------------------------------------------------------------------ public
@@ -326,6 +327,10 @@ class UsbPanel(QGroupBox):
         self._start(UsbJob(self._data_dir(), _import(path)), "op.usb.importing", self._imported)
 
     # ------------------------------------------------------------------ internals
+
+    @Slot(str)
+    def _language_changed(self, _lang: str) -> None:
+        self._render()
 
     def _data_dir(self) -> Path:
         return Path(self._context.station.store.data_dir)
@@ -466,9 +471,8 @@ class UsbPanel(QGroupBox):
             self.drive_box.setItemText(0, t("op.usb.none"))
         enrolled = self._enrolled()
         has_bundles = self.bundles.count() > 0
-        self.bundles_label.setText(
-            t("op.usb.bundles") if has_bundles or drive is None else t("op.usb.no_bundles")
-        )
+        self.bundles_label.setText(t("op.usb.bundles") if has_bundles else t("op.usb.no_bundles"))
+        self.bundles_label.setVisible(drive is not None)
         self.bundles.setVisible(has_bundles)
         idle = not self.busy
         self.export_button.setEnabled(idle and enrolled and drive is not None)
