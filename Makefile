@@ -11,7 +11,7 @@ lint:  ## ruff, mypy strict on every package, the layer contract (all set in pyp
 	.venv-test/bin/lint-imports
 bench:  ## every benchmark; each writes its figures to docs/
 	bash scripts/setup.sh --test
-	for b in kiosk_core sync_link gui_bench; do .venv-test/bin/python -m bench.$$b || exit 1; done
+	for b in kiosk_core sync_link gui_bench link_probe; do .venv-test/bin/python -m bench.$$b || exit 1; done
 bundle:  ## the one-folder PyInstaller build, then its headless self-check
 	bash scripts/setup.sh --test
 	.venv-test/bin/pyinstaller --noconfirm --log-level WARN build.spec

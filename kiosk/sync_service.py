@@ -7,7 +7,6 @@ Blocking: run `run_sync` off the GUI thread.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import importlib.util
 import logging
@@ -42,9 +41,9 @@ from sync.client import (
 from sync.client import enroll as _enroll
 from sync.crypto import CryptoError, box_public_from_text, key_id, verify_key_from_text
 from sync.enrollment import DeviceKeys
-from sync.link import DataBudget, LinkMeter, link_status
+from sync.link import DataBudget, LinkMeter, link_status, probe
 from sync.protocol import PROTOCOL_VERSION
-from sync.transport import check_hub_url, next_pins
+from sync.transport import HubTransport, Timeouts, check_hub_url, next_pins
 from vocab.errors import UserError
 from vocab.text import Text
 
@@ -65,6 +64,7 @@ __all__ = [
     "hub_public_keys",
     "import_bundle",
     "is_enrolled",
+    "probe_link",
     "run_sync",
     "sync_link_status",
 ]
@@ -357,6 +357,35 @@ def sync_link_status(station: Station) -> dict[str, Any]:
     )
 
 
+PROBE_TIMEOUTS = Timeouts(connect=5.0, read=5.0)
+"""A probe that gets no answer within these says the link is down."""
+
+
+def probe_link(station: Station, *, session: requests.Session | None = None) -> bool | None:
+    """Is the enrolled hub still there? One HEAD through ``session`` (the sync worker's, so it
+    shares the pass's connection and pins), counted into today's bytes. None: not enrolled,
+    or today's data budget is spent, so nothing was sent."""
+    settings = station.settings
+    if not settings.hub_url:
+        return None
+    store = station.store
+    today = local_day(station)
+    budget = (
+        DataBudget(store, settings.sync_daily_budget, today)
+        if settings.sync_daily_budget > 0
+        else None
+    )
+    pins = hub_pins(station)
+    transport = HubTransport(
+        settings.hub_url, session=session, timeouts=PROBE_TIMEOUTS, pins=pins or None
+    )
+    transport.observer = LinkMeter(store, today).record
+    try:
+        return probe(transport, budget)
+    finally:
+        transport.close()
+
+
 def run_sync(
     station: Station,
     *,
@@ -523,20 +552,21 @@ def _bundle_failed(exc: bundle.BundleError) -> SyncFailed:
 
 def _write_problem(exc: OSError) -> Text:
     """What went wrong writing a file, in words (the OS's own text goes to the log)."""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-        return Text("U盘已满", "the USB stick is full")
-    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        return Text("U盘只读或没有写入权限", "the USB stick is write-protected or not writable")
-    if exc.errno == errno.ENOENT:
-        return Text("找不到这个文件夹", "the folder does not exist")
-    if exc.errno in (errno.ENOTDIR, errno.EEXIST):
-        return Text("这个位置不是文件夹", "that place is not a folder")
-    return Text("写入出错", "a write error")
+    from kiosk.drives import stick_problem
+
+    return stick_problem(exc)
 
 
-def export_bundle(station: Station, out: Path | str) -> BundleExport:
+def export_bundle(
+    station: Station,
+    out: Path | str,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> BundleExport:
     """Write a push bundle of everything the hub has not acknowledged to ``out``, encrypted
     to the hub's public key and signed with this device's key.
+
+    ``progress(done, total)`` is told after each attachment (the screens show a bar).
 
     Marks nothing as uploaded, so exporting again is always safe; the hub stores each record
     once however often it is imported.  Raises `SyncFailed` (not enrolled, enrolled before
@@ -584,7 +614,9 @@ def export_bundle(station: Station, out: Path | str) -> BundleExport:
         )
     try:
         with bundle.BundleWriter(out, sender=signing, recipient=hub.box, kind="push") as writer:
-            for sha in wanted:
+            for done, sha in enumerate(wanted):
+                if progress is not None:
+                    progress(done, len(wanted))
                 info = store.blob_info(sha)
                 if info is None or info.get("uploaded_at"):
                     continue  # the hub confirmed it: never carried again
@@ -612,6 +644,8 @@ def export_bundle(station: Station, out: Path | str) -> BundleExport:
                     "applications": records,
                 }
             )
+            if progress is not None:
+                progress(len(wanted), len(wanted))
     except bundle.BundleError as exc:
         raise _bundle_failed(exc) from exc
     except OSError as exc:

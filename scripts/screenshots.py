@@ -469,6 +469,104 @@ def nav_op_sync(shot: Shot) -> None:
     _console(shot).show_page("sync")
 
 
+USB_ENROLLMENT_KEY = "screenshots.usb_enrollment"
+"""Store setting of the demo station: the hub address and device of its one enrollment."""
+
+
+def _usb_demo(shot: Shot) -> Path:
+    """A stick the drive list sees (a folder beside the demo data, in a mount table of its
+    own) holding a real bundle from a real county hub for the demo station, which is enrolled
+    with that hub the first time (a hub served in this process) and only while this screen is
+    shown (undo forgets the address again, so other screens look as before)."""
+    from county.blobs import BlobStore
+    from county.bundles import export_pull_bundle, import_push_bundle
+    from county.store import HubStore
+    from county.testing import run_hub
+    from kiosk.drives import SystemDrives
+    from kiosk.sync_service import enroll_station, export_bundle
+
+    station = shot.context.station
+    base = Path(station.store.data_dir).parent
+    stick = base / "media" / "kiosk" / "KINGSTON"
+    stick.mkdir(parents=True, exist_ok=True)
+    (base / "mounts").write_text(f"/dev/sdb1 {stick} vfat rw 0 0\n")
+    shot.context.extras["drives"] = SystemDrives(
+        media_roots=[base / "media"], mounts=base / "mounts", platform="linux"
+    )
+    hub_db = f"sqlite:///{base / 'hub.db'}"
+    enrolled = station.store.get_setting(USB_ENROLLMENT_KEY, None)
+    if enrolled is None:
+        hub = HubStore.open(hub_db)
+        try:
+            with run_hub(hub_db, base / "hub-blobs") as url:
+                enroll_station(station, url, hub.issue_enroll_code(station.code, station.name))
+        finally:
+            hub.close()
+        enrolled = {"hub_url": station.settings.hub_url, "device_id": station.settings.device_id}
+        station.store.set_setting(USB_ENROLLMENT_KEY, enrolled)
+    station.update_settings(enrolled)
+
+    def undo() -> None:
+        station.update_settings({"hub_url": None, "device_id": None})
+        shot.context.extras.pop("drives", None)  # other screens see this machine's sticks
+
+    shot.extras["undo"] = undo
+    back = stick / f"{station.code}-县里决定.kbundle"
+    if not back.exists():  # the county received an earlier bundle and decided one application
+        first = base / "first.kbundle"
+        export_bundle(station, first)
+        hub = HubStore.open(hub_db)
+        try:
+            import_push_bundle(hub, BlobStore(base / "hub-blobs"), first)
+            [row, *_] = hub.queue(station=station.code)
+            hub.decide(row["tracking_no"], "approved", "材料齐全，同意办理", "民政办 李科员")
+            export_pull_bundle(hub, station.code, back)
+        finally:
+            hub.close()
+    return stick
+
+
+def nav_op_sync_usb(shot: Shot) -> None:
+    """The sync panel's USB section after "导出到U盘", the county's bundle listed to import."""
+    _usb_demo(shot)
+    console = _console(shot)
+    console.show_page("sync")
+    usb = console.sync_panel.usb
+    usb.refresh()
+    usb.export()
+    deadline = time.monotonic() + 30
+    while usb.busy and time.monotonic() < deadline:
+        shot.wait(50)
+
+
+def nav_op_receipt(shot: Shot) -> None:
+    """An application's receipt with no printer set: 补打回执 kept it as a PDF and says what
+    else to do (this machine has no printer to offer)."""
+    app = shot.context.station.application(shot.demo["tracking_nos"][1])
+    _open_detail(shot, app.uuid)
+    detail = shot.window.console.detail
+    done: list[Any] = []
+    detail.print_done.connect(done.append)
+    detail.reprint()
+    deadline = time.monotonic() + 20
+    while not done and time.monotonic() < deadline:
+        shot.wait(50)
+
+
+def nav_op_receipt_usb(shot: Shot) -> None:
+    """The same receipt after 存到U盘: the file on the stick, named."""
+    _usb_demo(shot)
+    app = shot.context.station.application(shot.demo["tracking_nos"][1])
+    _open_detail(shot, app.uuid)
+    actions = shot.window.console.detail.receipt
+    done: list[Any] = []
+    actions.finished.connect(done.append)
+    actions.save_to_usb()
+    deadline = time.monotonic() + 20
+    while not done and time.monotonic() < deadline:
+        shot.wait(50)
+
+
 def nav_op_summary(shot: Shot) -> None:
     _console(shot).show_page("summary")
 
@@ -582,6 +680,9 @@ SCREENS: list[tuple[str, Callable[[Shot], None]]] = [
     ("operator-summary", nav_op_summary),
     ("operator-audit", nav_op_audit),
     ("operator-settings", nav_op_settings),
+    ("operator-sync-usb", nav_op_sync_usb),
+    ("operator-receipt", nav_op_receipt),
+    ("operator-receipt-usb", nav_op_receipt_usb),
 ]
 
 

@@ -13,6 +13,10 @@ headers and body as received), and how long the exchange took.  It keeps:
 bytes stay within the budget plus a small reserve; attachments only while the budget itself
 is not spent (one attachment already started may finish its chunk).  A new local day starts
 from zero.  `link_status` is what the sync panel and ``kiosk sync --json`` show.
+
+`probe` asks whether the hub is still there between passes: one HEAD of a few hundred bytes
+through the sync worker's own session and meter, so it rides the pass's connection and is
+counted in the day's bytes like every other request (and is not sent once the budget is spent).
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from sync.errors import SyncError
 
 DATA_USED_KEY = "sync.data_used"
 LINK_KEY = "sync.link"
@@ -149,3 +155,34 @@ def link_status(
             else round(e, 1)
         ),
     }
+
+
+# --------------------------------------------------------------------------- the link probe
+
+PROBE_PATH = "/v1/pull"
+"""Asked with HEAD and no token: the hub answers at once (405, headers only) without touching
+its database, which is all the probe needs to know. Any answer means the hub is there."""
+PROBE_WIRE_BYTES = 512
+"""About what one probe costs on the wire, with its answer (the budget check before it)."""
+GATEWAY_DOWN = frozenset({502, 503, 504})
+"""A proxy in front of the hub answering for it: the hub itself is not there."""
+
+
+class ProbeTransport(Protocol):
+    """What the probe needs of `sync.transport.HubTransport`."""
+
+    def send(self, method: str, path: str) -> Any: ...
+
+
+def probe(transport: ProbeTransport, budget: DataBudget | None = None) -> bool | None:
+    """Is the hub there? One small request through ``transport`` (the sync worker's own,
+    whose observer counts it into the day's bytes). None: not asked, today's budget is spent.
+
+    True when the hub answered anything but a gateway error; False when the link failed."""
+    if budget is not None and not budget.allows_text(PROBE_WIRE_BYTES):
+        return None
+    try:
+        response = transport.send("HEAD", PROBE_PATH)
+    except SyncError:  # unreachable, or another certificate: the next pass says which
+        return False
+    return int(response.status_code) not in GATEWAY_DOWN

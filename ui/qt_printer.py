@@ -31,6 +31,11 @@ from vocab.text import Text
 MAX_RENDER_DPI = 300  # thermal printers are 203 dpi; more only costs memory
 
 
+def available_printers() -> list[str]:
+    """The system printers Qt sees now (CUPS queues on Linux); empty when there are none."""
+    return [str(name) for name in QPrinterInfo.availablePrinterNames()]
+
+
 def make_printer(settings: PrinterSetting, data_dir: Path) -> ReceiptPrinter:
     """`kiosk.printing.make_printer` with system printers printed through Qt."""
     return printing.make_printer(settings, data_dir, system=QtReceiptPrinter)

@@ -15,17 +15,14 @@ from __future__ import annotations
 
 import logging
 import random
-import socket
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urlsplit
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from kiosk.station import Station
 from offline.store import open_store
-from ui.operator.tasks import run_in_background
 from vocab.text import Text
 
 if TYPE_CHECKING:
@@ -39,11 +36,13 @@ log = logging.getLogger(__name__)
 
 LAST_SUCCESS_KEY = "sync.last_success"
 DEFAULT_INTERVAL_S = 300
-# Between passes, while the link is said to be up, a bare TCP connect to the hub checks it
-# is still there (no request, no TLS: a few hundred bytes), so a hub that died shows offline
-# within PROBE_S + PROBE_TIMEOUT_S, not at the next pass minutes later.
+# Between passes, while the link is said to be up, the worker asks the hub whether it is still
+# there (`kiosk.sync_service.probe_link`: one HEAD through the worker's own session, counted
+# in the day's bytes), so a hub that died shows offline within PROBE_S + PROBE_TIMEOUT_S, not
+# at the next pass minutes later. A probe still unanswered after PROBE_TIMEOUT_S counts as
+# "down" (the session's transport retries may keep the worker busy a little longer).
 PROBE_S = 10.0
-PROBE_TIMEOUT_S = 5.0
+PROBE_TIMEOUT_S = 6.0
 MAX_BACKOFF_S = 3600
 
 UNEXPECTED = Text(
@@ -80,26 +79,16 @@ class SyncService(Protocol):
         ignore_backoff: bool = False,
     ) -> SyncReport: ...
 
+    def probe_link(
+        self, station: Station, *, session: requests.Session | None = None
+    ) -> bool | None: ...
+
 
 HUB_GONE = Text(
     "连不上县平台了（网络断了或县里服务器没开）。离线也能照常办理，有网后会自动上传。",
     "The county hub cannot be reached (no network, or the hub is down). Filing still "
     "works offline; uploads resume by themselves.",
 )
-
-
-def _hub_address(url: str | None) -> tuple[str, int] | None:
-    """(host, port) of the hub's address, for the link probe; None if there is none."""
-    if not url:
-        return None
-    parts = urlsplit(url)
-    if not parts.hostname:
-        return None
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        return None
-    return parts.hostname, port
 
 
 def _load_service() -> SyncService:
@@ -124,6 +113,8 @@ class SyncWorker(QObject):
         failed(object): a `Text` saying what went wrong and what to do.
         enrolled(): enrollment succeeded.
         enroll_failed(object): a `Text` for the enrollment dialog.
+        probed(object): True (the hub answered), False (it did not) or None (not asked:
+            not enrolled, or today's data budget is spent).
     """
 
     progress = Signal(dict)
@@ -131,6 +122,7 @@ class SyncWorker(QObject):
     failed = Signal(object)
     enrolled = Signal()
     enroll_failed = Signal(object)
+    probed = Signal(object)
 
     def __init__(
         self,
@@ -201,6 +193,18 @@ class SyncWorker(QObject):
             return
         self.enrolled.emit()
 
+    @Slot()
+    def probe(self) -> None:
+        """Is the hub still there? Through this worker's session (the passes' connection)."""
+        try:
+            up = self._svc().probe_link(self._own_station(), session=self.session())
+        except ImportError:
+            up = None
+        except Exception:  # a probe must never stop the worker; the next pass says more
+            log.exception("link probe failed unexpectedly")
+            up = None
+        self.probed.emit(up)
+
     def session(self) -> requests.Session:
         """The one session of this worker's passes (kept alive between them)."""
         if self._session is not None:
@@ -244,6 +248,7 @@ class SyncController(QObject):
 
     _run_requested = Signal(bool)
     _enroll_requested = Signal(str, str)
+    _probe_requested = Signal()
 
     def __init__(
         self,
@@ -277,6 +282,8 @@ class SyncController(QObject):
         self._worker.moveToThread(self._thread)
         self._run_requested.connect(self._worker.run_pass)
         self._enroll_requested.connect(self._worker.enroll)
+        self._probe_requested.connect(self._worker.probe)
+        self._worker.probed.connect(self._probed)
         self._worker.progress.connect(self._on_progress)
         self._worker.finished.connect(self._on_finished)
         self._worker.failed.connect(self._on_failed)
@@ -287,8 +294,13 @@ class SyncController(QObject):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(lambda: self._pass(manual=False))
         self.probe_s = PROBE_S
+        """Seconds between link probes while online (0: no probes)."""
+        self.probe_timeout_s = PROBE_TIMEOUT_S
         self._probe = QTimer(self)
         self._probe.timeout.connect(self._probe_link)
+        self._probe_deadline = QTimer(self)
+        self._probe_deadline.setSingleShot(True)
+        self._probe_deadline.timeout.connect(lambda: self._probed(False))
         self._probing = False
         self.refresh()
 
@@ -311,6 +323,7 @@ class SyncController(QObject):
         """Stop scheduling and wait for the worker thread (a pass in flight finishes first)."""
         self._timer.stop()
         self._probe.stop()
+        self._probe_deadline.stop()
         if self._thread.isRunning():
             self._thread.quit()
             self._thread.wait()
@@ -406,26 +419,20 @@ class SyncController(QObject):
         self._pass_over()
 
     def _probe_link(self) -> None:
-        """Is the hub still listening? Off the GUI thread; a refusal or timeout says offline."""
+        """Ask the worker whether the hub is still there (it answers through `probed`); no
+        answer within `probe_timeout_s` counts as "down"."""
         if self._running or self._probing or self._status.get("link") != "online":
             return
-        address = _hub_address(self._station.settings.hub_url)
-        if address is None:
-            return
         self._probing = True
+        self._probe_deadline.start(int(self.probe_timeout_s * 1000))
+        self._probe_requested.emit()
 
-        def reach() -> bool:
-            try:
-                with socket.create_connection(address, timeout=PROBE_TIMEOUT_S):
-                    return True
-            except OSError:
-                return False
-
-        run_in_background(reach, self._probed, lambda _e: self._probed(False))
-
-    def _probed(self, up: bool) -> None:
+    def _probed(self, up: bool | None) -> None:
+        if not self._probing:
+            return  # the deadline answered already (or a pass took over)
         self._probing = False
-        if up or self._running or self._status.get("link") != "online":
+        self._probe_deadline.stop()
+        if up is not False or self._running or self._status.get("link") != "online":
             return
         self.message_text = HUB_GONE
         self._update(link="offline", message=str(HUB_GONE))

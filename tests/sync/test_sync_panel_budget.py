@@ -53,6 +53,7 @@ def test_panel_without_a_budget_or_a_measured_link(
     qtbot: Any, station: Station, tmp_path: Path
 ) -> None:
     file_dibao(station)
-    box = _panel(qtbot, station, tmp_path, "en").link_box
+    panel = _panel(qtbot, station, tmp_path, "en")  # kept: the box lives in the panel
+    box = panel.link_box
     assert box.budget_value.text() == "No limit"
     assert box.estimate_value.text() == "Link speed not measured yet"

@@ -17,6 +17,14 @@ def service_name(station: Station, code: str) -> Text:
         return Text(code, code)
 
 
+def human_size(n: float) -> str:
+    """1234567 -> "1.2 MB" (decimal units, as a stick's box prints them)."""
+    for unit, step in (("GB", 1_000_000_000), ("MB", 1_000_000), ("KB", 1000)):
+        if n >= step:
+            return f"{n / step:.1f} {unit}"
+    return f"{n:.0f} B"
+
+
 def heading(text: str = "", parent: QWidget | None = None) -> QLabel:
     label = QLabel(text, parent)
     font = QFont(label.font())

@@ -170,6 +170,7 @@ class OperatorConsole(QWidget):
         self.detail.back_requested.connect(self.back_to_queue)
         self.detail.continue_requested.connect(self.continue_draft)
         self.filing.filed.connect(lambda _app: self.queue.refresh())
+        self.sync_panel.usb.imported.connect(lambda _r: self.queue.refresh())
         if context.sync is not None:
             context.sync.pass_finished.connect(lambda _r: self._after_sync())
             context.sync.enrolled.connect(self.settings.load)

@@ -1,4 +1,5 @@
-"""One application in full for the operator: fields, attachments, amendments, decisions; reprint.
+"""One application in full for the operator: fields, attachments, amendments, decisions; the
+receipt reprinted, opened in the system's viewer or saved to a USB stick (`ReceiptActions`).
 
 The resident's ID number is masked until the operator asks to see it (and that is audited).
 
@@ -17,7 +18,7 @@ import contextlib
 import json
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -39,9 +40,8 @@ from kiosk.catalog import Field, Service
 from kiosk.context import KioskContext
 from kiosk.filing import display_value
 from kiosk.operators import Operator
-from kiosk.printing import PrintResult
 from kiosk.privacy import show_resident
-from kiosk.station import ReprintRefused, Station
+from kiosk.station import Station
 from kiosk.summary import STATUS_LABELS
 from ui import strings
 from ui.i18n import I18n
@@ -53,7 +53,7 @@ from ui.operator.common import (
     upload_error_words,
 )
 from ui.operator.queue_model import format_time, state_label
-from ui.operator.tasks import run_in_background
+from ui.operator.receipt_actions import ReceiptActions
 from vocab.text import Text
 
 strings.add(
@@ -124,12 +124,11 @@ class DetailView(QWidget):
         self._uuid: str | None = None
         # the full record once the operator asked for it (Station.reveal_resident audited it)
         self._resident: dict[str, Any] | None = None
+        self._has_receipt = False
 
         self.back_button = QPushButton()
         self.back_button.setShortcut(Qt.Key.Key_Escape)
         self.back_button.clicked.connect(self.back_requested)
-        self.reprint_button = QPushButton()
-        self.reprint_button.clicked.connect(self.reprint)
         self.reveal_button = QPushButton()
         self.reveal_button.clicked.connect(self.reveal)
         self.continue_button = QPushButton()
@@ -143,6 +142,12 @@ class DetailView(QWidget):
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.message = message_label()
         set_error(self.message, None)
+        # 补打回执 / 打开 / 存到U盘: each is a reprint (marked 补打, audited) made on the press
+        self.receipt = ReceiptActions(
+            context, i18n, operator=operator.id, print_key="op.detail.reprint", message=self.message
+        )
+        self.receipt.printed.connect(self.print_done)
+        self.reprint_button = self.receipt.print_button
 
         self.resident_box = QGroupBox()
         self.resident_form = QFormLayout(self.resident_box)
@@ -171,7 +176,7 @@ class DetailView(QWidget):
         top.addWidget(self.title, 1)
         top.addWidget(self.reveal_button)
         top.addWidget(self.continue_button)
-        top.addWidget(self.reprint_button)
+        top.addWidget(self.receipt)
         body = QWidget()
         grid = QVBoxLayout(body)
         row = QHBoxLayout()
@@ -189,7 +194,8 @@ class DetailView(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.message)
         layout.addWidget(scroll, 1)
-        i18n.changed.connect(lambda _l: self._render())
+        # a bound slot, not a lambda: Qt drops it with this widget (a closed console)
+        i18n.changed.connect(self._language_changed)
         self._render()
 
     # ------------------------------------------------------------------ public
@@ -197,6 +203,8 @@ class DetailView(QWidget):
     def show_application(self, uuid: str) -> None:
         self._uuid = uuid
         self._resident = None
+        self._has_receipt = False
+        self.receipt.set_source(None)
         set_error(self.message, None)
         self._render()
         (
@@ -211,31 +219,25 @@ class DetailView(QWidget):
         self._render()
 
     def reprint(self) -> None:
-        """Render the reprint on this thread (local, quick), print it off the GUI thread."""
-        if self._uuid is None:
-            return
-        try:
-            reprint = self._station.reprint_for_operator(self._uuid, operator=self._operator.id)
-        except ReprintRefused as exc:
-            set_error(self.message, self._i18n.text(exc.message))
-            return
-        printer = self._context.printer
-        set_error(self.message, self._i18n.t("op.detail.printing"), ok=True)
-        self.reprint_button.setEnabled(False)
-        title = reprint.application.tracking_no or ""
-        pdf = reprint.pdf
-        run_in_background(lambda: printer.print_pdf(pdf, title=title), self._printed)
+        """补打回执: made here (local, quick), printed off the GUI thread; with no printer set
+        the PDF is kept and the printers found now are offered (`ReceiptActions`)."""
+        self.receipt.print_receipt()
+
+    def _reprint_source(self) -> tuple[str, bytes]:
+        """A reprint for this operator (audited, marked 补打); raises ReprintRefused."""
+        assert self._uuid is not None
+        reprint = self._station.reprint_for_operator(self._uuid, operator=self._operator.id)
+        return reprint.application.tracking_no or "", reprint.pdf
 
     # ------------------------------------------------------------------ internals
+
+    @Slot(str)
+    def _language_changed(self, _lang: str) -> None:
+        self._render()
 
     def _continue(self) -> None:
         if self._uuid is not None:
             self.continue_requested.emit(self._uuid)
-
-    def _printed(self, result: PrintResult) -> None:
-        self.reprint_button.setEnabled(True)
-        set_error(self.message, self._i18n.text(result.message), ok=result.ok)
-        self.print_done.emit(result)
 
     @staticmethod
     def _field(service: Service | None, key: str) -> Field:
@@ -253,7 +255,6 @@ class DetailView(QWidget):
     def _render(self) -> None:
         t, lang = self._i18n.t, self._i18n.lang
         self.back_button.setText(t("op.detail.back"))
-        self.reprint_button.setText(t("op.detail.reprint"))
         self.reveal_button.setText(t("op.detail.reveal"))
         self.continue_button.setText(t("op.detail.continue"))
         self.resident_box.setTitle(t("op.detail.resident"))
@@ -273,6 +274,7 @@ class DetailView(QWidget):
             self.title.setText("")
             self.amendments.setText("")
             self.continue_button.hide()
+            self.receipt.hide()
             return
         store = self._station.store
         zone = self._station.zone
@@ -304,8 +306,10 @@ class DetailView(QWidget):
             self.resident_form.addRow(t("op.detail.last_error"), err)
         self.reveal_button.setVisible(not show)
         draft = app.state == "draft"
-        self.reprint_button.setVisible(not draft)
-        self.reprint_button.setEnabled(app.tracking_no is not None)
+        self.receipt.setVisible(not draft)
+        if (app.tracking_no is not None) != self._has_receipt:
+            self._has_receipt = app.tracking_no is not None
+            self.receipt.set_source(self._reprint_source if self._has_receipt else None)
         self.continue_button.setVisible(draft)
         if draft:
             set_error(self.message, t("op.detail.draft_note"), ok=True)

@@ -51,7 +51,7 @@ from kiosk.catalog import Field, Service
 from kiosk.context import KioskContext
 from kiosk.filing import Filing
 from kiosk.operators import Operator
-from kiosk.printing import PrintResult
+from kiosk.printing import PDF_CHOICE, PrintResult
 from kiosk.station import Station
 from kiosk.validation import ValidationFailed
 from offline.store import Application
@@ -59,6 +59,7 @@ from ui import strings
 from ui.i18n import I18n
 from ui.operator.camera import Camera, NoCamera
 from ui.operator.common import heading, message_label, set_error
+from ui.operator.receipt_actions import ReceiptActions
 from ui.operator.signature import SignaturePad
 from ui.operator.tasks import run_in_background
 from ui.widgets.field_editor import FieldEditor, LineEditor, make_editor
@@ -415,6 +416,12 @@ class FilingView(QWidget):
         font.setBold(True)
         self.done_tracking.setFont(font)
         self.print_message = message_label()
+        # the receipt did not reach a printer (none set, or it failed): print on a printer
+        # found now, open it, or save it to a stick; this is the first copy, not a reprint
+        self.receipt_actions = ReceiptActions(
+            self.context, self.i18n, operator=self.operator.id, message=self.print_message
+        )
+        self.receipt_actions.hide()
         self.new_button = QPushButton()
         self.new_button.setMinimumHeight(56)
         self.new_button.clicked.connect(self.new_application)
@@ -428,6 +435,7 @@ class FilingView(QWidget):
         ):
             w.setAlignment(Qt.AlignmentFlag.AlignCenter)
             layout.addWidget(w)
+        layout.addWidget(self.receipt_actions, 0, Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(self.new_button, 0, Qt.AlignmentFlag.AlignCenter)
         layout.addStretch(2)
         return page
@@ -680,6 +688,11 @@ class FilingView(QWidget):
         set_error(self.draft_note, None)
         self.done_tracking.setText(app.tracking_no or "")
         set_error(self.print_message, self.i18n.t("op.filing.printing"), ok=True)
+        tracking_no = app.tracking_no or ""
+        self.receipt_actions.hide()
+        self.receipt_actions.set_source(
+            lambda: (tracking_no, self.station.receipt_pdf(tracking_no))
+        )
         self.stack.setCurrentIndex(2)
         self.new_button.setFocus()
         self.filed.emit(app)
@@ -714,12 +727,16 @@ class FilingView(QWidget):
 
     def _printed(self, result: PrintResult) -> None:
         set_error(self.print_message, self.i18n.text(result.message), ok=result.ok)
+        no_printer = getattr(self.context.printer, "name", None) == PDF_CHOICE
+        self.receipt_actions.setVisible(not result.ok or no_printer)
         self.print_done.emit(result)
 
     def new_application(self) -> None:
         """Wipe the form for the next resident (keeps the chosen service)."""
         self.filing.clear()
         self._confirming = False
+        self.receipt_actions.hide()
+        self.receipt_actions.set_source(None)
         for editor in self.editors.values():
             editor.clear()
         self.signature.clear()

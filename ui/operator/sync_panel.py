@@ -1,5 +1,6 @@
 """The sync panel: link state, pending count, the current pass's progress, last success, errors
-in plain words with what to do, "sync now", and station enrollment (hub address + code).
+in plain words with what to do, "sync now", station enrollment (hub address + code), and USB
+bundles for days without a link (`ui.operator.usb_panel`).
 
 It only displays `SyncController.status_changed` and forwards button presses; the network
 runs in the controller's worker thread.
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -26,8 +28,9 @@ from PySide6.QtWidgets import (
 from kiosk.context import KioskContext
 from ui import strings
 from ui.i18n import I18n
-from ui.operator.common import heading, message_label, set_error
+from ui.operator.common import heading, human_size, message_label, set_error
 from ui.operator.queue_model import format_time
+from ui.operator.usb_panel import UsbPanel
 from vocab.text import Text
 
 log = logging.getLogger(__name__)
@@ -128,13 +131,6 @@ class EnrollDialog(QDialog):
         self.accept()
 
 
-def _size(n: float) -> str:
-    for unit, step in (("MB", 1_000_000), ("KB", 1000)):
-        if n >= step:
-            return f"{n / step:.1f} {unit}"
-    return f"{n:.0f} B"
-
-
 def _duration(seconds: float, lang: str) -> str:
     if seconds < 60:
         return f"{max(1, round(seconds))} 秒" if lang == "zh" else f"{max(1, round(seconds))} s"
@@ -181,7 +177,7 @@ class SyncLinkBox(QWidget):
             self.budget_value.setText(t("op.sync.budget.none"))
         else:
             self.budget_value.setText(
-                t("op.sync.budget.left", left=_size(left or 0), limit=_size(limit))
+                t("op.sync.budget.left", left=human_size(left or 0), limit=human_size(limit))
             )
         set_error(self.note, t("op.sync.budget.spent") if limit and not left else None)
         queue, estimate, rate = (
@@ -198,8 +194,8 @@ class SyncLinkBox(QWidget):
                 t(
                     "op.sync.estimate.value",
                     time=_duration(float(estimate), lang),
-                    size=_size(queue),
-                    rate=_size(float(rate)),
+                    size=human_size(queue),
+                    rate=human_size(float(rate)),
                 )
             )
 
@@ -245,14 +241,16 @@ class SyncPanel(QWidget):
         layout.addWidget(self.link_box)
         layout.addWidget(self.message)
         layout.addLayout(buttons)
+        self.usb = UsbPanel(context, i18n, self)
+        layout.addWidget(self.usb)
         layout.addStretch(1)
 
         if self._sync is not None:
             self._sync.status_changed.connect(self.show_status)
             self._sync.enrolled.connect(self._enrolled)
             self._sync.enroll_failed.connect(self._enroll_failed)
-        i18n.changed.connect(lambda _l: self._render())
-        i18n.changed.connect(lambda _l: self.link_box.refresh())
+        # a bound slot, not a lambda: Qt drops it with this widget (a closed console)
+        i18n.changed.connect(self._language_changed)
         self._render()
 
     # ------------------------------------------------------------------ public
@@ -280,8 +278,14 @@ class SyncPanel(QWidget):
 
     # ------------------------------------------------------------------ internals
 
+    @Slot(str)
+    def _language_changed(self, _lang: str) -> None:
+        self._render()
+        self.link_box.refresh()
+
     def _enrolled(self) -> None:
         set_error(self.message, self._i18n.t("op.sync.enrolled"), ok=True)
+        self.usb.refresh()  # bundles need the device keys enrollment just made
 
     def _enroll_failed(self, message: Text) -> None:
         set_error(self.message, self._i18n.text(message))

@@ -51,10 +51,12 @@ add(
             "The receipt could not be made. Your application is saved; ask the operator to "
             "reprint the receipt.",
         ),
+        # the operator hint: where the console offers 打印 / 打开 / 存到U盘 for this receipt
         "done.saved_no_printer": Text(
-            "本机没有连接打印机，回执已保存在电脑里。请工作人员打印给您。",
+            "本机没有连接打印机，回执已保存在电脑里。请工作人员打印给您"
+            "（管理台“申请队列”里打开这份申请：打印、打开或存到U盘）。",
             "No printer is connected; the receipt is saved on this computer. Ask the operator "
-            "to print it for you.",
+            "to print it for you (console, Queue, this application: Print, Open or Save to USB).",
         ),
         "done.handoff_title": Text("已保存，请找工作人员", "Saved: please see the operator"),
         "done.slip_number": Text("您的编号：", "Your number:"),
