@@ -117,6 +117,8 @@ class HubStore(AccountsMixin):
         self._keys: keys.HubKeys | None = None
         self._heard: dict[str, datetime] = {}
         """When this process last wrote each device's ``last_seen_at`` (see `heard_from`)."""
+        self._catalog_days = catalogs.DaysCache()
+        """Processing days of the published catalogs this process has met (ingest)."""
 
     @classmethod
     def open(
@@ -330,7 +332,9 @@ class HubStore(AccountsMixin):
         now = self.clock()
         with db.write_tx(self.engine) as conn:
             with summary.tracked(conn, [str(r.uuid) for r in request.applications]):
-                answer = push.store_batch(conn, device, request, iso(now), self.tz)
+                answer = push.store_batch(
+                    conn, device, request, iso(now), self.tz, self._catalog_days
+                )
             marks = sequences.high_water_marks(conn, device.station, now)
             if request.station is not None:
                 devices.record_report(conn, device.device_id, request.station, now)
@@ -340,7 +344,8 @@ class HubStore(AccountsMixin):
         answer = answer.model_copy(update={"sequence_marks": marks})
         if pull is None:
             return answer
-        page = self.pull(device, *pull)
+        # the marks just read in the batch's transaction: the pull needs not read them again
+        page = self._pull(device, *pull, PULL_MAX, marks)
         return answer.model_copy(
             update={
                 "cursor": page.cursor,
@@ -355,11 +360,23 @@ class HubStore(AccountsMixin):
         self, device: Device, cursor: int, catalog_version: int, limit: int = PULL_MAX
     ) -> PullResponse:
         """Decisions of the device's station after ``cursor`` and a newer catalog, if any."""
+        return self._pull(device, cursor, catalog_version, limit)
+
+    def _pull(
+        self,
+        device: Device,
+        cursor: int,
+        catalog_version: int,
+        limit: int,
+        marks: dict[str, int] | None = None,
+    ) -> PullResponse:
+        """`pull`; ``marks``: the station's sequence marks when the caller has just read them."""
         limit = max(1, min(limit, PULL_MAX))
         with db.read_tx(self.engine) as conn:
             page = decisions.for_station(conn, device.station, cursor, limit + 1)
             catalog = catalogs.newer_than(conn, catalog_version)
-            marks = sequences.high_water_marks(conn, device.station, self.clock())
+            if marks is None:
+                marks = sequences.high_water_marks(conn, device.station, self.clock())
             reported = catalogs.station_report(conn, device.station)
         if reported != (device.device_id, catalog_version):  # which catalog the station runs
             with db.write_tx(self.engine) as conn:

@@ -10,10 +10,78 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ColumnElement,
+    Connection,
+    Integer,
+    LargeBinary,
+    Table,
+    any_,
+    bindparam,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 
 def upsert(conn: Connection) -> Any:
     """The dialect's ``insert`` (it has ``on_conflict_do_nothing`` / ``..._do_update``)."""
     return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+
+
+def insert_many(
+    conn: Connection,
+    table: Table,
+    rows: list[dict[str, Any]],
+    *,
+    skip_conflicts: bool = False,
+    returning: Column[Any] | None = None,
+) -> list[Any]:
+    """Insert ``rows`` (dicts with the same keys) in one statement, skipping rows that hit a
+    unique constraint if ``skip_conflicts``; the ``returning`` column of the rows inserted.
+
+    PostgreSQL gets one array per column (``INSERT .. SELECT unnest(%(col)b::type[]), ..``),
+    sent in binary: a short statement that psycopg parses once and the server prepares,
+    whatever the number of rows, and no text escaping of each value (psycopg quotes the
+    elements of a text-format array one by one in Python: 8 ms for 100 JSON records, against
+    0.2 ms in binary).  SQLite gets SQLAlchemy's batched multi-row ``VALUES``."""
+    if not rows:
+        return []
+    if conn.dialect.name != "postgresql":
+        stmt: Any = sqlite.insert(table)
+        if skip_conflicts:
+            stmt = stmt.on_conflict_do_nothing()
+        if returning is None:
+            conn.execute(stmt, rows)
+            return []
+        return list(conn.execute(stmt.returning(returning), rows).scalars())
+    names = list(rows[0])
+    quote = conn.dialect.identifier_preparer.quote
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) SELECT "
+        + ", ".join(f"unnest(%({n})b::{_pg_array_type(table.c[n])})" for n in names)
+        + (" ON CONFLICT DO NOTHING" if skip_conflicts else "")
+        + (f" RETURNING {quote(returning.name)}" if returning is not None else "")
+    )
+    result = conn.exec_driver_sql(sql, {n: [row[n] for row in rows] for n in names})
+    return [] if returning is None else list(result.scalars())
+
+
+def _pg_array_type(column: Column[Any]) -> str:
+    """The PostgreSQL array type a column's values travel in (the insert casts them)."""
+    if isinstance(column.type, Boolean):
+        return "boolean[]"
+    if isinstance(column.type, Integer):  # BigInteger too
+        return "bigint[]"
+    if isinstance(column.type, LargeBinary):
+        return "bytea[]"
+    return "text[]"
+
+
+def one_of(conn: Connection, column: Column[Any], values: list[Any]) -> ColumnElement[bool]:
+    """``column IN (values)``; on PostgreSQL ``column = ANY(:array)``: one parameter however
+    many values, so the statement stays short (parsed once, prepared) and its plan an index
+    lookup."""
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(column.type)))
+    return column.in_(values)

@@ -25,13 +25,16 @@ def latest_version(conn: Connection) -> int:
 
 
 def newer_than(conn: Connection, version: int) -> dict[str, Any] | None:
-    """The newest catalog if its version is above ``version``, else None."""
+    """The newest catalog if its version is above ``version``, else None (without reading
+    the body: a station that runs the newest catalog asks this with every push)."""
+    c = db.catalogs
     latest = conn.execute(
-        select(db.catalogs.c.version, db.catalogs.c.body)
-        .order_by(db.catalogs.c.version.desc())
+        select(c.c.version, c.c.body)
+        .where(c.c.version > version)
+        .order_by(c.c.version.desc())
         .limit(1)
     ).first()
-    if latest is None or int(latest.version) <= version:
+    if latest is None:
         return None
     body: dict[str, Any] = json.loads(latest.body)
     return body
@@ -115,6 +118,34 @@ def processing_days(conn: Connection, version: int, service_code: str) -> int | 
     the newest catalog, when the hub lacks that version); None if no catalog says."""
     body, _exact = filed_under(conn, version)
     return days_of(services(body).get(service_code, {}))
+
+
+class DaysCache:
+    """Processing days by (catalog version, service) for ingest, so a push reads and parses
+    a catalog only the first time a process meets its version.
+
+    Only versions the hub holds are kept: a published version never changes (versions only
+    grow, and no statement rewrites one), while the fallback for a version the hub lacks (the
+    newest catalog, see `filed_under`) moves with each publication and is read every time.
+    One per `county.store.HubStore`: it belongs to that database."""
+
+    def __init__(self) -> None:
+        self._held: dict[int, dict[str, int | None]] = {}
+
+    def processing_days(
+        self, conn: Connection, keys: set[tuple[int, str]]
+    ) -> dict[tuple[int, str], int | None]:
+        """`processing_days` of each (version, service code) in ``keys``."""
+        days: dict[int, dict[str, int | None]] = {}
+        for version in {v for v, _ in keys}:
+            cached = self._held.get(version)
+            if cached is None:
+                body, exact = filed_under(conn, version)
+                cached = {code: days_of(s) for code, s in services(body).items()}
+                if exact:
+                    self._held[version] = cached
+            days[version] = cached
+        return {(v, code): days[v].get(code) for v, code in keys}
 
 
 def days_of(service: dict[str, Any]) -> int | None:

@@ -4,23 +4,23 @@ A record is stored once (its UUID and tracking number are unique); a re-sent rec
 duplicate, and may only add amendments to the end of the list the hub holds.
 
 A batch is a handful of statements whatever its size: one select for every key it names,
-multi-row inserts for the new applications and their attachment rows, one select for the
-attachments it references (and an update per re-sent record that brings new amendments).
+one insert for the new applications and one for their attachment rows
+(`county.queries.insert_many`), a select for the attachments of the re-sent records it
+references (and an update per re-sent record that brings new amendments).
 """
 
 from __future__ import annotations
 
 import json
 import uuid as uuidlib
-from collections.abc import Iterable
 from datetime import UTC, tzinfo
 from typing import Any
 
-from sqlalchemy import Connection, insert, or_, select, update
+from sqlalchemy import Connection, or_, select, update
 
 from county import db
 from county.models import Device
-from county.queries import blobs, catalogs, deadlines, search, upsert
+from county.queries import blobs, catalogs, deadlines, insert_many, one_of, search
 from county.workflow import AMENDED, WAITING_STATUSES
 from sync.protocol import ApplicationRecord, PushRequest, PushResponse, PushResult, station_of
 
@@ -28,17 +28,20 @@ RECEIVED = "received"
 """Queue status of a stored application that has no decision yet."""
 AMENDMENT_POSITION = 1000
 """Attachment positions from here on belong to amendments (documents added after filing)."""
-ROWS_PER_INSERT = 200
-"""Rows of one multi-row INSERT (a batch of 500 stays far below both databases' limits on
-bound parameters: SQLite 32,766, PostgreSQL 65,535)."""
 
 
 def store_batch(
-    conn: Connection, device: Device, request: PushRequest, now: str, tz: tzinfo = UTC
+    conn: Connection,
+    device: Device,
+    request: PushRequest,
+    now: str,
+    tz: tzinfo = UTC,
+    days: catalogs.DaysCache | None = None,
 ) -> PushResponse:
     """Store a batch (in the caller's one transaction) and answer per record.
 
-    Each new application gets its search keys and its due day (local calendar of ``tz``)."""
+    Each new application gets its search keys and its due day (local calendar of ``tz``;
+    processing days from ``days``, the caller's cache of published catalogs, if given)."""
     results: dict[int, PushResult] = {}
     fresh: list[tuple[int, ApplicationRecord]] = []
     seen: set[str] = set()
@@ -69,7 +72,7 @@ def store_batch(
             taken.add(rec.tracking_no)
             new.append((i, rec))
 
-    stored = _insert(conn, device, request, [rec for _, rec in new], now, tz)
+    stored = _insert(conn, device, request, [rec for _, rec in new], now, tz, days)
     late = [(i, rec) for i, rec in new if str(rec.uuid) not in stored]
     if late:  # another transaction stored one of these keys since our select (PostgreSQL)
         again = {
@@ -80,19 +83,20 @@ def store_batch(
             row = again.get(str(rec.uuid))
             results[i] = _clash(rec) if row is None else _settle(conn, device, rec, row)
     refs: list[dict[str, Any]] = []
-    for _, rec in new:
-        if str(rec.uuid) in stored:
-            refs += attachment_refs(str(rec.uuid), device.station, rec)
     for i, rec in new:
         if str(rec.uuid) in stored:
+            refs += attachment_refs(str(rec.uuid), device.station, rec)
             results[i] = PushResult(uuid=rec.uuid, result="stored")
     _insert_attachments(conn, refs)
 
     answered = [results[i] for i in range(len(request.applications))]
     kept = list(dict.fromkeys(str(r.uuid) for r in answered if r.result != "rejected"))
+    just_stored: dict[str, list[str]] = {uid: [] for uid in stored}
+    for ref in refs:  # in position order within each application, as _referenced reads them
+        just_stored[ref["app_uuid"]].append(ref["sha256"])
     return PushResponse(
         results=answered,
-        missing_blobs=blobs.missing(conn, device.station, _referenced(conn, kept)),
+        missing_blobs=blobs.missing(conn, device.station, _referenced(conn, kept, just_stored)),
         hub_time=now,
     )
 
@@ -105,7 +109,7 @@ def _held(conn: Connection, uuids: list[str], tracking_nos: list[str]) -> list[A
     return list(
         conn.execute(
             select(a.c.uuid, a.c.tracking_no, a.c.station, a.c.record, a.c.status).where(
-                or_(a.c.uuid.in_(uuids), a.c.tracking_no.in_(tracking_nos))
+                or_(one_of(conn, a.c.uuid, uuids), one_of(conn, a.c.tracking_no, tracking_nos))
             )
         )
     )
@@ -118,11 +122,13 @@ def _insert(
     records: list[ApplicationRecord],
     now: str,
     tz: tzinfo,
+    cache: catalogs.DaysCache | None = None,
 ) -> set[str]:
-    """Insert ``records`` (multi-row, conflicts skipped); the UUIDs actually stored."""
+    """Insert ``records`` (one statement, conflicts skipped); the UUIDs actually stored."""
     if not records:
         return set()
-    days = _processing_days(conn, {(r.catalog_version, r.service_code) for r in records})
+    keys = {(r.catalog_version, r.service_code) for r in records}
+    days = (cache or catalogs.DaysCache()).processing_days(conn, keys)
     rows = []
     for rec in records:
         key = (rec.catalog_version, rec.service_code)
@@ -146,46 +152,31 @@ def _insert(
             }
         )
     a = db.applications
-    stored: set[str] = set()
-    for chunk in _chunks(rows, ROWS_PER_INSERT):
-        stmt = upsert(conn)(a).values(chunk).on_conflict_do_nothing().returning(a.c.uuid)
-        stored.update(conn.execute(stmt).scalars())
-    return stored
-
-
-def _processing_days(
-    conn: Connection, keys: set[tuple[int, str]]
-) -> dict[tuple[int, str], int | None]:
-    """`catalogs.processing_days` of each (catalog version, service), one catalog read per
-    version the batch was filed under."""
-    bodies = {version: catalogs.filed_under(conn, version)[0] for version, _ in keys}
-    return {
-        (version, code): catalogs.days_of(catalogs.services(bodies[version]).get(code, {}))
-        for version, code in keys
-    }
+    return set(insert_many(conn, a, rows, skip_conflicts=True, returning=a.c.uuid))
 
 
 def _insert_attachments(conn: Connection, refs: list[dict[str, Any]]) -> None:
-    for chunk in _chunks(refs, ROWS_PER_INSERT):
-        conn.execute(insert(db.attachments).values(chunk))
+    insert_many(conn, db.attachments, refs)
 
 
-def _chunks(rows: list[dict[str, Any]], size: int) -> Iterable[list[dict[str, Any]]]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
+def _referenced(
+    conn: Connection, uuids: list[str], known: dict[str, list[str]] | None = None
+) -> list[str]:
+    """The attachment hashes of these applications: in their order, each by position.
 
-
-def _referenced(conn: Connection, uuids: list[str]) -> list[str]:
-    """The attachment hashes of these applications: in their order, each by position."""
-    if not uuids:
-        return []
-    t = db.attachments
-    rows = conn.execute(
-        select(t.c.app_uuid, t.c.sha256).where(t.c.app_uuid.in_(uuids)).order_by(t.c.position)
-    )
-    by_app: dict[str, list[str]] = {}
-    for row in rows:
-        by_app.setdefault(row.app_uuid, []).append(row.sha256)
+    ``known``: the hashes of applications this transaction just stored, which need no read."""
+    known = known or {}
+    by_app: dict[str, list[str]] = dict(known)
+    others = [uid for uid in uuids if uid not in known]
+    if others:
+        t = db.attachments
+        rows = conn.execute(
+            select(t.c.app_uuid, t.c.sha256)
+            .where(one_of(conn, t.c.app_uuid, others))
+            .order_by(t.c.position)
+        )
+        for row in rows:
+            by_app.setdefault(row.app_uuid, []).append(row.sha256)
     return [h for uid in uuids for h in by_app.get(uid, [])]
 
 

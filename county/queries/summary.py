@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import Connection, Table, delete, insert, select
 
 from county import db
-from county.queries import upsert
+from county.queries import one_of, upsert
 from vocab.states import FINAL_STATUSES
 
 HOUR = timedelta(hours=1)
@@ -123,7 +123,7 @@ def _rows(conn: Connection, uuids: list[str], with_zone: bool = False) -> list[A
     extra = [_zone_name().label("zone")] if with_zone else []
     for start in range(0, len(uuids), CHUNK):
         part = uuids[start : start + CHUNK]
-        found += conn.execute(select(*COLUMNS, *extra).where(_a.c.uuid.in_(part))).all()
+        found += conn.execute(select(*COLUMNS, *extra).where(one_of(conn, _a.c.uuid, part))).all()
     return found
 
 
