@@ -22,7 +22,14 @@ from county import db
 from county.models import Device
 from county.queries import blobs, catalogs, deadlines, search, upsert
 from county.workflow import AMENDED, WAITING_STATUSES
-from sync.protocol import ApplicationRecord, PushRequest, PushResponse, PushResult, station_of
+from sync.protocol import (
+    ApplicationRecord,
+    AttachmentRef,
+    PushRequest,
+    PushResponse,
+    PushResult,
+    station_of,
+)
 
 RECEIVED = "received"
 """Queue status of a stored application that has no decision yet."""
@@ -176,17 +183,26 @@ def _chunks(rows: list[dict[str, Any]], size: int) -> Iterable[list[dict[str, An
 
 
 def _referenced(conn: Connection, uuids: list[str]) -> list[str]:
-    """The attachment hashes of these applications: in their order, each by position."""
+    """The attachment hashes of these applications: every preview first (in the
+    applications' order, each by position), then the attachments themselves, so the kiosk
+    uploads what staff can start reading before the full pages."""
     if not uuids:
         return []
     t = db.attachments
     rows = conn.execute(
-        select(t.c.app_uuid, t.c.sha256).where(t.c.app_uuid.in_(uuids)).order_by(t.c.position)
+        select(t.c.app_uuid, t.c.sha256, t.c.preview_sha256)
+        .where(t.c.app_uuid.in_(uuids))
+        .order_by(t.c.position)
     )
     by_app: dict[str, list[str]] = {}
+    previews: dict[str, list[str]] = {}
     for row in rows:
         by_app.setdefault(row.app_uuid, []).append(row.sha256)
-    return [h for uid in uuids for h in by_app.get(uid, [])]
+        if row.preview_sha256:
+            previews.setdefault(row.app_uuid, []).append(row.preview_sha256)
+    return [h for uid in uuids for h in previews.get(uid, [])] + [
+        h for uid in uuids for h in by_app.get(uid, [])
+    ]
 
 
 def attachment_refs(uid: str, station: str, rec: ApplicationRecord) -> list[dict[str, Any]]:
@@ -202,6 +218,7 @@ def attachment_refs(uid: str, station: str, rec: ApplicationRecord) -> list[dict
             "mime": a.mime,
             "filename": a.filename,
             "station": station,
+            **preview_columns(a),
         }
         for i, a in enumerate(rec.attachments)
     ]
@@ -256,9 +273,20 @@ def amendment_refs(
                     "mime": a.mime,
                     "filename": a.filename,
                     "station": station,
+                    **preview_columns(a),
                 }
             )
     return rows
+
+
+def preview_columns(ref: AttachmentRef) -> dict[str, Any]:
+    """The preview columns of an attachment row (all None when the kiosk sent no preview)."""
+    p = ref.preview
+    return {
+        "preview_sha256": p.sha256 if p else None,
+        "preview_size": p.size if p else None,
+        "preview_mime": p.mime if p else None,
+    }
 
 
 def station_received(conn: Connection, station: str) -> list[tuple[str, int]]:

@@ -39,6 +39,7 @@ RELEASED = {
     "0009": "76b32ecafd671f677bc01edde2f9fb7b057d73a1f985313f6a1a614e4af1511e",
     "0010": "22e09c9e17c20e9ae0f4c9935931a7dc476a19067e4af1f5debf0097b46c3d1c",
     "0011": "d1625413b6fa57872b30293e71359b6fc936499757b3edf6035cc586e9e39cee",
+    "0013": "e7ad0eebe450c4176d8e78fd420410e28abe825b5958f110bbcd8a2920e8c23a",
 }
 """sha256 of each released revision's file (versions/NNNN_*.py): released files never change."""
 
