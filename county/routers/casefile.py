@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from county import casework
@@ -48,6 +48,20 @@ def application_page(
     if member is None:
         return login_page(request)
     return _render(request, store, member, tracking_no)
+
+
+@router.get("/app/{tracking_no}/documents")
+def document_progress(
+    request: Request, tracking_no: str, member: ConsoleMemberDep, store: StoreDep
+) -> Response:
+    """How far each document has arrived (JSON for the viewer: a preview is shown until the
+    full page is here).  The same department scoping as the page: 404 outside it."""
+    if member is None:
+        raise HubError(401, "unauthorized", "请先登录 Log in first")
+    return JSONResponse(
+        casework.document_progress(store, member, tracking_no),
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def _decision_form(post: ConsolePost) -> dict[str, Any]:
