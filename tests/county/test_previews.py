@@ -120,8 +120,8 @@ def test_the_page_shows_the_preview_until_the_full_page_is_whole(hub: Hub) -> No
     assert upload(hub, token, FULL, 0, cut).json()["complete"] is False
     html = admin.get(path).text
     assert f'<img src="/v1/staff/blobs/{sha(PREVIEW)}"' in html
-    assert "预览图，完整图片上传中 <b class=\"pct\">62</b>%" in html
-    assert "Preview — full image still uploading, <b class=\"pct\">62</b>%" in html
+    assert '预览图，完整图片上传中 <b class="pct">62</b>%' in html
+    assert 'Preview — full image still uploading, <b class="pct">62</b>%' in html
     assert f'data-full="/v1/staff/blobs/{sha(FULL)}"' in html
     states = admin.get(f"{path}/documents").json()["documents"]
     assert states == [

@@ -106,9 +106,7 @@ def preview_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PreviewHub
     store.close()
 
 
-def test_the_preview_shows_until_the_full_page_arrives(
-    preview_hub: PreviewHub, page: Page
-) -> None:
+def test_the_preview_shows_until_the_full_page_arrives(preview_hub: PreviewHub, page: Page) -> None:
     hub = preview_hub
     log_in(page, hub.url, "kezhang")
     page.wait_for_url("**/queue")
@@ -134,6 +132,4 @@ def test_the_preview_shows_until_the_full_page_arrives(
     page.wait_for_function("() => document.querySelector('.docs figure img').naturalWidth > 400")
     assert "预览图" not in figure.inner_text() and "下载" in figure.inner_text()
     page.click(".docs a.view")
-    page.wait_for_function(
-        "() => document.querySelector('#viewer .stage img').naturalWidth > 400"
-    )
+    page.wait_for_function("() => document.querySelector('#viewer .stage img').naturalWidth > 400")
