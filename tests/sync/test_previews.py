@@ -160,3 +160,28 @@ def hub_held(hub: Hub, station: Station, sha: str) -> int:
     """Bytes of the station's unfinished upload of ``sha`` the hub recorded."""
     row = hub.store.upload_row(station.code, sha)
     return 0 if row is None else int(row.received or 0)
+
+
+def test_a_usb_bundle_carries_previews_and_the_bundle_back_acknowledges_them(
+    enrolled: Station, hub: Hub, tmp_path: Path
+) -> None:
+    from county import cli as hub_cli
+    from county.blobs import BlobStore
+    from kiosk.sync_service import export_bundle, import_bundle
+
+    app = file_page(enrolled, 5)
+    att = app.attachments[0]
+    usb = tmp_path / "LX03.kbundle"
+    result = export_bundle(enrolled, usb)
+    assert result.blobs == 2  # the page and its preview
+    imported = hub_cli.import_push_bundle(hub.store, BlobStore(hub.blob_dir), usb)
+    assert imported.complete and imported.blobs_stored == 2 and not imported.missing_blobs
+    assert hub.blob_bytes(str(att.preview_sha256)) == enrolled.store.read_blob(
+        str(att.preview_sha256)
+    )
+    back = tmp_path / "back.kbundle"
+    hub_cli.export_pull_bundle(hub.store, "LX03", back)
+    assert import_bundle(enrolled, back).blobs_acknowledged == 2
+    assert enrolled.store.unsynced_count() == 0
+    report = run_sync(enrolled)  # nothing left for the network
+    assert report.complete and (report.blobs_sent, report.bytes_sent) == (0, 0)
