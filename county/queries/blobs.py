@@ -8,6 +8,7 @@ another station's (see `county.blobs` for why).  ``blobs`` rows say a verified f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, and_, select, union, update
@@ -146,12 +147,18 @@ def upload_offsets(conn: Connection, device_id: str, hashes: list[str]) -> dict[
     return out
 
 
-def document_states(conn: Connection, station: str, docs: list[dict[str, Any]]) -> dict[str, Any]:
+def document_states(
+    conn: Connection,
+    station: str,
+    docs: list[dict[str, Any]],
+    arriving: Callable[[str, str], int | None] | None = None,
+) -> dict[str, Any]:
     """How far each document of an application (``docs``: its attachment refs as pushed, with
     an optional ``preview``) has arrived from ``station``: ``complete``, the ``percent`` of
-    the bytes held (the station's own upload), and ``preview`` (the preview's hash when its
-    bytes are here whole, else None).  By hash; the console shows the preview while the full
-    file is on its way."""
+    the bytes held (the station's own upload; ``arriving(sha256, station)``, the attachment
+    store's live count, also counts a request still streaming in), and ``preview`` (the
+    preview's hash when its bytes are here whole, else None).  By hash; the console shows the
+    preview while the full file is on its way."""
     full = list(dict.fromkeys(str(d["sha256"]) for d in docs))
     previews = list(dict.fromkeys(str(d["preview"]["sha256"]) for d in docs if d.get("preview")))
     if not full:
@@ -174,7 +181,10 @@ def document_states(conn: Connection, station: str, docs: list[dict[str, Any]]) 
     for d in docs:
         sha, size = str(d["sha256"]), int(d.get("size") or 0)
         done = sha in whole
-        held = size if done else min(received.get(sha, 0), size)
+        held = received.get(sha, 0)
+        if not done and arriving is not None:
+            held = max(held, arriving(sha, station) or 0)
+        held = size if done else min(held, size)
         preview = d.get("preview") or {}
         out[sha] = {
             "sha256": sha,

@@ -131,3 +131,56 @@ def test_the_page_shows_the_preview_until_the_full_page_is_whole(hub: Hub) -> No
     html = admin.get(path).text
     assert f'<img src="/v1/staff/blobs/{sha(FULL)}"' in html and "预览图" not in html
     assert admin.get(f"{path}/documents").json()["documents"][0]["complete"] is True
+
+
+def test_the_share_shown_counts_a_page_still_streaming_in(hub: Hub) -> None:
+    """The percent beside a preview moves while one PATCH is still arriving (the folder
+    store's live count), not only when a request ends."""
+    import threading
+    import time
+
+    from tests.sync.proxy import FaultProxy
+
+    token = hub.enroll("S01")
+    app = app_record(attachments=[page()])
+    assert hub.push(token, [app]).status_code == 200
+    assert upload(hub, token, PREVIEW).json()["complete"] is True
+    admin = hub.console("管理员", "admin")
+    path = f"/app/{app['tracking_no']}/documents"
+    answers: list[Any] = []
+    with FaultProxy(hub.url, rate=len(FULL) / 4, rtt=0.05) as proxy:  # the page takes ~4 s
+
+        def send() -> None:
+            answers.append(
+                hub.http.patch(
+                    proxy.url + f"/v1/blobs/{sha(FULL)}",
+                    data=FULL,
+                    headers={
+                        "X-Kiosk-Protocol": "1",
+                        "Authorization": f"Bearer {token}",
+                        "Upload-Offset": "0",
+                        "Upload-Length": str(len(FULL)),
+                        "Content-Type": "application/offset+octet-stream",
+                    },
+                    timeout=60,
+                )
+            )
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        seen: set[int] = set()
+        deadline = time.monotonic() + 30
+        while sender.is_alive() and time.monotonic() < deadline:
+            state = admin.get(path).json()["documents"][0]
+            if not state["complete"]:
+                seen.add(state["percent"])
+            time.sleep(0.2)
+        sender.join(60)
+    assert answers and answers[0].status_code == 200 and answers[0].json()["complete"]
+    assert any(0 < p < 100 for p in seen), seen  # part of the page, while it arrived
+    assert admin.get(path).json()["documents"][0] == {
+        "sha256": sha(FULL),
+        "complete": True,
+        "percent": 100,
+        "preview": sha(PREVIEW),
+    }
