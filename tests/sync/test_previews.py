@@ -99,9 +99,9 @@ def test_previews_first_then_a_cut_then_the_full_page(
 
         def cut_in_the_first_full_page(p: SyncProgress) -> None:
             # both previews acknowledged and a first chunk of a full page too: cut the link
-            if p.phase == "blobs" and p.done >= 2 and p.bytes_sent > preview_bytes:
-                if not proxy.is_down:
-                    proxy.link_down()
+            done = p.phase == "blobs" and p.done >= 2 and p.bytes_sent > preview_bytes
+            if done and not proxy.is_down:
+                proxy.link_down()
 
         with pytest.raises(SyncFailed):
             run_sync(
