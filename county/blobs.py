@@ -293,6 +293,15 @@ class BlobStore:
         finally:
             os.close(fd)
 
+    def arriving(self, sha256: str, station: str) -> int | None:
+        """Bytes of ``station``'s unfinished upload on the disk this moment (None: none),
+        without waiting for a request still sending it: a figure to show while a page
+        arrives, never an offset to resume from (that is `offset`)."""
+        try:
+            return self.partial_path(sha256, station).stat().st_size
+        except FileNotFoundError:
+            return None
+
     def discard(self, sha256: str, station: str) -> None:
         """Drop ``station``'s unfinished upload (it starts again at 0)."""
         self.partial_path(sha256, station).unlink(missing_ok=True)

@@ -77,6 +77,11 @@ class AttachmentStore(Protocol):
     def read(self, sha256: str) -> Iterator[bytes]: ...
     def file_path(self, sha256: str) -> Path | None: ...
     def offset(self, sha256: str, station: str) -> int | None: ...
+    def arriving(self, sha256: str, station: str) -> int | None:
+        """Bytes of ``station``'s unfinished upload held this moment, without waiting for a
+        request still sending it (a figure to show, never a place to resume from)."""
+        ...
+
     def discard(self, sha256: str, station: str) -> None: ...
     def begin(self, sha256: str, station: str) -> Upload: ...
     def put_complete(self, sha256: str, size: int, chunks: Iterable[bytes]) -> bool: ...
@@ -329,6 +334,11 @@ class PgBlobStore:
                 conn.rollback()
                 conn.execute(text("SELECT pg_advisory_unlock_shared(:k)"), {"k": key})
                 conn.commit()
+
+    def arriving(self, sha256: str, station: str) -> int | None:
+        """As `county.blobs.BlobStore.arriving`: the pieces committed so far."""
+        with self.engine.connect() as conn:
+            return _held(conn, checked(sha256), station)
 
     def discard(self, sha256: str, station: str) -> None:
         p = db.blob_parts

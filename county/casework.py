@@ -8,6 +8,7 @@ writes no SQL itself.  ``scope`` is the SQL filter of what the staff member may 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ from county import db
 from county.clock import local_today
 from county.errors import HubError
 from county.models import StaffMember
-from county.queries import applications, catalogs, deadlines, decisions, filters, queue
+from county.queries import applications, blobs, catalogs, deadlines, decisions, filters, queue
 from county.queries.scope import departments_by_service, visible
 from county.store import HubStore
 from county.workflow import (
@@ -35,6 +36,8 @@ from vocab.limits import DECISION_ITEMS_MAX, DECISION_NOTE_MAX
 from vocab.states import NEEDS_INFO, REJECTED
 
 Scope = ColumnElement[bool] | None
+Arriving = Callable[[str, str], int | None]
+"""Bytes of a station's unfinished upload held this moment (`AttachmentStore.arriving`)."""
 
 
 def today(store: HubStore) -> date:
@@ -64,10 +67,14 @@ def stations_matching(store: HubStore, text: str) -> tuple[str, ...]:
         return queue.stations_matching(conn, text)
 
 
-def casefile(store: HubStore, member: StaffMember, tracking_no: str) -> dict[str, Any]:
+def casefile(
+    store: HubStore, member: StaffMember, tracking_no: str, arriving: Arriving | None = None
+) -> dict[str, Any]:
     """Everything the application page shows, in one read transaction: the record, its
     fields under the labels of the catalog it was filed under, documents, the full history,
-    deadline and the resident's other applications (at any station, within ``scope``)."""
+    deadline and the resident's other applications (at any station, within ``scope``).
+    ``arriving``: the attachment store's live count of a page still uploading
+    (`county.blobstore.AttachmentStore.arriving`), for the share shown beside its preview."""
     day = today(store)
     member_scope = member.scope
     scope = visible(member_scope)
@@ -82,6 +89,7 @@ def casefile(store: HubStore, member: StaffMember, tracking_no: str) -> dict[str
         others = [
             o for o in queue.by_resident(conn, hub.id_key, scope) if o["tracking_no"] != tracking_no
         ]
+        documents = blobs.document_states(conn, row["station"], _documents(row["record"]), arriving)
     service = catalogs.services(body).get(row["service_code"], {})
     record = row["record"]
     due = None if hub.due_on == db.NO_DEADLINE else hub.due_on
@@ -99,6 +107,7 @@ def casefile(store: HubStore, member: StaffMember, tracking_no: str) -> dict[str
             for am in record.get("amendments") or []
         ],
         "history": history(row, extensions),
+        "documents": documents,
         "due_on": due,
         "flag": deadlines.flag(hub.due_on, row["status"], day),
         "days_left": deadlines.days_left(hub.due_on, day),
@@ -112,6 +121,25 @@ def casefile(store: HubStore, member: StaffMember, tracking_no: str) -> dict[str
         "NEEDS_INFO": NEEDS_INFO,
         "REJECTED": REJECTED,
     }
+
+
+def _documents(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every document of a record as pushed: its own, then its amendments'."""
+    docs = list(record.get("attachments") or [])
+    for amendment in record.get("amendments") or []:
+        docs += amendment.get("attachments") or []
+    return docs
+
+
+def document_progress(
+    store: HubStore, member: StaffMember, tracking_no: str, arriving: Arriving | None = None
+) -> dict[str, Any]:
+    """How far each document of one application (within the member's departments: else
+    404) has arrived, for the viewer to swap a preview for the full page once it is here."""
+    with db.read_tx(store.engine) as conn:
+        row = applications.by_tracking_no(conn, tracking_no, member.scope)
+        states = blobs.document_states(conn, row["station"], _documents(row["record"]), arriving)
+    return {"documents": list(states.values())}
 
 
 def labelled_fields(service: dict[str, Any], values: dict[str, Any]) -> list[dict[str, Any]]:

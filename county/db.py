@@ -243,8 +243,13 @@ attachments = Table(
     Column("mime", String(100), nullable=False),
     Column("filename", String(200), nullable=False, default=""),
     Column("station", String(32), nullable=False),
+    # 0013: a photographed page's small preview, uploaded first (None: no preview)
+    Column("preview_sha256", String(64)),
+    Column("preview_size", BigInteger),
+    Column("preview_mime", String(100)),
 )
 Index("ix_attachments_sha", attachments.c.sha256, attachments.c.station)
+Index("ix_attachments_preview", attachments.c.preview_sha256, attachments.c.station)
 
 blobs = Table(
     "blobs",

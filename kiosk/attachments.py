@@ -30,10 +30,16 @@ class AttachmentRejected(UserError, ValueError):
 
 @dataclass(frozen=True, slots=True)
 class PreparedAttachment:
+    """One file ready to store. A photographed document page also carries its small
+    ``preview`` (kiosk.docimage, ≤ 8 KB), kept and sent first so the county can start
+    reading before the full page arrives over a slow link."""
+
     field: str
     filename: str
     mime: str
     data: bytes
+    preview: bytes | None = None
+    preview_mime: str | None = None
 
     @property
     def size(self) -> int:
@@ -105,7 +111,14 @@ def prepare_attachment(
         except UserError as exc:
             raise AttachmentRejected(exc.message) from exc
         name = Path(filename).with_suffix(".webp").name
-        return PreparedAttachment(field=field, filename=name, mime=page.mime, data=page.full)
+        return PreparedAttachment(
+            field=field,
+            filename=name,
+            mime=page.mime,
+            data=page.full,
+            preview=page.preview,
+            preview_mime=page.preview_mime,
+        )
     if mime in IMAGE_TYPES:
         try:
             data = downscale_photo(data)

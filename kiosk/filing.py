@@ -662,6 +662,12 @@ class Filing:
         for att in app.attachments:
             if att.field in kept:
                 data = station.store.read_blob(att.sha256)
-                filing.add_attachment(PreparedAttachment(att.field, att.filename, att.mime, data))
+                sha = att.preview_sha256
+                preview = station.store.read_blob(sha) if sha else None
+                filing.add_attachment(
+                    PreparedAttachment(
+                        att.field, att.filename, att.mime, data, preview, att.preview_mime
+                    )
+                )
         filing.draft_uuid = app.uuid
         return filing

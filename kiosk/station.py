@@ -388,10 +388,18 @@ class Station:
         )
 
     def _store_blobs(self, attachments: Sequence[PreparedAttachment]) -> list[NewAttachment]:
+        """Each file (and a document page's preview) as an encrypted blob, before the rows."""
         out = []
         for att in attachments:
+            preview = None
+            if att.preview:
+                preview, _ = self.store.put_blob(att.preview, att.preview_mime or att.mime)
             sha, _ = self.store.put_blob(att.data, att.mime)
-            out.append(NewAttachment(field=att.field, sha256=sha, filename=att.filename))
+            out.append(
+                NewAttachment(
+                    field=att.field, sha256=sha, filename=att.filename, preview_sha256=preview
+                )
+            )
         return out
 
     def resident_profile(self, id_number: str) -> dict[str, Any] | None:

@@ -42,6 +42,7 @@ from sync.client import enroll as _enroll
 from sync.crypto import CryptoError, box_public_from_text, key_id, verify_key_from_text
 from sync.enrollment import DeviceKeys
 from sync.link import DataBudget, LinkMeter, link_status, probe
+from sync.mapping import preview_hashes
 from sync.protocol import PROTOCOL_VERSION
 from sync.transport import HubTransport, Timeouts, check_hub_url, next_pins
 from vocab.errors import UserError
@@ -599,9 +600,11 @@ def export_bundle(
             result.applications += 1
         else:
             result.amended += 1
-        for sha in [a.sha256 for a in app.attachments] + [
-            d["sha256"] for a in amendments for d in a["attachments"]
-        ]:
+        for sha in (
+            preview_hashes(app, amendments)
+            + [a.sha256 for a in app.attachments]
+            + [d["sha256"] for a in amendments for d in a["attachments"]]
+        ):
             wanted[sha] = None
     if len(records) > bundle.MAX_BUNDLE_APPLICATIONS:
         raise SyncFailed(

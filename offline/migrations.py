@@ -356,4 +356,19 @@ def _encrypt_rows(db: sqlite_utils.Database, ctx: MigrationContext) -> None:
         )
 
 
-SCHEMA_VERSION = 4
+@migrations()
+def m005_document_previews(db: sqlite_utils.Database) -> None:
+    """A photographed document page keeps its small preview (kiosk.docimage, ≤ 8 KB), a blob
+    of its own (encrypted like every blob), sent before any full attachment. Attachments
+    stored before have none (NULL), and sync as they always did."""
+    db.execute("ALTER TABLE attachments ADD COLUMN preview_sha256 TEXT REFERENCES blobs(sha256)")
+    db.execute(
+        "ALTER TABLE amendment_attachments ADD COLUMN preview_sha256 TEXT REFERENCES blobs(sha256)"
+    )
+    db.execute("CREATE INDEX attachments_preview ON attachments(preview_sha256)")
+    db.execute(
+        "CREATE INDEX amendment_attachments_preview ON amendment_attachments(preview_sha256)"
+    )
+
+
+SCHEMA_VERSION = 5

@@ -98,15 +98,25 @@ class OutboxMixin(RecordsMixin):
             )
 
     def blobs_to_upload(self) -> list[dict[str, Any]]:
-        """Blobs of acknowledged applications or amendments the hub has not confirmed yet."""
+        """Blobs of acknowledged applications or amendments the hub has not confirmed yet:
+        every document page's preview first (the county can start reading), then the full
+        files, each oldest first. ``preview`` says which a row is."""
         rows = self._query(
-            "SELECT b.sha256, b.size, b.mime FROM blobs b WHERE b.uploaded_at IS NULL AND ("
+            "SELECT b.sha256, b.size, b.mime, ("
+            " EXISTS (SELECT 1 FROM attachments t WHERE t.preview_sha256 = b.sha256)"
+            " OR EXISTS (SELECT 1 FROM amendment_attachments t WHERE t.preview_sha256 = b.sha256)"
+            ") AS preview FROM blobs b WHERE b.uploaded_at IS NULL AND ("
             " EXISTS (SELECT 1 FROM attachments t JOIN applications a ON a.uuid = t.app_uuid"
             "  WHERE t.sha256 = b.sha256 AND a.state = 'uploaded')"
+            " OR EXISTS (SELECT 1 FROM attachments t JOIN applications a ON a.uuid = t.app_uuid"
+            "  WHERE t.preview_sha256 = b.sha256 AND a.state = 'uploaded')"
             " OR EXISTS (SELECT 1 FROM amendment_attachments t"
             "  JOIN amendments m ON m.id = t.amendment_id"
             "  WHERE t.sha256 = b.sha256 AND m.uploaded_at IS NOT NULL)"
-            ") ORDER BY b.rowid"
+            " OR EXISTS (SELECT 1 FROM amendment_attachments t"
+            "  JOIN amendments m ON m.id = t.amendment_id"
+            "  WHERE t.preview_sha256 = b.sha256 AND m.uploaded_at IS NOT NULL)"
+            ") ORDER BY preview DESC, b.rowid"
         )
         return [dict(r) for r in rows]
 

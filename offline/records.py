@@ -35,6 +35,10 @@ class AttachmentRow:
     size: int
     mime: str
     filename: str
+    preview_sha256: str | None = None
+    """A document page's small preview, a blob of its own (None: no preview)."""
+    preview_size: int | None = None
+    preview_mime: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +115,8 @@ class NewAttachment:
     field: str
     sha256: str
     filename: str
+    preview_sha256: str | None = None
+    """The page's preview blob (stored with `put_blob` too), if it has one."""
 
 
 @dataclass(slots=True)
@@ -388,9 +394,9 @@ class RecordsMixin(StoreBase):
                     "attachments", "filename", f"{app_uuid}/{position}", att.filename
                 )
                 db.execute(
-                    "INSERT INTO attachments(app_uuid, position, field, sha256, filename) "
-                    "VALUES (?,?,?,?,?)",
-                    [app_uuid, position, att.field, att.sha256, filename],
+                    "INSERT INTO attachments(app_uuid, position, field, sha256, filename, "
+                    "preview_sha256) VALUES (?,?,?,?,?,?)",
+                    [app_uuid, position, att.field, att.sha256, filename, att.preview_sha256],
                 )
             if finalize:
                 # last statement of the transaction: from here the row is immutable
@@ -457,8 +463,8 @@ class RecordsMixin(StoreBase):
                 )
                 db.execute(
                     "INSERT INTO amendment_attachments(amendment_id, position, field, sha256, "
-                    "filename) VALUES (?,?,?,?,?)",
-                    [amendment_id, position, att.field, att.sha256, filename],
+                    "filename, preview_sha256) VALUES (?,?,?,?,?,?)",
+                    [amendment_id, position, att.field, att.sha256, filename, att.preview_sha256],
                 )
             self._audit(
                 db,
@@ -475,8 +481,10 @@ class RecordsMixin(StoreBase):
         s = self.sealer
         docs: dict[int, list[dict[str, Any]]] = {}
         for d in self._query(
-            "SELECT t.amendment_id, t.position, t.field, t.sha256, b.size, b.mime, t.filename "
+            "SELECT t.amendment_id, t.position, t.field, t.sha256, b.size, b.mime, t.filename, "
+            "t.preview_sha256, p.size AS preview_size, p.mime AS preview_mime "
             "FROM amendment_attachments t JOIN blobs b ON b.sha256 = t.sha256 "
+            "LEFT JOIN blobs p ON p.sha256 = t.preview_sha256 "
             "JOIN amendments m ON m.id = t.amendment_id WHERE m.app_uuid = ? "
             "ORDER BY t.amendment_id, t.position",
             [app_uuid],
@@ -501,8 +509,10 @@ class RecordsMixin(StoreBase):
 
     def _attachments(self, app_uuid: str) -> tuple[AttachmentRow, ...]:
         rows = self._query(
-            "SELECT a.position, a.field, a.sha256, b.size, b.mime, a.filename FROM attachments a "
-            "JOIN blobs b ON b.sha256 = a.sha256 WHERE a.app_uuid = ? ORDER BY a.position",
+            "SELECT a.position, a.field, a.sha256, b.size, b.mime, a.filename, a.preview_sha256, "
+            "p.size AS preview_size, p.mime AS preview_mime FROM attachments a "
+            "JOIN blobs b ON b.sha256 = a.sha256 LEFT JOIN blobs p ON p.sha256 = a.preview_sha256 "
+            "WHERE a.app_uuid = ? ORDER BY a.position",
             [app_uuid],
         )
         return tuple(
@@ -515,6 +525,9 @@ class RecordsMixin(StoreBase):
                     "attachments", "filename", f"{app_uuid}/{r['position']}", r["filename"]
                 )
                 or "",
+                preview_sha256=r["preview_sha256"],
+                preview_size=r["preview_size"],
+                preview_mime=r["preview_mime"],
             )
             for r in rows
         )

@@ -121,6 +121,22 @@ def _photo() -> bytes:
     return out.getvalue()
 
 
+def _upload(url: str, auth: dict[str, str], data: bytes, end: int) -> None:
+    """PATCH the first ``end`` bytes of an attachment (all of them: the whole upload)."""
+    import hashlib
+
+    import requests
+
+    headers = {
+        **auth,
+        "Upload-Offset": "0",
+        "Upload-Length": str(len(data)),
+        "Content-Type": "application/offset+octet-stream",
+    }
+    sha = hashlib.sha256(data).hexdigest()
+    requests.patch(url + f"/v1/blobs/{sha}", data=data[:end], headers=headers, timeout=30)
+
+
 def seed_queue(url: str, store: HubStore) -> None:
     """Three stations' made-up applications under the shipped catalog, one with a photo;
     filed on 2025-03-03 (the hub's clock), decided in part; then the clock moves on so
@@ -129,9 +145,12 @@ def seed_queue(url: str, store: HubStore) -> None:
 
     import requests
 
+    from kiosk.docimage import encode_document
+
     catalog = json.loads((ROOT / "kiosk/data/catalog.json").read_text("utf-8"))
     photo = _photo()
     sha = hashlib.sha256(photo).hexdigest()
+    page = encode_document(photo)
     proto = {PROTOCOL_HEADER: "1"}
     people = ("测试甲", "测试乙", "测试丙", "测试丁", "测试戊", "测试己", "测试庚", "测试辛")
     services = ("dibao", "temp_relief", "medical_insurance", "disability_subsidy", "dibao")
@@ -156,7 +175,22 @@ def seed_queue(url: str, store: HubStore) -> None:
                 "situation": "家中一人长期患病，收入不足（演示数据）",
                 "bank_account": "6217000012345678",
             }
-            if i == 0:
+            if i == 0 and station == "HX01":  # a page photographed in document mode
+                rec["attachments"] = [
+                    {
+                        "field": "hukou_photo",
+                        "sha256": hashlib.sha256(page.full).hexdigest(),
+                        "size": len(page.full),
+                        "mime": page.mime,
+                        "filename": "户口簿.webp",
+                        "preview": {
+                            "sha256": hashlib.sha256(page.preview).hexdigest(),
+                            "size": len(page.preview),
+                            "mime": page.preview_mime,
+                        },
+                    }
+                ]
+            elif i == 0:
                 rec["attachments"] = [
                     {
                         "field": "hukou_photo",
@@ -169,13 +203,11 @@ def seed_queue(url: str, store: HubStore) -> None:
             apps.append(rec)
         push = {"protocol": 1, "batch_id": str(uuid.uuid4()), "applications": apps}
         assert requests.post(url + "/v1/push", json=push, headers=auth, timeout=30).ok
-        headers = {
-            **auth,
-            "Upload-Offset": "0",
-            "Upload-Length": str(len(photo)),
-            "Content-Type": "application/offset+octet-stream",
-        }
-        requests.patch(url + f"/v1/blobs/{sha}", data=photo, headers=headers, timeout=30)
+        if station == "HX01":  # the preview is here, 62 % of the page (still uploading)
+            _upload(url, auth, page.preview, len(page.preview))
+            _upload(url, auth, page.full, len(page.full) * 62 // 100 + 1)
+        else:
+            _upload(url, auth, photo, len(photo))
         running = catalog["version"] - (1 if station == "LX03" else 0)  # one station behind
         requests.get(url + f"/v1/pull?catalog_version={running}", headers=auth, timeout=30)
     for i, tn in enumerate(("LX03-20250303-0102-K", "HX01-20250303-0117-K")):
@@ -297,6 +329,13 @@ def _viewer(page: Page, url: str) -> None:
     page.click("[data-act=rotate]")
 
 
+def _preview(page: Page, url: str) -> None:
+    """A page photographed in document mode whose preview is here, the page itself 62 %."""
+    page.goto(url + "/app/HX01-20250303-0115-K")
+    page.wait_for_function("() => document.querySelector('.docs figure img').naturalWidth > 0")
+    page.evaluate("() => document.querySelector('.docs').scrollIntoView({block: 'center'})")
+
+
 def _confirm(page: Page, url: str) -> None:
     page.goto(url + "/app/LX03-20250303-0102-K")
     page.check("input[name=status][value=needs_info]")
@@ -323,6 +362,7 @@ PAGES: list[tuple[str, str | None, Callable[[Page, str], Any]]] = [
     ("queue-overdue", "admin", lambda page, url: page.goto(url + "/queue?due=overdue")),
     ("application", "admin", lambda page, url: page.goto(url + "/app/LX03-20250303-0101-K")),
     ("application-viewer", "admin", _viewer),
+    ("application-preview", "admin", _preview),
     ("decide-confirm", "admin", _confirm),
     ("deadlines", "admin", lambda page, url: page.goto(url + "/deadlines")),
     ("catalog", "admin", lambda page, url: page.goto(url + "/catalog")),

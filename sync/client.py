@@ -55,7 +55,7 @@ from sync.errors import (
     SyncError,
 )
 from sync.link import DataBudget, LinkMeter
-from sync.mapping import application_record, decision_rows
+from sync.mapping import application_record, decision_rows, preview_hashes
 from sync.protocol import (
     MAX_BATCH,
     MAX_PULL,
@@ -427,6 +427,9 @@ class SyncClient:
                 report.amendments_sent += 1
                 for a in self.store.amendments(uid):
                     self._referenced.update(d["sha256"] for d in a["attachments"])
+                    self._referenced.update(
+                        d["preview_sha256"] for d in a["attachments"] if d.get("preview_sha256")
+                    )
 
     def _push_batch(
         self, batch: list[Application], body: bytes, attempted: set[str], report: SyncReport
@@ -494,6 +497,7 @@ class SyncClient:
             else:
                 report.duplicates += 1
             self._referenced.update(a.sha256 for a in app.attachments)
+            self._referenced.update(preview_hashes(app))
         self.store.mark_uploaded(acked)
         self._acked = acked
         self._missing.update(answer.missing_blobs)
@@ -509,7 +513,9 @@ class SyncClient:
     # ----------------------------------------------------------------- blobs
 
     def upload_blobs(self, report: SyncReport) -> None:
-        """Upload every attachment of an acknowledged application the hub may lack."""
+        """Upload every attachment of an acknowledged application the hub may lack: every
+        document page's preview first, then the full files, oldest first
+        (`Store.blobs_to_upload`)."""
         todo: dict[str, int] = {b["sha256"]: int(b["size"]) for b in self.store.blobs_to_upload()}
         for sha in sorted(self._missing - set(todo)):
             info = self.store.blob_info(sha)

@@ -7,13 +7,36 @@ client and the USB bundle both use it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict
 from typing import Any
 
 from offline.store import Application
 from sync.protocol import ApplicationRecord, Decision
 
 ATTACHMENT_KEYS = ("field", "sha256", "size", "mime", "filename")
+
+
+def attachment_ref(row: Mapping[str, Any]) -> dict[str, Any]:
+    """One stored attachment (a store row as a mapping) as the wire's `AttachmentRef`: with its
+    preview's digest, size and type when it has one, nothing more when not (so a record
+    without previews is exactly what it was)."""
+    ref = {k: row[k] for k in ATTACHMENT_KEYS}
+    if row.get("preview_sha256"):
+        ref["preview"] = {
+            "sha256": row["preview_sha256"],
+            "size": row["preview_size"],
+            "mime": row["preview_mime"],
+        }
+    return ref
+
+
+def preview_hashes(app: Application, amendments: Iterable[dict[str, Any]] = ()) -> list[str]:
+    """The preview blobs an application and its amendments reference, in their order."""
+    out = [a.preview_sha256 for a in app.attachments if a.preview_sha256]
+    for amendment in amendments:
+        out += [d["preview_sha256"] for d in amendment["attachments"] if d.get("preview_sha256")]
+    return out
 
 
 def application_record(
@@ -33,7 +56,7 @@ def application_record(
             "catalog_version": app.catalog_version,
             "resident": resident,
             "fields": app.fields,
-            "attachments": [{k: getattr(a, k) for k in ATTACHMENT_KEYS} for a in app.attachments],
+            "attachments": [attachment_ref(asdict(a)) for a in app.attachments],
             "created_at": app.created_at,
             "finalized_at": app.finalized_at or app.created_at,
             "operator": app.operator,
@@ -43,9 +66,7 @@ def application_record(
                     "operator": a["operator"],
                     "note": a["note"],
                     "fields": a["fields"],
-                    "attachments": [
-                        {k: d[k] for k in ATTACHMENT_KEYS} for d in a.get("attachments", [])
-                    ],
+                    "attachments": [attachment_ref(d) for d in a.get("attachments", [])],
                 }
                 for a in amendments
             ],

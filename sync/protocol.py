@@ -59,6 +59,11 @@ certificate configured, so pinned kiosks accept it before the switch.
     catalog versions and the backlog behind this batch (queued records not in it, the age of
     the oldest); the hub keeps the latest per device for the county's Stations page.  Kiosks
     that do not send it are still accepted.
+    An attachment may name a ``preview`` (`PreviewRef`: a photographed page's ≤ 8 KB
+    preview; optional, so older kiosks are accepted).  Its hash is referenced like the
+    attachment's own, listed in ``missing_blobs`` before every full attachment and uploaded
+    first: text, then previews, then full documents.  A hub older than previews refuses the
+    field (422): update the hub before the kiosks.
 
 ``HEAD /v1/blobs/{sha256}`` -> 200 with headers ``Upload-Offset`` and ``Upload-Length``
     (offset == length once complete), or 404 when this station never started an upload of a
@@ -324,6 +329,16 @@ class ResidentRecord(_Request):
     address: Annotated[str, _text(0, limits.ADDRESS_MAX)] | None = None
 
 
+class PreviewRef(_Request):
+    """A document page's small preview (`kiosk.docimage`, ≤ 8 KB), uploaded before any full
+    attachment so county staff can start reading over a slow link.  Its bytes travel as a
+    blob of their own (``PATCH /v1/blobs/{sha256}``), like the attachment's."""
+
+    sha256: Sha256
+    size: Annotated[int, Field(ge=1, le=limits.PREVIEW_MAX_BYTES)]
+    mime: Annotated[str, _text(1, limits.MIME_MAX)]
+
+
 class AttachmentRef(_Request):
     field: FieldName
     sha256: Sha256
@@ -331,6 +346,8 @@ class AttachmentRef(_Request):
     mime: Annotated[str, _text(1, limits.MIME_MAX)]
     """As the kiosk saw it; the hub serves the type the bytes show, never this."""
     filename: Annotated[str, _text(0, limits.FILENAME_MAX)] = ""
+    preview: PreviewRef | None = None
+    """Optional: a photographed page's preview; older kiosks and other files send none."""
 
 
 class AmendmentRecord(_Request):

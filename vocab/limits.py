@@ -28,6 +28,7 @@ FILENAME_MAX = 200
 MIME_MAX = 100
 BLOB_MAX_BYTES = 20 * 1024 * 1024
 CHUNK_MAX_BYTES = 1024 * 1024
+PREVIEW_MAX_BYTES = 64 * 1024  # a document page's small preview (kiosk.docimage makes ≤ 8 KB)
 PHOTO_MAX_BYTES = 40 * 1024 * 1024  # a photo the kiosk will try to decode (kiosk.docimage)
 PHOTO_MAX_PIXELS = 64_000_000  # a 64 MP camera; refuses image bombs below Pillow's own limit
 

@@ -8,9 +8,10 @@ another station's (see `county.blobs` for why).  ``blobs`` rows say a verified f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, and_, select, update
+from sqlalchemy import Connection, and_, select, union, update
 
 from county import db
 from county.queries import upsert
@@ -33,14 +34,14 @@ def missing(conn: Connection, station: str, hashes: list[str]) -> list[str]:
 
 
 def referenced_sizes(conn: Connection, station: str, sha256: str) -> set[int]:
-    """Sizes declared for ``sha256`` by the station's applications (empty: not referenced)."""
+    """Sizes declared for ``sha256`` by the station's applications, as an attachment or as an
+    attachment's preview (empty: not referenced)."""
     t = db.attachments
-    return {
-        int(s)
-        for s in conn.execute(
-            select(t.c.size).where(and_(t.c.sha256 == sha256, t.c.station == station))
-        ).scalars()
-    }
+    full = select(t.c.size).where(and_(t.c.sha256 == sha256, t.c.station == station))
+    preview = select(t.c.preview_size).where(
+        and_(t.c.preview_sha256 == sha256, t.c.station == station)
+    )
+    return {int(s) for s in conn.execute(union(full, preview)).scalars() if s is not None}
 
 
 def row(conn: Connection, sha256: str) -> Any:
@@ -101,15 +102,16 @@ def upload_completed(conn: Connection, station: str, sha256: str, size: int, now
 def station_complete(conn: Connection, station: str) -> list[str]:
     """Hashes the station's applications reference that the station has uploaded complete."""
     t, u = db.attachments, db.blob_uploads
-    return sorted(
-        set(
+    done: set[str] = set()
+    for column in (t.c.sha256, t.c.preview_sha256):  # the documents and their previews
+        done.update(
             conn.execute(
-                select(t.c.sha256)
-                .join(u, and_(u.c.sha256 == t.c.sha256, u.c.station == t.c.station))
+                select(column)
+                .join(u, and_(u.c.sha256 == column, u.c.station == t.c.station))
                 .where(and_(t.c.station == station, u.c.complete.is_(True)))
             ).scalars()
         )
-    )
+    return sorted(done)
 
 
 def upload_received(conn: Connection, station: str, sha256: str, received: int) -> None:
@@ -142,4 +144,52 @@ def upload_offsets(conn: Connection, device_id: str, hashes: list[str]) -> dict[
         )
     ):
         out[sha] = int(size) if complete else int(received or 0)
+    return out
+
+
+def document_states(
+    conn: Connection,
+    station: str,
+    docs: list[dict[str, Any]],
+    arriving: Callable[[str, str], int | None] | None = None,
+) -> dict[str, Any]:
+    """How far each document of an application (``docs``: its attachment refs as pushed, with
+    an optional ``preview``) has arrived from ``station``: ``complete``, the ``percent`` of
+    the bytes held (the station's own upload; ``arriving(sha256, station)``, the attachment
+    store's live count, also counts a request still streaming in), and ``preview`` (the
+    preview's hash when its bytes are here whole, else None).  By hash; the console shows the
+    preview while the full file is on its way."""
+    full = list(dict.fromkeys(str(d["sha256"]) for d in docs))
+    previews = list(dict.fromkeys(str(d["preview"]["sha256"]) for d in docs if d.get("preview")))
+    if not full:
+        return {}
+    b, u = db.blobs, db.blob_uploads
+    whole = set(
+        conn.execute(
+            select(b.c.sha256).where(and_(b.c.sha256.in_(full + previews), b.c.complete.is_(True)))
+        ).scalars()
+    )
+    received = {
+        r.sha256: int(r.received or 0)
+        for r in conn.execute(
+            select(u.c.sha256, u.c.received).where(
+                and_(u.c.station == station, u.c.sha256.in_(full))
+            )
+        )
+    }
+    out: dict[str, Any] = {}
+    for d in docs:
+        sha, size = str(d["sha256"]), int(d.get("size") or 0)
+        done = sha in whole
+        held = received.get(sha, 0)
+        if not done and arriving is not None:
+            held = max(held, arriving(sha, station) or 0)
+        held = size if done else min(held, size)
+        preview = d.get("preview") or {}
+        out[sha] = {
+            "sha256": sha,
+            "complete": done,
+            "percent": 100 if done else (held * 100 // size if size else 0),
+            "preview": preview.get("sha256") if preview.get("sha256") in whole else None,
+        }
     return out

@@ -22,7 +22,14 @@ from county import db
 from county.models import Device
 from county.queries import blobs, catalogs, deadlines, insert_many, one_of, search
 from county.workflow import AMENDED, WAITING_STATUSES
-from sync.protocol import ApplicationRecord, PushRequest, PushResponse, PushResult, station_of
+from sync.protocol import (
+    ApplicationRecord,
+    AttachmentRef,
+    PushRequest,
+    PushResponse,
+    PushResult,
+    station_of,
+)
 
 RECEIVED = "received"
 """Queue status of a stored application that has no decision yet."""
@@ -91,9 +98,9 @@ def store_batch(
 
     answered = [results[i] for i in range(len(request.applications))]
     kept = list(dict.fromkeys(str(r.uuid) for r in answered if r.result != "rejected"))
-    just_stored: dict[str, list[str]] = {uid: [] for uid in stored}
+    just_stored: dict[str, list[tuple[str, str | None]]] = {uid: [] for uid in stored}
     for ref in refs:  # in position order within each application, as _referenced reads them
-        just_stored[ref["app_uuid"]].append(ref["sha256"])
+        just_stored[ref["app_uuid"]].append((ref["sha256"], ref["preview_sha256"]))
     return PushResponse(
         results=answered,
         missing_blobs=blobs.missing(conn, device.station, _referenced(conn, kept, just_stored)),
@@ -160,24 +167,30 @@ def _insert_attachments(conn: Connection, refs: list[dict[str, Any]]) -> None:
 
 
 def _referenced(
-    conn: Connection, uuids: list[str], known: dict[str, list[str]] | None = None
+    conn: Connection,
+    uuids: list[str],
+    known: dict[str, list[tuple[str, str | None]]] | None = None,
 ) -> list[str]:
-    """The attachment hashes of these applications: in their order, each by position.
+    """The attachment hashes of these applications: every preview first (in the
+    applications' order, each by position), then the attachments themselves, so the kiosk
+    uploads what staff can start reading before the full pages.
 
-    ``known``: the hashes of applications this transaction just stored, which need no read."""
+    ``known``: (hash, preview hash) of applications this transaction just stored, which need
+    no read."""
     known = known or {}
-    by_app: dict[str, list[str]] = dict(known)
+    by_app: dict[str, list[tuple[str, str | None]]] = dict(known)
     others = [uid for uid in uuids if uid not in known]
     if others:
         t = db.attachments
         rows = conn.execute(
-            select(t.c.app_uuid, t.c.sha256)
+            select(t.c.app_uuid, t.c.sha256, t.c.preview_sha256)
             .where(one_of(conn, t.c.app_uuid, others))
             .order_by(t.c.position)
         )
         for row in rows:
-            by_app.setdefault(row.app_uuid, []).append(row.sha256)
-    return [h for uid in uuids for h in by_app.get(uid, [])]
+            by_app.setdefault(row.app_uuid, []).append((row.sha256, row.preview_sha256))
+    pairs = [pair for uid in uuids for pair in by_app.get(uid, [])]
+    return [p for _, p in pairs if p] + [h for h, _ in pairs]
 
 
 def attachment_refs(uid: str, station: str, rec: ApplicationRecord) -> list[dict[str, Any]]:
@@ -193,6 +206,7 @@ def attachment_refs(uid: str, station: str, rec: ApplicationRecord) -> list[dict
             "mime": a.mime,
             "filename": a.filename,
             "station": station,
+            **preview_columns(a),
         }
         for i, a in enumerate(rec.attachments)
     ]
@@ -247,9 +261,20 @@ def amendment_refs(
                     "mime": a.mime,
                     "filename": a.filename,
                     "station": station,
+                    **preview_columns(a),
                 }
             )
     return rows
+
+
+def preview_columns(ref: AttachmentRef) -> dict[str, Any]:
+    """The preview columns of an attachment row (all None when the kiosk sent no preview)."""
+    p = ref.preview
+    return {
+        "preview_sha256": p.sha256 if p else None,
+        "preview_size": p.size if p else None,
+        "preview_mime": p.mime if p else None,
+    }
 
 
 def station_received(conn: Connection, station: str) -> list[tuple[str, int]]:

@@ -36,15 +36,16 @@ def services_visible(service_code: ColumnElement[str], scope: Scope) -> ColumnEl
 
 
 def blob_visible(conn: Connection, sha256: str, scope: Scope) -> bool:
-    """Whether an application ``scope`` may see references the attachment ``sha256``."""
+    """Whether an application ``scope`` may see references the attachment ``sha256``, or
+    the preview ``sha256`` of one of its attachments (the same rule for both)."""
     a, t = db.applications, db.attachments
-    return bool(
-        conn.execute(
-            select(
-                exists().where(and_(t.c.sha256 == sha256, t.c.app_uuid == a.c.uuid, visible(scope)))
-            )
+    for column in (t.c.sha256, t.c.preview_sha256):
+        seen = conn.execute(
+            select(exists().where(and_(column == sha256, t.c.app_uuid == a.c.uuid, visible(scope))))
         ).scalar()
-    )
+        if seen:
+            return True
+    return False
 
 
 def refresh(conn: Connection, body: dict[str, Any]) -> None:

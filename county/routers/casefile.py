@@ -7,11 +7,19 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from county import casework
-from county.deps import ConsoleMemberDep, ConsolePost, ConsolePostDep, StoreDep, actor
+from county.deps import (
+    BlobsDep,
+    ConsoleMemberDep,
+    ConsolePost,
+    ConsolePostDep,
+    StoreDep,
+    actor,
+    get_blobs,
+)
 from county.errors import HubError
 from county.models import StaffMember
 from county.routers.pages import login_page, page
@@ -33,7 +41,7 @@ def _render(
     status_code: int = 200,
 ) -> HTMLResponse:
     try:
-        context = casework.casefile(store, member, tracking_no)
+        context = casework.casefile(store, member, tracking_no, get_blobs(request).arriving)
     except HubError as exc:
         return page(request, "not_found.html", {"error": exc.message}, exc.status)
     context |= {"member": member, "revealed": {}, "confirm": None, "form": {}} | (extra or {})
@@ -48,6 +56,20 @@ def application_page(
     if member is None:
         return login_page(request)
     return _render(request, store, member, tracking_no)
+
+
+@router.get("/app/{tracking_no}/documents")
+def document_progress(
+    tracking_no: str, member: ConsoleMemberDep, store: StoreDep, blobs: BlobsDep
+) -> Response:
+    """How far each document has arrived (JSON for the viewer: a preview is shown until the
+    full page is here).  The same department scoping as the page: 404 outside it."""
+    if member is None:
+        raise HubError(401, "unauthorized", "请先登录 Log in first")
+    return JSONResponse(
+        casework.document_progress(store, member, tracking_no, blobs.arriving),
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def _decision_form(post: ConsolePost) -> dict[str, Any]:

@@ -40,6 +40,7 @@ RELEASED = {
     "0010": "22e09c9e17c20e9ae0f4c9935931a7dc476a19067e4af1f5debf0097b46c3d1c",
     "0011": "d1625413b6fa57872b30293e71359b6fc936499757b3edf6035cc586e9e39cee",
     "0012": "ebdec1636cea5b83b18443606151f70fdc49fe52a6899bb9450f4382385c34e0",
+    "0013": "adaed9644d7a74c5ed6c53cdfda8b93bab0012a7cde7adfed83b5296cc6edfb5",
 }
 """sha256 of each released revision's file (versions/NNNN_*.py): released files never change."""
 

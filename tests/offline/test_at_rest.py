@@ -204,9 +204,9 @@ def test_a_plain_store_from_before_is_encrypted_in_place(data_dir: Path) -> None
     assert leaks.find(data_dir, [NAME]) != []  # the plain store does hold them (in its WAL)
     store = Store(data_dir)  # the old connection stays open, so its WAL is not checkpointed
     conn.close()
-    assert store.schema_version() == 4
+    assert store.schema_version() == 5
     # the converted schema is exactly a new store's (triggers included)
-    assert _fingerprint(store.db) == FROZEN["m004_encrypt_at_rest"]
+    assert _fingerprint(store.db) == FROZEN["m005_document_previews"]
     app = store.get_application("u1")
     assert app.resident == RESIDENT and app.fields == SAMPLE_FIELDS["dibao"]
     assert app.status_note == NOTE and app.attachments[0].filename == f"{NAME}.jpg"

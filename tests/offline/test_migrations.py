@@ -20,6 +20,7 @@ FROZEN = {
     "m002_sync": "5a06bfca77b5b04db1a0921080e74e6bfb799d8ecc24e1e65f05c74214004a87",
     "m003_amendment_documents": "fd634115d7d81c3779b062c0fb8b8243a684d20fa765a173b33d4ed465b8e2c7",
     "m004_encrypt_at_rest": "d3f0b136e33dad97c41991811c86a2dbe268be069738d010041b7c1efa7cfdd8",
+    "m005_document_previews": "7a2c9fc55a57c39dfc4214fe5da18cb6b2394aa22df045bcb8bee8013afa6afd",
 }
 
 

@@ -202,7 +202,7 @@ def test_migrates_an_older_database_in_place(data_dir: Path) -> None:
     old.conn.commit()
     old.close()
     store = Store(data_dir)
-    assert store.schema_version() == SCHEMA_VERSION == 4
+    assert store.schema_version() == SCHEMA_VERSION == 5
     app = store.get_application("u1")
     assert app.tracking_no == "LX03-260101-0001K" and app.status is None
     assert [a.uuid for a in store.pending_push()] == ["u1"]

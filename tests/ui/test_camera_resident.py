@@ -81,6 +81,9 @@ def test_resident_photographs_the_hukou_and_it_is_filed_in_document_mode(
     [stored] = app.attachments
     assert stored.field == "hukou_photo" and stored.mime == "image/webp"
     assert context.station.store.read_blob(stored.sha256) == att.data
+    # the page's small preview is kept with it, to be sent before any full page
+    assert att.preview and stored.preview_sha256 and stored.preview_mime == "image/webp"
+    assert context.station.store.read_blob(stored.preview_sha256) == att.preview
     assert context.station.store.queue(QueueFilter(state="draft")) == []
 
 
