@@ -159,7 +159,7 @@ class IdleOverlay(QWidget):
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             column.addWidget(label)
         outer.addWidget(card)
-        i18n.changed.connect(lambda _l: self.retranslate())
+        i18n.changed.connect(self._language_changed)
         self.hide()
 
     def show_countdown(self, seconds: int) -> None:
@@ -170,6 +170,10 @@ class IdleOverlay(QWidget):
         self.retranslate()
         self.raise_()
         self.show()
+
+    def _language_changed(self, _lang: str) -> None:
+        # a bound method, not a lambda: Qt drops the connection when this widget goes
+        self.retranslate()
 
     def retranslate(self) -> None:
         t = self.i18n.t

@@ -88,7 +88,7 @@ class StatusBar(QFrame):
                 self.status.update(sync.status())
         # the pending count also changes when someone files, between sync reports
         self._timer.start(poll_ms)
-        i18n.changed.connect(lambda _l: self.refresh())
+        i18n.changed.connect(self._language_changed)
         self.poll()
 
     def poll(self) -> None:
@@ -115,6 +115,10 @@ class StatusBar(QFrame):
 
     def set_status(self, status: dict[str, Any]) -> None:
         self.status = {**self.status, **status}
+        self.refresh()
+
+    def _language_changed(self, _lang: str) -> None:
+        # a bound method, not a lambda: Qt drops the connection when this widget goes
         self.refresh()
 
     def refresh(self) -> None:

@@ -131,3 +131,26 @@ def test_audit_log_lists_actions(qtbot, console: OperatorConsole) -> None:  # ty
     console.show_page("audit")
     actions = [console.audit.table.item(r, 2).text() for r in range(console.audit.table.rowCount())]
     assert "操作员登录" in actions  # in words, not the code "operator.login"
+
+
+def test_a_closed_console_leaves_no_language_listeners(qtbot, context: KioskContext) -> None:  # type: ignore[no-untyped-def]
+    """The next operator switches language after the last one's console is gone: nothing of
+    the old console may still be called (a deleted widget raises RuntimeError in Qt)."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    i18n = I18n("zh")
+    console = OperatorConsole(context, i18n, ADMIN)
+    for name in ("queue", "sync", "summary", "audit", "settings"):
+        console.show_page(name)
+    console.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    errors: list[BaseException] = []
+    import sys
+
+    hook, sys.excepthook = sys.excepthook, lambda *exc: errors.append(exc[1])
+    try:
+        i18n.set_lang("en")
+        i18n.set_lang("zh")
+    finally:
+        sys.excepthook = hook
+    assert not errors, errors

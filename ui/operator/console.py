@@ -179,7 +179,7 @@ class OperatorConsole(QWidget):
                 QShortcut(
                     QKeySequence(f"{mod}+{i + 1}"), self, lambda i=i: self.show_page(PAGES[i])
                 )
-        i18n.changed.connect(lambda _l: self.retranslate())
+        i18n.changed.connect(self._language_changed)
         self.retranslate()
         self.show_page("filing")
 
@@ -288,6 +288,10 @@ class OperatorConsole(QWidget):
 
     def _after_sync(self) -> None:
         self.queue.refresh()
+
+    def _language_changed(self, _lang: str) -> None:
+        # a bound method, not a lambda: Qt drops the connection when this widget goes
+        self.retranslate()
 
     def retranslate(self) -> None:
         t = self.i18n.t

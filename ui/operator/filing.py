@@ -272,7 +272,7 @@ class FilingView(QWidget):
         QShortcut(QKeySequence("Ctrl+Return"), self, self._ctrl_enter)
         QShortcut(QKeySequence("Ctrl+Enter"), self, self._ctrl_enter)
         QShortcut(QKeySequence("Ctrl+N"), self, self.new_application)
-        i18n.changed.connect(lambda _l: self.retranslate())
+        i18n.changed.connect(self._language_changed)
         self.service_box.currentIndexChanged.connect(lambda _i: self._service_chosen())
         self._fill_services()
         self._build_fields()
@@ -763,6 +763,10 @@ class FilingView(QWidget):
             for row in self.filing.review_rows(self.i18n.lang)
         )
         return f"<table>{body}</table>"
+
+    def _language_changed(self, _lang: str) -> None:
+        # a bound method, not a lambda: Qt drops the connection when this widget goes
+        self.retranslate()
 
     def retranslate(self) -> None:
         t = self.i18n.t

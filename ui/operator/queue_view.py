@@ -120,7 +120,7 @@ class QueueView(QWidget):
 
         self._fill_boxes()
         self.retranslate()
-        i18n.changed.connect(lambda _l: self.retranslate())
+        i18n.changed.connect(self._language_changed)
         self.model.modelReset.connect(self._update_count)
         self._update_count()
 
@@ -143,6 +143,10 @@ class QueueView(QWidget):
 
     def refresh(self) -> None:
         self.model.refresh()
+
+    def _language_changed(self, _lang: str) -> None:
+        # a bound method, not a lambda: Qt drops the connection when this widget goes
+        self.retranslate()
 
     def retranslate(self) -> None:
         t = self._i18n.t

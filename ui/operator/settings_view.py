@@ -176,7 +176,7 @@ class SettingsView(QWidget):
         self.operators_box.setVisible(self.is_admin)
         if not self.is_admin:
             layout.addStretch(1)
-        i18n.changed.connect(lambda _l: self.retranslate())
+        i18n.changed.connect(self._language_changed)
         self.retranslate()
         self.load()
 
@@ -308,6 +308,10 @@ class SettingsView(QWidget):
         )
         if folder:
             self.scanner.setText(folder)
+
+    def _language_changed(self, _lang: str) -> None:
+        # a bound method, not a lambda: Qt drops the connection when this widget goes
+        self.retranslate()
 
     def retranslate(self) -> None:
         t = self._i18n.t

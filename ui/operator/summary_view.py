@@ -91,12 +91,16 @@ class SummaryView(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.drafts)
         layout.addWidget(self.message)
-        i18n.changed.connect(lambda _l: self.refresh())
+        i18n.changed.connect(self._language_changed)
         self.refresh()
 
     def day(self) -> date:
         d = self.day_edit.date()
         return date(d.year(), d.month(), d.day())
+
+    def _language_changed(self, _lang: str) -> None:
+        # a bound method, not a lambda: Qt drops the connection when this widget goes
+        self.refresh()
 
     def refresh(self) -> None:
         t, lang = self._i18n.t, self._i18n.lang

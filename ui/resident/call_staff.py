@@ -99,7 +99,7 @@ class HelpOverlay(QWidget):
         self._timer.setInterval(show_ms)
         self._timer.timeout.connect(self.dismiss)
         self.ok_button.clicked.connect(self.dismiss)
-        i18n.changed.connect(lambda _l: self.retranslate())
+        i18n.changed.connect(self._language_changed)
         self.retranslate()
         self.hide()
 
@@ -117,6 +117,10 @@ class HelpOverlay(QWidget):
         if self.isVisible():
             self.hide()
             self.dismissed.emit()
+
+    def _language_changed(self, _lang: str) -> None:
+        # a bound method, not a lambda: Qt drops the connection when this widget goes
+        self.retranslate()
 
     def retranslate(self) -> None:
         t = self.i18n.t
