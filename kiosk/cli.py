@@ -338,7 +338,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     else:
         print(
             "未登记：只有本机钥匙串或县里托管的数据密钥能打开 / not enrolled: opens with this "
-            "PC's keychain, or the data key the county holds once the kiosk has synced"
+            "PC's keychain, or the data key the county holds once the kiosk has enrolled"
         )
     if result.missing_documents:
         _err(f"{result.missing_documents} attachment files were missing and are not in it")
