@@ -1,8 +1,9 @@
 """`kiosk sync` loads only what a network pass needs before its first byte on the wire, and
 starts connecting before it loads the store and the sync code.
 
-A real `kiosk sync` process against a real hub on loopback: at its first TCP connect and at the
-first byte of its push (the request line written to the socket) the process writes down the
+A real `kiosk sync` process against a real hub on loopback: when it launches the thread that
+opens its connection and at the first byte of its push (the request line written to the socket)
+the process writes down the
 modules it loaded; none of the heavy parts (the USB bundle, the receipt and reportlab, Qt,
 Pillow, the document imaging, the hub, SQLAlchemy) may be there at the first byte, and at the
 connect not even the store, the protocol models or the station.
@@ -38,7 +39,7 @@ NOT_YET_AT_CONNECT = ("sqlite_utils", "pydantic", "sync.protocol", "kiosk.statio
 """Loaded after the connection started opening (`kiosk.sync_cli._connect_early`)."""
 
 PROBE = """
-import json, os, socket, sys
+import json, os, socket, sys, threading
 out = sys.argv.pop(1)
 seen = {}
 def loaded():
@@ -49,15 +50,16 @@ def note(what):
         seen[what] = loaded()
         with open(out, "w") as f:
             json.dump(seen, f)
-connect, sendall = socket.socket.connect, socket.socket.sendall
-def first_connect(self, address):
-    note("connect")
-    return connect(self, address)
+start, sendall = threading.Thread.start, socket.socket.sendall
+def started(self):
+    if self.name == "hub-preconnect":  # the thread that opens the connection, launched
+        note("connect")
+    return start(self)
 def first_byte(self, data, *args):
     if bytes(data[:13]) == b"POST /v1/push":
         note("push")
     return sendall(self, data, *args)
-socket.socket.connect, socket.socket.sendall = first_connect, first_byte
+threading.Thread.start, socket.socket.sendall = started, first_byte
 from kiosk.cli import run
 sys.argv[0] = "kiosk"
 run()
@@ -65,7 +67,8 @@ run()
 
 
 def loaded_at(tmp_path: Path, *args: str) -> dict[str, list[str]]:
-    """The modules loaded at the first connect ("connect") and at the push's first byte."""
+    """The modules loaded when the connection started opening ("connect": its thread
+    launched) and at the push's first byte ("push")."""
     out = tmp_path / "modules.json"
     done = subprocess.run(
         [sys.executable, "-c", PROBE, str(out), *args],
