@@ -3,9 +3,9 @@ starts connecting before it loads the store and the sync code.
 
 A real `kiosk sync` process against a real hub on loopback: when it launches the thread that
 opens its connection and at the first byte of its push (the request line written to the socket)
-the process writes down the
-modules it loaded; none of the heavy parts (the USB bundle, the receipt and reportlab, Qt,
-Pillow, the document imaging, the hub, SQLAlchemy) may be there at the first byte, and at the
+the process writes down the modules it loaded; none of the heavy parts (the USB bundle, the
+receipt and reportlab, Qt, Pillow, the document imaging, the hub, SQLAlchemy) may be there at
+the first byte, and at the
 connect not even the store, the protocol models or the station.
 """
 
