@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.hub_ingest import hub_process
-from bench.sync_link import ROOT, machine, new_station, payload_bytes
+from bench.sync_link import ROOT, _compile, machine, new_station, payload_bytes
 from county.store import HubStore
 from kiosk.attachments import PreparedAttachment
 from kiosk.samples import SAMPLE_FIELDS, sample_resident
@@ -48,6 +48,8 @@ CUT_LINK = (30000, 0.84)
 BEFORE = {"cuts": 23, "patches": 46, "resent": 1.26, "seconds": 67.0, "uncut": 14.0}
 """The independent benchmark's figures for main before this change (the issue's text)."""
 KIOSK = Path(sys.executable).with_name("kiosk")
+REPEATS = 3
+"""Runs of each 200 KB profile (the median is reported); the 1 MB runs run once each."""
 ENROLL_ARGS = ("--name", "bench")
 
 
@@ -131,10 +133,12 @@ def _upload_run(
             "up": proxy.stats.bytes[TO_HUB],
             "down": proxy.stats.bytes[TO_CLIENT],
             "chunks": [e.body_length for e in patches],
+            "methods": [e.method for e in reqs],
         }
 
 
 def measure(tmp: Path) -> dict[str, Any]:
+    _compile(ROOT)
     db_url = f"sqlite:///{tmp / 'hub.db'}"
     out: dict[str, Any] = {}
     with hub_process(db_url, tmp / "hub-blobs") as hub_url:
@@ -146,13 +150,19 @@ def measure(tmp: Path) -> dict[str, Any]:
             out[key] = run
             print(f"  1 MB {key}: {json.dumps({k: v for k, v in run.items() if k != 'chunks'})}")
         for i, (name, (rate, rtt)) in enumerate(PROFILES.items()):
-            station, app = _station(tmp, f"E00{i}", db_url, hub_url, SMALL, 20 + i)
-            payload = payload_bytes(station, [app])
-            run = _upload_run(station, hub_url, rate, rtt, None)
-            bound = payload / rate + 2 * rtt  # TCP handshake + one exchange
-            run.update(payload=payload, bound=bound, efficiency=bound / run["seconds"])
-            out[name] = run
-            print(f"  200 KB {name}: {run['seconds']:.1f} s, {run['efficiency'] * 100:.0f} %")
+            runs = []
+            for k in range(REPEATS):
+                station, app = _station(
+                    tmp, f"E{i}{k:02d}", db_url, hub_url, SMALL, 20 + 10 * i + k
+                )
+                payload = payload_bytes(station, [app])
+                run = _upload_run(station, hub_url, rate, rtt, None)
+                bound = payload / rate + 2 * rtt  # TCP handshake + one exchange
+                run.update(payload=payload, bound=bound, efficiency=bound / run["seconds"])
+                runs.append(run)
+                print(f"  200 KB {name}: {run['seconds']:.1f} s, {run['efficiency'] * 100:.0f} %")
+            runs.sort(key=lambda r: r["efficiency"])
+            out[name] = {**runs[len(runs) // 2], "all": [r["efficiency"] for r in runs]}
     return out
 
 
@@ -163,11 +173,20 @@ def render(r: dict[str, Any]) -> str:
         START,
         "## Attachment uploads: a link cut every 100 kB, and a 200 KB photo",
         "",
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()} by "
-        "`.venv-test/bin/python -m bench.sync_uploads`: whole `kiosk sync` processes (one after "
-        "the other until one exits 0) through the fault proxy to `county-hub serve` (SQLite, "
-        "its own process). The hub keeps every byte of a PATCH that arrived, also of one cut "
-        "short, and the kiosk resumes from the hub's offset with chunks of a fixed size.",
+        "Re-run on a quiet machine with one command: `.venv-test/bin/python -m "
+        "bench.sync_uploads` (replaces this section).",
+        "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}: whole `kiosk sync` "
+        "processes (one after the other until one exits 0) through the fault proxy to "
+        "`county-hub serve` (SQLite, its own process); the code byte-compiled first, as "
+        "installing it does. Each station enrolls with `kiosk enroll` first (which also "
+        "escrows its data key), so the pass measured is the station's first sync. The hub "
+        "keeps every byte of a PATCH that arrived, also of one cut short; the kiosk resumes "
+        "from the hub's offset, and its chunk starts at 256 KiB and doubles after each whole "
+        "chunk that went through without a break (up to 1 MiB, never shrinking). Load "
+        f"average (1, 5, 15 min) at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())} "
+        f"on {os.cpu_count()} cores: the machine is shared with other jobs, so the times are "
+        "inflated and vary.",
         "",
         f"1 MB attachment ({BIG} bytes), link {rate * 8 / 1000:.0f} kbit/s, "
         f"{rtt * 1000:.0f} ms round trip, cut every {CUT_EVERY // 1000} kB upstream:",
@@ -190,18 +209,27 @@ def render(r: dict[str, Any]) -> str:
         + ", ".join(str(n) for n in c["chunks"])
         + ".",
         "",
-        "200 KB attachment, one application, uncut: efficiency = lower bound ÷ wall time, "
-        "lower bound = payload ÷ link rate + one TCP handshake + one exchange (2 × RTT).",
+        f"Uncut, the 1 MB attachment took {u['patches']} PATCHes of "
+        + ", ".join(str(n) for n in u["chunks"])
+        + " bytes.",
         "",
-        "| link | payload | lower bound | wall time | requests | efficiency | target |",
-        "|---|---|---|---|---|---|---|",
+        "200 KB attachment, one application, uncut: efficiency = lower bound ÷ wall time, "
+        "lower bound = payload ÷ link rate + one TCP handshake + one exchange (2 × RTT); "
+        f"median of {REPEATS} stations per link (each run's efficiency in the last column). "
+        "The proxy does not delay the handshake here, so the lower bound grants one round "
+        "trip the process never waits for.",
+        "",
+        "| link | payload | lower bound | wall time | requests | efficiency | target | runs |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name in PROFILES:
         v = r[name]
         ok = "✅" if v["efficiency"] >= 0.9 else "❌ missed"
+        every = ", ".join(f"{e * 100:.0f} %" for e in v["all"])
         lines.append(
             f"| {name} | {v['payload']} B | {v['bound']:.1f} s | {v['seconds']:.1f} s | "
-            f"{v['requests']} | {v['efficiency'] * 100:.0f} % | ≥ 90 % {ok} |"
+            f"{v['requests']} ({' + '.join(v['methods'])}) | {v['efficiency'] * 100:.0f} % | "
+            f"≥ 90 % {ok} | {every} |"
         )
     lines += ["", END]
     return "\n".join(lines)

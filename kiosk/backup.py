@@ -309,8 +309,9 @@ ESCROWED_SETTING = "sync.escrowed_data_key"
 
 def escrow_data_key(station: Station, http: HubTransport) -> bool:
     """Send this store's data key, sealed to the hub's box key, unless the hub confirmed it
-    already (``sync.escrowed_data_key``). Called on each sync pass; a failure is logged and
-    retried on the next pass, never fails the sync. True when the hub confirmed it now."""
+    already (``sync.escrowed_data_key``). Called right after enrolling and on each sync pass
+    (so a pass spends no round trip on it once enrolled); a failure is logged and retried on
+    the next pass, never fails the enrollment or the sync. True when the hub confirmed it now."""
     store = station.store
     key = store.sealer.key
     if not isinstance(key, DataKey) or store.get_setting(ESCROWED_SETTING) == key.key_id:

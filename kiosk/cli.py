@@ -9,10 +9,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
     from kiosk.station import Station
@@ -337,7 +338,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     else:
         print(
             "未登记：只有本机钥匙串或县里托管的数据密钥能打开 / not enrolled: opens with this "
-            "PC's keychain, or the data key the county holds once the kiosk has synced"
+            "PC's keychain, or the data key the county holds once the kiosk has enrolled"
         )
     if result.missing_documents:
         _err(f"{result.missing_documents} attachment files were missing and are not in it")
@@ -475,8 +476,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command. People get a bilingual message and an exit code, never a traceback:
     the technical detail of what went wrong goes to the log (kiosk.logs)."""
     from kiosk.logs import CRASHED, configure_logging, log_path
-    from kiosk.settings import resolve_data_dir
-    from kiosk.station import StationNotSetUp
+    from kiosk.settings import StationNotSetUp, resolve_data_dir
     from offline.errors import NotFound, StoreError
     from vocab.errors import UserError
 
@@ -518,5 +518,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
 
 
+def run() -> NoReturn:
+    """The ``kiosk`` program: `main`, then exit with its code.
+
+    A `kiosk sync` pass that finished (`kiosk.sync_cli.finished`: store closed, everything it
+    wrote committed) leaves at once once its output and log are flushed: the interpreter's
+    teardown of a few hundred modules is wall time the link's user waits for and nothing
+    needs. Every other command exits as usual."""
+    code = main()
+    from kiosk import sync_cli
+
+    if sync_cli.finished:
+        logging.shutdown()  # flushes and closes the log file
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -146,3 +146,18 @@ def _coerce(name: str, type_name: Any, raw: Any) -> Any:
 
 
 SETTING_NAMES = tuple(f.name for f in fields(Settings))
+
+
+class StationNotSetUp(RuntimeError):
+    """The store has no station code yet: run `kiosk init --station CODE --name NAME`.
+
+    Here rather than in `kiosk.station` (which re-exports it) so the command line can catch
+    it without loading the station's code first."""
+
+    message = Text(
+        "本站尚未设置。请运行 kiosk init --station 编码 --name 站名。",
+        "This station is not set up yet. Run: kiosk init --station CODE --name NAME",
+    )
+
+    def __init__(self) -> None:
+        super().__init__(str(self.message))

@@ -20,6 +20,7 @@ from kiosk.catalog import Catalog, Service, load_default_catalog
 from kiosk.privacy import last4_matches
 from kiosk.scanner import ScannerFolder
 from kiosk.settings import SETTING_NAMES, Settings
+from kiosk.settings import StationNotSetUp as StationNotSetUp
 from kiosk.validation import (
     AttachmentInfo,
     FieldError,
@@ -49,18 +50,6 @@ SIGNATURE_MAX_BYTES = 1024 * 1024
 SIGNATURE_INVALID = Text(
     "签名图片无效，请清除后重新签名", "The signature image is invalid; clear it and sign again"
 )
-
-
-class StationNotSetUp(RuntimeError):
-    """The store has no station code yet: run `kiosk init --station CODE --name NAME`."""
-
-    message = Text(
-        "本站尚未设置。请运行 kiosk init --station 编码 --name 站名。",
-        "This station is not set up yet. Run: kiosk init --station CODE --name NAME",
-    )
-
-    def __init__(self) -> None:
-        super().__init__(str(self.message))
 
 
 class ReprintRefused(UserError):

@@ -13,11 +13,16 @@ import sys
 import threading
 from typing import Any
 
+from vocab.errors import UserError
 from vocab.text import Text
 
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_NOT_SYNCED = 3
+
+finished = False
+"""A one-pass `kiosk sync` ran to its end and closed the store (`kiosk.cli.run` then leaves at
+once, without the interpreter's teardown)."""
 
 WATCH_INTERVAL_S = 60.0
 WATCH_MAX_INTERVAL_S = 15 * 60.0
@@ -80,15 +85,21 @@ BUDGET_SPENT = Text(
 
 
 def _one_pass(
-    station: Any, args: argparse.Namespace, *, ignore_backoff: bool
+    station: Any, args: argparse.Namespace, *, ignore_backoff: bool, early: Any = None
 ) -> tuple[int, dict[str, Any]]:
-    """Run one pass, print what it did; returns (exit code, JSON summary)."""
+    """Run one pass, print what it did; returns (exit code, JSON summary).
+
+    ``early``: a `sync.session.Preconnect` whose session (and open connection) the pass
+    uses; its passes share it (one connection kept alive between them)."""
     from kiosk.sync_service import SyncFailed, run_sync, sync_link_status
 
     report = None
     failure: Text | None = None
+    options: dict[str, Any] = {}
+    if early is not None:
+        options = {"session": early.session, "ready": early.wait}
     try:
-        report = run_sync(station, hub_url=args.hub, ignore_backoff=ignore_backoff)
+        report = run_sync(station, hub_url=args.hub, ignore_backoff=ignore_backoff, **options)
     except SyncFailed as exc:
         report = exc.report
         failure = exc.message
@@ -116,10 +127,62 @@ def _one_pass(
     return (EXIT_OK if done else EXIT_NOT_SYNCED), out
 
 
+DB_FILE = "kiosk.db"
+"""The store's database file in the data directory (`offline.db.DB_NAME`, not imported here:
+that module loads sqlite-utils, which the early connection must not wait for)."""
+
+
+def _hub_address(args: argparse.Namespace) -> tuple[str, list[str] | None] | None:
+    """(hub address, pinned certificates) as the pass will use them, read with the standard
+    library before the store and the sync code load; None when unknown or not allowed (the
+    pass itself then says why)."""
+    import sqlite3
+
+    from kiosk.settings import Settings, resolve_data_dir
+
+    path = resolve_data_dir(args.data_dir) / DB_FILE
+    if not path.is_file():
+        return None
+    try:
+        conn = sqlite3.connect(path.as_uri() + "?mode=ro", uri=True, timeout=1.0)
+        try:
+            rows = conn.execute(
+                "SELECT key, value FROM settings WHERE key IN (?, ?, ?)",
+                ["hub_url", "sync.tls_pins", "sync.insecure_http"],
+            ).fetchall()
+        finally:
+            conn.close()
+        stored = {str(k): json.loads(v) for k, v in rows}
+        url = args.hub or Settings.load({"hub_url": stored.get("hub_url")}).hub_url
+    except (sqlite3.Error, ValueError, UserError):
+        return None
+    if not url:
+        return None
+    from sync.session import check_hub_url
+
+    try:
+        check_hub_url(url, insecure_http=bool(stored.get("sync.insecure_http")))
+    except UserError:  # InsecureHubAddress: the pass refuses it with its own words
+        return None
+    pins = stored.get("sync.tls_pins")
+    return url, [str(p) for p in pins] if isinstance(pins, list) and pins else None
+
+
+def _connect_early(args: argparse.Namespace) -> Any:
+    """A `sync.session.Preconnect` to the hub, started before the store opens and the push
+    is built, so the handshake's round trip overlaps that work; None when not known yet."""
+    address = _hub_address(args)
+    if address is None:
+        return None
+    from sync.session import Preconnect
+
+    return Preconnect(address[0], pins=address[1])
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
+    global finished
     from kiosk.cli import _station
 
-    station = _station(args)
     if args.hub and not args.hub.startswith(("http://", "https://")):
         _err(
             Text(
@@ -128,12 +191,21 @@ def cmd_sync(args: argparse.Namespace) -> int:
             )
         )
         return EXIT_ERROR
-    if not args.watch:
-        return _one_pass(station, args, ignore_backoff=True)[0]
-    return _watch(station, args)
+    early = _connect_early(args)
+    try:
+        station = _station(args)
+        if not args.watch:
+            code = _one_pass(station, args, ignore_backoff=True, early=early)[0]
+            station.store.close()
+            finished = True
+            return code
+        return _watch(station, args, early)
+    finally:
+        if early is not None:
+            early.close()
 
 
-def _watch(station: Any, args: argparse.Namespace) -> int:
+def _watch(station: Any, args: argparse.Namespace, early: Any = None) -> int:
     """Keep syncing; the pause grows (with jitter) while passes fail. Ctrl+C stops cleanly."""
     rng = random.Random()
     stop = threading.Event()
@@ -142,7 +214,7 @@ def _watch(station: Any, args: argparse.Namespace) -> int:
     code = EXIT_NOT_SYNCED
     try:
         while True:
-            code, out = _one_pass(station, args, ignore_backoff=passes == 0)
+            code, out = _one_pass(station, args, ignore_backoff=passes == 0, early=early)
             passes += 1
             if args.max_passes and passes >= args.max_passes:
                 return code

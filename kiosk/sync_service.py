@@ -259,12 +259,34 @@ def enroll_station(
         )
     except StoreError as exc:  # disk full, database busy: plain words, the cause to the log
         raise SyncFailed.from_error(exc) from exc
+    _escrow_now(station, hub_url, answer.token, session, pins)
     if old_device and old_device != answer.device_id:
         try:
             credentials.delete_token(old_device)
             credentials.delete_device_keys(old_device)
         except credentials.KeychainUnavailable:
             log.warning("could not delete the old device token %s", old_device)
+
+
+def _escrow_now(
+    station: Station,
+    hub_url: str,
+    token: str,
+    session: requests.Session | None,
+    pins: list[str],
+) -> None:
+    """The data key to the county right after enrolling (`kiosk.backup.escrow_data_key`), so
+    no sync pass spends a round trip on it. A failure is logged; the next pass sends it."""
+    from kiosk.backup import escrow_data_key
+    from sync.transport import HubTransport
+
+    http = HubTransport(hub_url, token, session=session, pins=pins or None)
+    try:
+        escrow_data_key(station, http)
+    except StoreError as exc:  # enrolled all the same: the next pass tries again
+        log.warning("data key escrow after enrollment not recorded: %s", exc.detail)
+    finally:
+        http.close()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,6 @@
 """Entry point of the bundled kiosk (PyInstaller): the same CLI as `kiosk`."""
 
-import sys
-
-from kiosk.cli import main
+from kiosk.cli import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -212,6 +212,8 @@ class SyncClient:
     certificate fingerprints to trust instead of a CA (https only; `sync.transport`).
     ``software_version``: what every push reports the kiosk runs (default: the installed
     package's version), with the catalog version and the backlog (`StationReport`).
+    ``ready``: called before the first request (`sync.session.Preconnect.wait`: the
+    connection opened while the push was being built).
     """
 
     def __init__(
@@ -235,10 +237,13 @@ class SyncClient:
         meter: LinkMeter | None = None,
         budget: DataBudget | None = None,
         software_version: str | None = None,
+        ready: Callable[[], object] | None = None,
     ) -> None:
         self.store = store
         self.software_version = software_version or installed_version()
-        self.http = HubTransport(hub_url, token, session=session, timeouts=timeouts, pins=pins)
+        self.http = HubTransport(
+            hub_url, token, session=session, timeouts=timeouts, pins=pins, ready=ready
+        )
         self.meter = meter
         """Counts every request's bytes into the day's use and the link's speed."""
         self.budget = budget

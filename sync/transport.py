@@ -1,44 +1,30 @@
-"""HTTP to the hub: one `requests` session, transport retry, timeouts sized to the link,
-certificate pinning, and the hub's answers turned into the `sync.errors` family.
+"""HTTP to the hub: requests as one device, timeouts sized to the link, and the hub's answers
+turned into the `sync.errors` family.
 
-Pinning (docs/SECURITY.md): after enrollment the kiosk trusts the hub's certificate by its
-SHA-256 fingerprint, not by a CA or host name. `PinnedAdapter` checks every new TLS connection
-right after the handshake, before a byte of the request is written; a mismatch closes it and
-raises `HubCertificateMismatch`. Several pins are accepted during a planned rotation.
-
-Transport retry is urllib3's `Retry` on the session's adapter, for safe calls only (HEAD/GET,
-and connection attempts that never reached the hub), honouring ``Retry-After``. Pushes are
-made safe by idempotency and retried by the queue instead (see `sync.client`).
+The session itself (transport retry, certificate pinning, allowed addresses, the connection
+opened early) is `sync.session`; its names stay importable from here. A pinned certificate
+that does not match becomes `HubCertificateMismatch`, with nothing sent.
 """
 
 from __future__ import annotations
 
 import base64
 import email.utils
-import ipaddress
 import socket
 import ssl
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from pydantic import ValidationError
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPSConnection
-from urllib3.connectionpool import HTTPSConnectionPool
-from urllib3.poolmanager import PoolManager
-from urllib3.util.retry import Retry
 
 from sync.crypto import (
     CryptoError,
     PinMismatch,
-    cert_fingerprint,
-    check_pin,
     normalize_fingerprint,
     verify,
     verify_key_from_text,
@@ -49,7 +35,6 @@ from sync.errors import (
     HubCertificateMismatch,
     HubError,
     HubUnreachable,
-    InsecureHubAddress,
     ProtocolMismatch,
 )
 from sync.protocol import (
@@ -59,6 +44,16 @@ from sync.protocol import (
     ErrorBody,
     TlsAnnouncement,
 )
+from sync.session import (
+    CONNECT_TIMEOUT,
+    PinState,
+    pin_session,
+)
+from sync.session import PinnedAdapter as PinnedAdapter
+from sync.session import Preconnect as Preconnect
+from sync.session import check_hub_url as check_hub_url
+from sync.session import is_loopback_url as is_loopback_url
+from sync.session import make_session as make_session
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +64,7 @@ class Timeouts:
     carrying N bytes gets ``read + N / min_rate`` seconds for its answer.
     """
 
-    connect: float = 10.0
+    connect: float = CONNECT_TIMEOUT
     read: float = 30.0
     min_rate: float = 2000.0  # 16 kbit/s
 
@@ -78,29 +73,6 @@ class Timeouts:
 
 
 DEFAULT_TIMEOUTS = Timeouts()
-
-
-def make_session(*, retries: int = 3, backoff_factor: float = 0.5) -> requests.Session:
-    """A session whose adapter retries only what is safe to repeat (HEAD/GET, connects)."""
-    retry = Retry(
-        total=retries,
-        connect=retries,
-        read=retries,
-        status=retries,
-        other=0,
-        allowed_methods=frozenset({"HEAD", "GET"}),
-        status_forcelist=frozenset({429, 502, 503, 504}),
-        backoff_factor=backoff_factor,
-        backoff_max=60,
-        backoff_jitter=backoff_factor,
-        respect_retry_after_header=True,
-        raise_on_status=False,
-    )
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
 
 
 _BAD_ADDRESS = (
@@ -187,120 +159,6 @@ def unexpected(response: requests.Response) -> HubError:
 # ------------------------------------------------------------------ addresses and pins
 
 
-def is_loopback_url(url: str) -> bool:
-    """True when the URL's host is this computer (localhost, 127.0.0.0/8, ::1)."""
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_hub_url(url: str, *, insecure_http: bool = False) -> None:
-    """Refuse a plain ``http://`` hub that is not loopback unless ``insecure_http`` (a lab)."""
-    if url.startswith("https://") or not urlsplit(url).hostname:
-        return  # a malformed address is the transport's to report (BadHubAddress)
-    if url.startswith("http://") and (insecure_http or is_loopback_url(url)):
-        return
-    raise InsecureHubAddress(url)
-
-
-class PinState:
-    """The pins for one hub and the fingerprint of the last certificate a connection showed.
-
-    ``pins`` None: record only (the enrollment's first look, checked later by the proofs).
-    """
-
-    def __init__(self, pins: Sequence[str] | None) -> None:
-        self.pins = list(pins) if pins is not None else None
-        self.seen: str | None = None
-        self._lock = threading.Lock()
-
-    def check(self, der: bytes | None) -> None:
-        """Raise `PinMismatch` unless the certificate is pinned; remember its fingerprint."""
-        if not der:
-            raise PinMismatch(detail="the server showed no certificate")
-        with self._lock:
-            if self.pins is None:
-                self.seen = cert_fingerprint(der)
-            else:
-                self.seen = check_pin(der, self.pins)
-
-
-def _pinned_pool(state: PinState) -> type[HTTPSConnectionPool]:
-    class PinnedConnection(HTTPSConnection):
-        def connect(self) -> None:
-            super().connect()
-            sock = cast(ssl.SSLSocket, self.sock)
-            try:
-                state.check(sock.getpeercert(binary_form=True))
-            except BaseException:
-                self.close()  # nothing of the request was written yet
-                raise
-            self.is_verified = True  # by the pin, in place of a CA and host name
-
-    class PinnedPool(HTTPSConnectionPool):
-        ConnectionCls = PinnedConnection
-
-    return PinnedPool
-
-
-class PinnedAdapter(HTTPAdapter):
-    """An adapter whose HTTPS connections are trusted by pin only (see `PinState`)."""
-
-    def __init__(self, state: PinState, **kwargs: Any) -> None:
-        self.pin_state = state
-        super().__init__(**kwargs)
-
-    def _pin(self, manager: PoolManager) -> PoolManager:
-        classes = dict(manager.pool_classes_by_scheme)
-        classes["https"] = _pinned_pool(self.pin_state)
-        manager.pool_classes_by_scheme = classes
-        return manager
-
-    def init_poolmanager(
-        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
-    ) -> None:
-        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
-        self._pin(self.poolmanager)
-
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        return self._pin(super().proxy_manager_for(proxy, **proxy_kwargs))
-
-    def send(
-        self,
-        request: requests.PreparedRequest,
-        stream: bool = False,
-        timeout: float | tuple[float | None, float | None] | None = None,
-        verify: bool | str = True,
-        cert: str | tuple[str, str] | None = None,
-        proxies: dict[str, str] | None = None,
-    ) -> requests.Response:
-        # verify=False: no CA or host name check; the pin replaces them
-        return super().send(request, stream, timeout, False, cert, proxies)
-
-
-def pin_session(session: requests.Session, state: PinState) -> PinState:
-    """Make ``session``'s HTTPS requests trust by pin, keeping its adapter's retry policy.
-
-    A session pinned before (a worker's session kept between passes) keeps its adapter and
-    so its open connection: the pins are updated in place. Returns the state in force."""
-    current = session.get_adapter("https://")
-    if isinstance(current, PinnedAdapter):
-        kept = current.pin_state
-        with kept._lock:
-            kept.pins = state.pins
-            if kept.seen is not None and state.pins is not None and kept.seen not in state.pins:
-                kept.seen = None
-                current.poolmanager.clear()  # the open connection showed an unpinned cert
-        return kept
-    retries = current.max_retries if isinstance(current, HTTPAdapter) else 0
-    session.mount("https://", PinnedAdapter(state, max_retries=retries))
-    return state
-
-
 def peer_certificate(url: str, timeouts: Timeouts = DEFAULT_TIMEOUTS) -> bytes:
     """The DER certificate an ``https://`` server shows, with no CA or host name check.
 
@@ -328,6 +186,9 @@ def peer_certificate(url: str, timeouts: Timeouts = DEFAULT_TIMEOUTS) -> bytes:
 class HubTransport:
     """Requests to one hub as one device: protocol and token headers, timeouts by size.
 
+    ``ready``, when given, is called before the first request: the `Preconnect` that opens
+    ``session``'s connection meanwhile is waited for, so the request goes out on it.
+
     ``send`` raises `HubUnreachable` when the link fails (its ``mid_request`` says whether the
     connection was made and then broke) and `HubCertificateMismatch` when ``pins`` are given
     and the hub shows another certificate (nothing sent); any other `requests` exception is a
@@ -343,12 +204,15 @@ class HubTransport:
         session: requests.Session | None = None,
         timeouts: Timeouts = DEFAULT_TIMEOUTS,
         pins: Sequence[str] | None = None,
+        ready: Callable[[], object] | None = None,
     ) -> None:
         self.hub_url = hub_url.rstrip("/")
         self.token = token
         self._own_session = session is None
         self.session = session or make_session()
         self.timeouts = timeouts
+        self._ready = ready
+        """Called once before the first request (a `Preconnect` still opening the connection)."""
         self.observer: Callable[[int, int, float], object] | None = None
         """Told (bytes sent, bytes received, seconds) of every answered request."""
         self.pin_state: PinState | None = None
@@ -384,6 +248,9 @@ class HubTransport:
 
         ``observer(sent, received, seconds)``, when set, is told what each answered request
         moved on the wire (line, headers, body each way) and how long it took."""
+        if self._ready is not None:
+            ready, self._ready = self._ready, None
+            ready()
         started = time.monotonic()
         try:
             response = self.session.request(

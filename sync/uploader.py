@@ -3,10 +3,13 @@
 Each chunk is a ``PATCH /v1/blobs/{sha256}`` at the hub's current ``Upload-Offset``.  The hub
 keeps every byte of a chunk that arrived, also of one cut short (the tus model), so after a
 break the uploader asks the hub where it stands (HEAD) and goes on from there: only bytes
-still in flight when the link broke are sent again.  The chunk size stays as configured
-(a break costs no more with a large chunk, and shrinking it would only add round trips and
-make it oscillate around the break interval).  A push answer that already says where each
-upload stands lets the caller pass ``offset`` and skip the HEAD.
+still in flight when the link broke are sent again.  The chunk starts at the configured size
+and doubles after each whole chunk that went through without a break, up to
+`MAX_CHUNK_BYTES`: on a steady link an attachment costs few round trips.  It never shrinks
+(a break costs no more with a large chunk, and shrinking would only add round trips and make
+it oscillate around the break interval), so under periodic cuts it simply stops growing.  A
+push answer that already says where each upload stands lets the caller pass ``offset`` and
+skip the HEAD.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from sync.transport import HubTransport, error_of, raise_for_common, unexpected
 MIN_CHUNK_BYTES = 16 * 1024
 """Smallest attachment chunk a client may be configured with (`sync.client`)."""
 CHUNK_STEP_BYTES = 32 * 1024
-"""Kept for `sync.client`'s settings: chunk sizes no longer change during a pass."""
+"""Kept for `sync.client`'s settings (chunks now double, see `BlobUploader`)."""
 MAX_BREAKS = 3
 """Breaks in a row that moved the hub's offset no further, on one attachment, before the pass
 gives up (the link is down).  A break after which the hub holds more does not count."""
@@ -38,17 +41,25 @@ class BlobUploader:
     """Uploads one attachment at a time to one hub; keeps the chunk size across attachments.
 
     ``read_blob(sha256)`` gives the local bytes (`Store.read_blob`); they are checked against
-    their name before a byte is sent. ``chunk_size`` is the size of every chunk (the last of
-    an attachment may be smaller).
+    their name before a byte is sent. ``chunk_size`` is the first chunk's size (the last of an
+    attachment may be smaller); it doubles after every whole chunk the hub took without a
+    break, up to ``max_chunk_size`` (pass ``chunk_size`` itself to keep it fixed).
     """
 
-    def __init__(self, http: HubTransport, read_blob: ReadBlob, *, chunk_size: int) -> None:
+    def __init__(
+        self,
+        http: HubTransport,
+        read_blob: ReadBlob,
+        *,
+        chunk_size: int,
+        max_chunk_size: int = MAX_CHUNK_BYTES,
+    ) -> None:
         if not 1 <= chunk_size <= MAX_CHUNK_BYTES:
             raise ValueError(f"chunk_size must be 1..{MAX_CHUNK_BYTES}")
         self.http = http
         self.read_blob = read_blob
         self.chunk_size = chunk_size
-        self.max_chunk_size = chunk_size
+        self.max_chunk_size = max(chunk_size, min(max_chunk_size, MAX_CHUNK_BYTES))
 
     def hub_offset(self, sha: str) -> int:
         """The hub's offset for a blob (0 when it never saw it); raises on a link problem."""
@@ -134,11 +145,14 @@ class BlobUploader:
                     # a 200 whose head was cut short by the link (no body): ask where we are
                     offset = after_break(exc)
                     continue
+                whole = len(chunk) == self.chunk_size and status_body.offset == offset + len(chunk)
                 offset = status_body.offset
                 if on_sent is not None and offset > best:
                     on_sent(offset - best)
                 best = max(best, offset)
                 breaks = conflicts = 0
+                if whole:  # a steady link: fewer, larger requests (never shrunk again)
+                    self.chunk_size = min(self.max_chunk_size, self.chunk_size * 2)
                 if status_body.complete:
                     return
                 continue

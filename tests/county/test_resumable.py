@@ -190,6 +190,42 @@ def test_a_link_cut_every_100_kb_resends_almost_nothing_and_chunks_stay_put(shub
     assert staff.content == data
 
 
+def test_a_steady_link_grows_the_chunk_so_an_attachment_takes_few_requests(shub: Hub) -> None:
+    token = shub.enroll("S01")
+    data = os.urandom(1_000_000)
+    att = attachment(data)
+    sha = att["sha256"]
+    shub.push(token, [app_record("S01", attachments=[att])])
+    with FaultProxy(shub.url) as proxy:
+        http = HubTransport(proxy.url, token, session=make_session(retries=0))
+        uploader = BlobUploader(http, lambda _sha: data, chunk_size=CHUNK)
+        uploader.upload(sha, len(data), offset=0)
+        http.close()
+        requests_seen = [(e.method, e.body_length) for e in proxy.http_requests()]
+        assert proxy.stats.connections == 1  # one connection for every chunk
+    # 256 KiB, then twice that, then the rest: three requests instead of four
+    assert requests_seen == [
+        ("PATCH", CHUNK),
+        ("PATCH", 2 * CHUNK),
+        ("PATCH", len(data) - 3 * CHUNK),
+    ]
+    assert shub.request("GET", f"/v1/staff/blobs/{sha}", shub.staff_key()).content == data
+    assert uploader.chunk_size == 4 * CHUNK  # and the next attachment starts there
+
+
+def test_a_fixed_chunk_stays_fixed(shub: Hub) -> None:
+    token = shub.enroll("S01")
+    data = os.urandom(300_000)
+    att = attachment(data)
+    shub.push(token, [app_record("S01", attachments=[att])])
+    with FaultProxy(shub.url) as proxy:
+        http = HubTransport(proxy.url, token, session=make_session(retries=0))
+        uploader = BlobUploader(http, lambda _sha: data, chunk_size=100_000, max_chunk_size=100_000)
+        uploader.upload(att["sha256"], len(data), offset=0)
+        http.close()
+        assert [e.body_length for e in proxy.http_requests()] == [100_000] * 3
+
+
 def _offset_of(e: HttpExchange) -> int:
     return int(e.headers[OFFSET_HEADER.lower()])
 

@@ -59,10 +59,10 @@ def test_backup_after_enrollment_recovers_through_its_escrow(
 ) -> None:
     station = enrolled_sqlite
     file_dibao(station, seed=5)
-    run_sync(station)
     key_id = station.store.sealer.key_id
-    assert escrow_rows(sqlite_hub) == [key_id]  # escrowed at the first sync
+    assert escrow_rows(sqlite_hub) == [key_id]  # escrowed at enrollment
     assert station.store.get_setting(ESCROWED_SETTING) == key_id
+    run_sync(station)
     run_sync(station)
     assert escrow_rows(sqlite_hub) == [key_id]  # once
     backup = tmp_path / "lx03.kbackup"
@@ -93,12 +93,11 @@ def test_backup_before_enrollment_recovers_through_the_escrowed_data_key(
     early = tmp_path / "early.kbackup"
     assert cli.main(["--data-dir", str(station.store.data_dir), "backup", "--out", str(early)]) == 0
     assert "escrow" not in read_header_file(early).keys
-    enroll(station, sqlite_hub)
     url = sqlite_hub.store.engine.url.render_as_string(hide_password=False)
     keyfile = tmp_path / "early.recovery"
     args = ["--db", url, "recover-key", "--backup", str(early), "--out", str(keyfile)]
     assert hub_cli.main(args) == 1 and not keyfile.exists()  # not escrowed yet: says so
-    run_sync(station)  # escrows the data key
+    enroll(station, sqlite_hub)  # escrows the data key
     lose_keychain(station.store)
     assert hub_cli.main(args) == 0
     restore_and_file(early, tmp_path / "new", keyfile)
@@ -120,3 +119,16 @@ def test_recover_key_needs_the_hubs_key_file(
     args = ["--db", url, "recover-key", "--backup", str(backup), "--out", str(out)]
     assert hub_cli.main([*args, "--key-file", str(missing)]) == 1
     assert not missing.exists() and not out.exists()  # no new key file made, nothing written
+
+
+def test_an_escrow_not_recorded_at_enrollment_goes_with_the_next_sync(
+    enrolled_sqlite: Station, sqlite_hub: Hub
+) -> None:
+    """Enrolled by an older kiosk, or the link broke right after enrolling: the pass sends it."""
+    station = enrolled_sqlite
+    with sqlite_hub.store.engine.begin() as conn:
+        conn.execute(db.data_key_escrow.delete())
+    station.store.set_setting(ESCROWED_SETTING, None)
+    run_sync(station)
+    assert escrow_rows(sqlite_hub) == [station.store.sealer.key_id]
+    assert station.store.get_setting(ESCROWED_SETTING) == station.store.sealer.key_id

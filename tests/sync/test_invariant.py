@@ -240,7 +240,9 @@ def test_cut_at_every_step_then_finish(
     assert_no_acknowledged_byte_resent(measured, total, breaks=0)
 
     points = cut_points(measured)
-    assert len(points) >= 60, len(points)
+    # every request's head and body edges plus a uniform sweep (fewer requests since chunks
+    # double on a steady link: 49 points for this pass)
+    assert len(points) >= 45, len(points)
     resumed_in_pass = duplicates_seen = 0
     for i, (direction, n) in enumerate(points):
         kiosk = new_kiosk()
