@@ -15,17 +15,16 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import os
 import re
 import shutil
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from offline.store import Store
+from sync.crypto import write_secret_file
 from vocab.errors import UserError
 from vocab.text import Text
 
@@ -197,22 +196,6 @@ class StickWriteFailed(UserError):
     """A file could not be written to the stick; the one there before is unchanged."""
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` under a temporary name, fsync, then rename: a stick pulled
-    out mid-write leaves the previous file whole (and at worst a hidden temporary file)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".kiosk-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def write_receipt(folder: Path, tracking_no: str, pdf: bytes) -> Path:
     """Put a receipt in ``folder`` (a stick) as ``回执-<tracking>.pdf``, never half-written.
 
@@ -220,7 +203,7 @@ def write_receipt(folder: Path, tracking_no: str, pdf: bytes) -> Path:
     Raises `StickWriteFailed` with what to do."""
     path = Path(folder) / receipt_file_name(tracking_no)
     try:
-        write_atomically(path, pdf)
+        write_secret_file(path, pdf)  # atomic: a stick pulled out mid-write keeps the old file
     except OSError as exc:
         raise StickWriteFailed(
             Text(

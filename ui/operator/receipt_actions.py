@@ -32,10 +32,10 @@ from kiosk.drives import (
     receipt_file_name,
     receipt_saved,
     stick_problem,
-    write_atomically,
     write_receipt,
 )
 from kiosk.printing import PDF_CHOICE, PrintResult, ReceiptPrinter
+from sync.crypto import write_secret_file
 from ui import strings
 from ui.i18n import I18n
 from ui.operator.common import message_label, set_error
@@ -234,7 +234,7 @@ class ReceiptActions(QWidget):
         path = folder / receipt_file_name(tracking_no)
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            write_atomically(path, pdf)
+            write_secret_file(path, pdf)
         except OSError as exc:
             log.warning("could not keep the receipt to open it: %s", exc)
             reason, words = stick_problem(exc), strings.STRINGS["op.receipt.not_saved"]
