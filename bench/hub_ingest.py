@@ -23,6 +23,7 @@ import json
 import multiprocessing
 import os
 import random
+import signal
 import socket
 import subprocess
 import sys
@@ -59,15 +60,16 @@ def free_port() -> int:
 @contextlib.contextmanager
 def hub_process(db_url: str, blob_dir: Path, workers: int = 1) -> Iterator[str]:
     """The production server (`county-hub serve`) in its own process; yields its URL."""
-    with _hub(db_url, blob_dir, workers) as (url, _proc):
+    with hub_server(db_url, blob_dir, workers) as (url, _proc):
         yield url
 
 
 @contextlib.contextmanager
-def _hub(
+def hub_server(
     db_url: str, blob_dir: Path, workers: int = 1
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`hub_process`, yielding the process too (its CPU time is measured)."""
+    """`hub_process`, yielding the process too (to measure its CPU time, or to kill or
+    freeze it)."""
     port = free_port()
     exe = Path(sys.executable).with_name("county-hub")
     cmd = [str(exe), "serve", "--db", db_url, "--host", "127.0.0.1", "--port", str(port)]
@@ -93,6 +95,8 @@ def _hub(
                     time.sleep(0.05)
             yield url, proc
         finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGCONT)  # a frozen hub cannot end itself
             proc.terminate()
             try:
                 proc.wait(10)
@@ -293,7 +297,7 @@ def measure_ingest(
     ctx = multiprocessing.get_context("spawn")
     with (
         tempfile.TemporaryDirectory() as tmp,
-        _hub(db_url, Path(tmp) / "blobs", workers) as (url, proc),
+        hub_server(db_url, Path(tmp) / "blobs", workers) as (url, proc),
     ):
         stations = [f"B{c:03d}" for c in range(clients)]
         tokens = [_device(db_url, url, s) for s in stations]

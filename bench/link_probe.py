@@ -20,14 +20,11 @@ import os
 import platform
 import random
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,49 +33,14 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
 os.environ.setdefault("KIOSK_INSECURE_KEYRING", "1")  # a throwaway file keyring (below)
 
+from bench.hub_ingest import hub_server
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "bench-link-probe.md"
 COMMAND = ".venv-test/bin/python -m bench.link_probe"
 TARGET_S = 30.0
 QUIET_S = 60.0
 PHASES = random.Random(7)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def hub_server(db_url: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`county-hub serve` in its own process (its log to a file nobody has to read)."""
-    from county.store import HubStore
-
-    HubStore.open(db_url).close()
-    port = free_port()
-    cmd = [sys.executable, "-m", "county.cli", "serve", "--db", db_url]
-    cmd += ["--host", "127.0.0.1", "--port", str(port), "--tz", "UTC"]
-    with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError("county-hub serve exited early")
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.05)
-            yield f"http://127.0.0.1:{port}", proc
-        finally:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGCONT)
-                proc.kill()
-            proc.wait(30)
 
 
 def wait_for(app: Any, done: Callable[[], bool], timeout: float) -> float | None:
@@ -120,7 +82,7 @@ def detection_run(app: Any, tmp: Path, how: str) -> dict[str, Any]:
     from ui.sync_worker import SyncController
 
     db_url = f"sqlite:///{tmp / 'hub.db'}"
-    with hub_server(db_url) as (url, proc):
+    with hub_server(db_url, tmp / "blobs") as (url, proc):
         station = station_with_hub(tmp, url, db_url)
         controller = SyncController(station, interval_s=3600)  # the production session
         try:
@@ -143,7 +105,7 @@ def cost_run(app: Any, tmp: Path) -> dict[str, Any]:
     from ui.sync_worker import SyncController
 
     db_url = f"sqlite:///{tmp / 'hub.db'}"
-    with hub_server(db_url) as (url, _proc), FaultProxy(url) as proxy:
+    with hub_server(db_url, tmp / "blobs") as (url, _proc), FaultProxy(url) as proxy:
         station = station_with_hub(tmp, proxy.url, db_url)
         controller = SyncController(station, interval_s=3600)
         probes: list[object] = []
