@@ -10,6 +10,7 @@ os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyr
 os.environ.setdefault("KIOSK_INSECURE_KEYRING", "1")  # the kiosk refuses that backend otherwise
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -72,3 +73,35 @@ def receipt(station: Any) -> tuple[str, bytes]:
         },
     )
     return app.tracking_no, station.receipt_pdf(app.tracking_no)
+
+
+@dataclass
+class HubDatabase:
+    """Where a test hub keeps its data: its database and its attachment store."""
+
+    db_url: str
+    blob_store: str  # county.blobstore: "folder" or "postgresql"
+
+
+@pytest.fixture(
+    params=[
+        ("sqlite", "folder"),
+        pytest.param(("postgresql", "folder"), marks=pytest.mark.postgres),
+        pytest.param(("postgresql", "postgresql"), marks=pytest.mark.postgres),
+    ],
+    ids=["sqlite-folder", "pg-folder", "pg-database"],
+)
+def hub_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HubDatabase]:
+    """Each database the hub runs on with each attachment store it can use (PostgreSQL's
+    only when KIOSK_TEST_PG_URL names a server; a private schema, dropped after)."""
+    from county.testing import pg_schema
+
+    kind, blob_store = request.param
+    if kind == "sqlite":
+        yield HubDatabase(f"sqlite:///{tmp_path / 'hub.db'}", blob_store)
+        return
+    pg_url = os.environ.get("KIOSK_TEST_PG_URL", "")
+    if not pg_url:
+        pytest.skip("PostgreSQL tests need KIOSK_TEST_PG_URL (postgresql://…/test)")
+    with pg_schema(pg_url) as url:
+        yield HubDatabase(url, blob_store)

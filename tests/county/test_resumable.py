@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -30,48 +29,24 @@ from sync.errors import HubUnreachable
 from sync.protocol import LENGTH_HEADER, OFFSET_HEADER
 from sync.transport import HubTransport, make_session
 from sync.uploader import BlobUploader
+from tests.conftest import HubDatabase
 from tests.county.conftest import PG_SKIP, PG_URL, Hub, app_record, attachment
 from tests.sync.proxy import TO_HUB, FaultProxy, HttpExchange
 
 CHUNK = 256 * 1024
 
 
-@dataclass
-class Setup:
-    db_url: str
-    blob_store: str
-
-
-@pytest.fixture(
-    params=[
-        ("sqlite", "folder"),
-        pytest.param(("postgresql", "folder"), marks=pytest.mark.postgres),
-        pytest.param(("postgresql", "postgresql"), marks=pytest.mark.postgres),
-    ],
-    ids=["sqlite-folder", "pg-folder", "pg-database"],
-)
-def setup(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setup]:
-    kind, blob_store = request.param
-    if kind == "sqlite":
-        yield Setup(f"sqlite:///{tmp_path / 'hub.db'}", blob_store)
-        return
-    if not PG_URL:
-        pytest.skip(PG_SKIP)
-    with pg_schema(PG_URL) as url:
-        yield Setup(url, blob_store)
-
-
-def _serve(setup: Setup, blob_dir: Path):  # type: ignore[no-untyped-def]
-    config = HubConfig(db_url=setup.db_url, blob_dir=blob_dir)
-    config.extra["blob_store"] = setup.blob_store
-    return run_hub(setup.db_url, blob_dir, config)
+def _serve(hub_database: HubDatabase, blob_dir: Path):  # type: ignore[no-untyped-def]
+    config = HubConfig(db_url=hub_database.db_url, blob_dir=blob_dir)
+    config.extra["blob_store"] = hub_database.blob_store
+    return run_hub(hub_database.db_url, blob_dir, config)
 
 
 @pytest.fixture
-def shub(setup: Setup, tmp_path: Path) -> Iterator[Hub]:
-    store = HubStore.open(setup.db_url)
-    with _serve(setup, tmp_path / "blobs") as url, requests.Session() as http:
-        yield Hub(url, setup.db_url, tmp_path / "blobs", store, http)
+def shub(hub_database: HubDatabase, tmp_path: Path) -> Iterator[Hub]:
+    store = HubStore.open(hub_database.db_url)
+    with _serve(hub_database, tmp_path / "blobs") as url, requests.Session() as http:
+        yield Hub(url, hub_database.db_url, tmp_path / "blobs", store, http)
     store.close()
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,54 +17,30 @@ from county.accounts import CLI
 from county.app import HubConfig
 from county.blobstore import open_blob_store
 from county.store import HubStore
-from county.testing import ConsoleClient, pg_schema, run_hub
+from county.testing import ConsoleClient, run_hub
 from kiosk.attachments import prepare_attachment
 from kiosk.samples import SAMPLE_FIELDS, sample_photo
 from kiosk.station import Station
 from kiosk.sync_service import SyncFailed, run_sync
 from offline.store import Application
 from sync.client import SyncProgress
+from tests.conftest import HubDatabase
 from tests.county.conftest import CATALOG, PASSWORD
-from tests.sync.conftest import PG_SKIP, PG_URL, RESIDENT, Hub, enroll
+from tests.sync.conftest import RESIDENT, Hub, enroll
 from tests.sync.proxy import FaultProxy
 
 CHUNK = 4096
 """Small chunks, so the cut falls inside the full page after some of it was acknowledged."""
 
 
-@dataclass
-class Setup:
-    db_url: str
-    blob_store: str
-
-
-@pytest.fixture(
-    params=[
-        ("sqlite", "folder"),
-        pytest.param(("postgresql", "folder"), marks=pytest.mark.postgres),
-        pytest.param(("postgresql", "postgresql"), marks=pytest.mark.postgres),
-    ],
-    ids=["sqlite-folder", "pg-folder", "pg-database"],
-)
-def setup(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setup]:
-    kind, blob_store = request.param
-    if kind == "sqlite":
-        yield Setup(f"sqlite:///{tmp_path / 'hub.db'}", blob_store)
-        return
-    if not PG_URL:
-        pytest.skip(PG_SKIP)
-    with pg_schema(PG_URL, "previews") as url:
-        yield Setup(url, blob_store)
-
-
 @pytest.fixture
-def store_hub(setup: Setup, tmp_path: Path) -> Iterator[Hub]:
+def store_hub(hub_database: HubDatabase, tmp_path: Path) -> Iterator[Hub]:
     blob_dir = tmp_path / "hub-blobs"
-    config = HubConfig(db_url=setup.db_url, blob_dir=blob_dir)
-    config.extra["blob_store"] = setup.blob_store
-    store = HubStore.open(setup.db_url)
+    config = HubConfig(db_url=hub_database.db_url, blob_dir=blob_dir)
+    config.extra["blob_store"] = hub_database.blob_store
+    store = HubStore.open(hub_database.db_url)
     try:
-        with run_hub(setup.db_url, blob_dir, config) as url:
+        with run_hub(hub_database.db_url, blob_dir, config) as url:
             yield Hub(url, store, blob_dir)
     finally:
         store.close()
@@ -78,14 +53,14 @@ def file_page(station: Station, seed: int) -> Application:
     return station.file("dibao", RESIDENT, SAMPLE_FIELDS["dibao"], [att])
 
 
-def hub_bytes(hub: Hub, setup: Setup, sha: str) -> bytes | None:
+def hub_bytes(hub: Hub, hub_database: HubDatabase, sha: str) -> bytes | None:
     """The hub's verified bytes of ``sha`` from whichever store it uses (None: not whole)."""
-    blobs = open_blob_store(hub.store.engine, hub.blob_dir, setup.blob_store)
+    blobs = open_blob_store(hub.store.engine, hub.blob_dir, hub_database.blob_store)
     return b"".join(blobs.read(sha)) if blobs.has(sha) else None
 
 
 def test_previews_first_then_a_cut_then_the_full_page(
-    station: Station, store_hub: Hub, setup: Setup
+    station: Station, store_hub: Hub, hub_database: HubDatabase
 ) -> None:
     hub = store_hub
     enroll(station, hub)
@@ -118,8 +93,9 @@ def test_previews_first_then_a_cut_then_the_full_page(
     assert last_preview < first_full
     assert len(hub.queue()) == 2  # the text is all there
     for a, sha in zip(apps, previews, strict=True):
-        assert hub_bytes(hub, setup, sha) == station.store.read_blob(sha), a.tracking_no
-    assert hub_bytes(hub, setup, fulls[0]) is None and hub_bytes(hub, setup, fulls[1]) is None
+        assert hub_bytes(hub, hub_database, sha) == station.store.read_blob(sha), a.tracking_no
+    assert hub_bytes(hub, hub_database, fulls[0]) is None
+    assert hub_bytes(hub, hub_database, fulls[1]) is None
 
     # the console shows the preview, labelled with the share of the full page that arrived
     hub.store.publish_catalog(json.loads(CATALOG.read_text(encoding="utf-8")))
@@ -147,7 +123,7 @@ def test_previews_first_then_a_cut_then_the_full_page(
     assert report.complete and report.pushed == 0
     assert not set(again) & set(previews)  # acknowledged previews are never sent again
     for sha in fulls:
-        assert hub_bytes(hub, setup, sha) == station.store.read_blob(sha)
+        assert hub_bytes(hub, hub_database, sha) == station.store.read_blob(sha)
     html = admin.get(f"/app/{first}").text
     assert f'<img src="/v1/staff/blobs/{fulls[0]}"' in html and "预览图" not in html
     states = admin.get(f"/app/{first}/documents").json()["documents"]
