@@ -387,27 +387,30 @@ report_counts = Table(
 )
 """Applications by the period they arrived in, station, service, current status and whether
 they have a due day."""
-report_times = Table(
-    "report_times",
+report_hist = Table(
+    "report_hist",
     metadata,
     Column("grain", String(1), primary_key=True),
     Column("period", String(10), primary_key=True),
     Column("station", String(32), primary_key=True),
     Column("service_code", String(64), primary_key=True),
-    Column("bucket", Integer, primary_key=True, autoincrement=False),  # seconds, truncated
-    Column("n", Integer, nullable=False),
+    Column("hist", Text, nullable=False),  # `county.queries.summary.encode`
 )
-"""Final applications by arrival period, station, service and processing time truncated to
-its bucket (`county.queries.summary.bucket`)."""
+"""Final applications by arrival period, station and service: the histogram of their
+processing times (`county.queries.summary.bucket`) in one row, so a report reads a row per
+period, station and service, not one per bucket."""
 report_days = Table(
     "report_days",
     metadata,
     Column("day", String(10), primary_key=True),
     Column("service_code", String(64), primary_key=True),
     Column("kind", String(8), primary_key=True),  # arrived (on that day) or decided (final)
+    Column("stripe", Integer, primary_key=True, autoincrement=False),  # of the station
     Column("n", Integer, nullable=False),
 )
-"""Arrivals and final decisions per local day and service: the week-by-week chart."""
+"""Arrivals and final decisions per local day and service: the week-by-week chart.  Each
+station counts in one of a few stripes (`county.queries.summary.stripe`), so stations pushing
+at once do not all wait for one row's lock; a day's figure is the sum of its stripes."""
 report_zone = Table(
     "report_zone",
     metadata,

@@ -330,11 +330,11 @@ class HubStore(AccountsMixin):
         ``pull`` (cursor, catalog version): also answer the first pull page, read after the
         batch is committed, so one round trip does both."""
         now = self.clock()
-        with db.write_tx(self.engine) as conn:
-            with summary.tracked(conn, [str(r.uuid) for r in request.applications]):
-                answer = push.store_batch(
-                    conn, device, request, iso(now), self.tz, self._catalog_days
-                )
+        uuids = [str(r.uuid) for r in request.applications]
+        # the summary's shared rows are written last, just before the commit: their locks
+        # are held for as short a time as possible while other stations push
+        with db.write_tx(self.engine) as conn, summary.tracked(conn, uuids):
+            answer = push.store_batch(conn, device, request, iso(now), self.tz, self._catalog_days)
             marks = sequences.high_water_marks(conn, device.station, now)
             if request.station is not None:
                 devices.record_report(conn, device.device_id, request.station, now)

@@ -7,9 +7,9 @@ transaction as every write, so a report costs a few grouped reads of small table
 the number of applications; one code path on SQLite and PostgreSQL.  Ranges are whole local
 days.  Processing time is ``decided_at - received_at`` of applications whose status is final
 (approved or rejected), truncated to the summary's buckets (whole hours under a day, whole
-tenths of a day from one day on); the median and p90 are ``percentile_cont`` (linear
-interpolation between the two nearest ranks) of those truncated times, so at most one bucket
-(an hour, or 0.1 day) below the figure of the exact times.
+tenths of a day from one day on, whole days from 30 days on); the median and p90 are
+``percentile_cont`` (linear interpolation between the two nearest ranks) of those truncated
+times, so at most one bucket (an hour, 0.1 day, or a day) below the figure of the exact times.
 
 Overdue is computed, never stored (it changes when a day turns): the open applications that
 have a due day (from the summary) less those whose due day is today or later (an index range
@@ -67,28 +67,6 @@ def percentile(ordered: Sequence[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
-def histogram_percentile(counts: dict[int, int], q: float) -> float | None:
-    """`percentile` of the values a histogram ``{value: how many}`` holds, without expanding
-    it: the same arithmetic on the two ranks it needs."""
-    total = sum(counts.values())
-    if total <= 0:
-        return None
-    pos = q * (total - 1)
-    low = math.floor(pos)
-    high = min(low + 1, total - 1)
-    at_low = at_high = None
-    seen = 0
-    for value in sorted(counts):
-        seen += counts[value]
-        if at_low is None and seen > low:
-            at_low = float(value)
-        if seen > high:
-            at_high = float(value)
-            break
-    assert at_low is not None and at_high is not None
-    return at_low + (at_high - at_low) * (pos - low)
-
-
 def _periods(table: Table, span: ReportRange) -> ColumnElement[bool]:
     return or_(
         *(
@@ -133,25 +111,20 @@ def figures(conn: Connection, today: date, span: ReportRange, scope: Scope) -> d
     for station, service, n in not_yet_due(conn, today, span, tz, scope):
         bump(station, service, "overdue", -n)
 
-    t = db.report_times
-    hist: dict[str, dict[str, dict[int, int]]] = {d: {} for d in DIMENSIONS}
-    overall: dict[int, int] = {}
-    where = (_periods(t, span), services_visible(t.c.service_code, scope))
-    for station, value, n in conn.execute(
-        select(t.c.station, t.c.bucket, func.sum(t.c.n))
-        .where(*where)
-        .group_by(t.c.station, t.c.bucket)
+    h = db.report_hist
+    hist: dict[str, dict[str, list[int]]] = {d: {} for d in DIMENSIONS}  # slot histograms
+    overall: list[int] = []
+    for station, service, text in conn.execute(
+        select(h.c.station, h.c.service_code, h.c.hist).where(
+            _periods(h, span), services_visible(h.c.service_code, scope)
+        )
     ):
-        hist["station"].setdefault(station, {})[int(value)] = int(n)
-    for service, value, n in conn.execute(
-        select(t.c.service_code, t.c.bucket, func.sum(t.c.n))
-        .where(*where)
-        .group_by(t.c.service_code, t.c.bucket)
-    ):
-        for dim, key in (("service", service), ("department", depts.get(service, ""))):
-            h = hist[dim].setdefault(key, {})
-            h[int(value)] = h.get(int(value), 0) + int(n)
-        overall[int(value)] = overall.get(int(value), 0) + int(n)
+        counts = summary.decode(text)
+        summary.add_dense(hist["station"].setdefault(station, []), counts)
+        summary.add_dense(hist["service"].setdefault(service, []), counts)
+    for service, counts in hist["service"].items():
+        summary.add_dense(hist["department"].setdefault(depts.get(service, ""), []), counts)
+        summary.add_dense(overall, counts)
 
     tables: dict[str, list[dict[str, Any]]] = {}
     for dim in DIMENSIONS:
@@ -160,17 +133,21 @@ def figures(conn: Connection, today: date, span: ReportRange, scope: Scope) -> d
             row = groups[dim][key]
             if not row["received"]:
                 continue
-            h = hist[dim].get(key, {})
+            counts = hist[dim].get(key, [])
             out.append(
-                {**row, "median": histogram_percentile(h, 0.5), "p90": histogram_percentile(h, 0.9)}
+                {
+                    **row,
+                    "median": summary.dense_percentile(counts, 0.5),
+                    "p90": summary.dense_percentile(counts, 0.9),
+                }
             )
         tables[dim] = out
     return {
         "tables": tables,
         "total": {
             **total,
-            "median": histogram_percentile(overall, 0.5),
-            "p90": histogram_percentile(overall, 0.9),
+            "median": summary.dense_percentile(overall, 0.5),
+            "p90": summary.dense_percentile(overall, 0.9),
         },
         "weeks": weekly(conn, span, scope),
     }

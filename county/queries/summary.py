@@ -6,23 +6,35 @@ the applications a write may touch, before and after it, and adds the difference
 row counted for before is taken away, what it counts for now is added).  So an ingest, a
 decision, a changed final decision, an amendment or an extension all keep the summary exact,
 and a write that rolls back takes its summary change with it.  `rebuild` computes it all from
-the applications (revision 0012 does the same once, from its own frozen copy of the rules).
+the applications (revision 0012 did the same once, from its own frozen copy of the rules;
+0014 reshaped its rows).
 
 Days are local calendar days of the zone in ``report_zone`` (the hub's zone; `ensure_zone`
 rebuilds the summary when the hub starts in another zone).  Processing time is truncated to
-`bucket`: whole hours under a day, whole tenths of a day (2.4 hours) from one day on.
+`bucket`: whole hours under a day, whole tenths of a day (2.4 hours) from one day on and
+whole days from 30 days on.  The
+processing times of one (period, station, service) are one row's histogram (`encode`), so a
+year of a county's reports reads a row per station and service, not one per bucket; a write
+changes such a row under its lock (`_add_histograms`).  Rows are always written in key order,
+so two transactions never wait for each other's rows in opposite orders.
 """
 
 from __future__ import annotations
 
+import json
+import math
+import operator
+import zlib
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from itertools import accumulate
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Connection, Table, delete, insert, select
+from sqlalchemy import Connection, Table, bindparam, delete, insert, select, tuple_, update
 
 from county import db
 from county.queries import one_of, upsert
@@ -31,9 +43,14 @@ from vocab.states import FINAL_STATUSES
 HOUR = timedelta(hours=1)
 TENTH_DAY = timedelta(hours=2, minutes=24)
 DAY = timedelta(days=1)
+MONTH_OF_DAYS = timedelta(days=30)
+TENTHS_FROM, DAYS_FROM = 24, 314
+"""`slot` of one day (the first tenth of a day) and of 30 days (the first whole day)."""
 GRAINS = ("d", "m", "y")
 CHUNK = 500
 """Rows of one multi-row upsert."""
+STRIPES = 8
+"""Rows each (day, service, kind) of ``report_days`` is spread over, by station."""
 
 _zones: dict[str, tzinfo] = {"UTC": UTC}
 """Zones by the name `zone_key` gives them, for this process (a zone read from a file has no
@@ -41,12 +58,94 @@ name the zone database knows)."""
 
 
 def bucket(received_at: str, decided_at: str) -> int:
-    """Seconds from arrival to decision, truncated to the whole hour under a day and to the
-    whole tenth of a day (8,640 s) from one day on; 0 if the clocks disagree."""
+    """Seconds from arrival to decision, truncated to the whole hour under a day, to the whole
+    tenth of a day (8,640 s) from one day on and to the whole day from 30 days on; 0 if the
+    clocks disagree."""
     span = datetime.fromisoformat(decided_at) - datetime.fromisoformat(received_at)
     if span < DAY:
         return max(0, span // HOUR) * 3600
-    return (span // TENTH_DAY) * 8640
+    if span < MONTH_OF_DAYS:
+        return (span // TENTH_DAY) * 8640
+    return (span // DAY) * 86400
+
+
+def slot(seconds: int) -> int:
+    """A bucket's place in a histogram: its hour under a day (0..23), then one place per
+    tenth of a day (24 is one day), then one per whole day (314 is 30 days)."""
+    if seconds < 86_400:
+        return seconds // 3600
+    if seconds < 30 * 86_400:
+        return TENTHS_FROM - 10 + seconds // 8640
+    return DAYS_FROM - 30 + seconds // 86_400
+
+
+def seconds_of(place: int) -> int:
+    """The bucket (seconds) at ``place`` (`slot` reversed)."""
+    if place < TENTHS_FROM:
+        return place * 3600
+    if place < DAYS_FROM:
+        return (place - TENTHS_FROM + 10) * 8640
+    return (place - DAYS_FROM + 30) * 86_400
+
+
+def encode(dense: list[int]) -> str:
+    """A histogram (how many at each `slot`) as its row's text: a JSON list, trailing zeros
+    left out ("[]": none), so a report decodes and adds whole rows in C, not per bucket."""
+    end = len(dense)
+    while end and not dense[end - 1]:
+        end -= 1
+    return json.dumps(dense[:end], separators=(",", ":"))
+
+
+def decode(text: str) -> list[int]:
+    """`encode` reversed."""
+    dense: list[int] = json.loads(text)
+    return dense
+
+
+def add_dense(total: list[int], more: list[int]) -> list[int]:
+    """Add the histogram ``more`` into ``total`` (grown as needed); returns ``total``."""
+    if len(more) > len(total):
+        total.extend([0] * (len(more) - len(total)))
+    total[: len(more)] = map(operator.add, total, more)
+    return total
+
+
+def dense_of(buckets: dict[int, int]) -> list[int]:
+    """``{bucket seconds: how many}`` as a histogram by `slot`."""
+    dense: list[int] = []
+    for b, n in buckets.items():
+        place = slot(b)
+        if place >= len(dense):
+            dense.extend([0] * (place + 1 - len(dense)))
+        dense[place] += n
+    return dense
+
+
+def buckets_of(dense: list[int]) -> dict[int, int]:
+    """A histogram by `slot` as ``{bucket seconds: how many}`` (zeros left out)."""
+    return {seconds_of(p): n for p, n in enumerate(dense) if n}
+
+
+def dense_percentile(dense: list[int], q: float) -> float | None:
+    """The ``q`` quantile (in seconds) of the bucket values a histogram holds, by linear
+    interpolation between the two nearest ranks (PostgreSQL's ``percentile_cont``); None
+    for an empty one."""
+    running = list(accumulate(dense))
+    total = running[-1] if running else 0
+    if total <= 0:
+        return None
+    pos = q * (total - 1)
+    low = math.floor(pos)
+    high = min(low + 1, total - 1)
+    at_low = float(seconds_of(bisect_right(running, low)))
+    at_high = float(seconds_of(bisect_right(running, high)))
+    return at_low + (at_high - at_low) * (pos - low)
+
+
+def stripe(station: str) -> int:
+    """The ``report_days`` stripe a station counts in (stable across processes)."""
+    return zlib.crc32(station.encode("utf-8")) % STRIPES
 
 
 def local_day(instant: str, tz: tzinfo) -> str:
@@ -107,12 +206,13 @@ def contributions(rows: Iterable[Any], tz: tzinfo, sign: int = 1) -> Counter[Key
         dated = int(r.due_on != db.NO_DEADLINE)
         for grain, period in periods(day):
             out["report_counts", grain, period, r.station, r.service_code, r.status, dated] += sign
-        out["report_days", day, r.service_code, "arrived"] += sign
+        part = stripe(r.station)
+        out["report_days", day, r.service_code, "arrived", part] += sign
         if r.status in FINAL_STATUSES and r.decided_at:
             b = bucket(r.received_at, r.decided_at)
             for grain, period in periods(day):
-                out["report_times", grain, period, r.station, r.service_code, b] += sign
-            out["report_days", local_day(r.decided_at, tz), r.service_code, "decided"] += sign
+                out["report_hist", grain, period, r.station, r.service_code, b] += sign
+            out["report_days", local_day(r.decided_at, tz), r.service_code, "decided", part] += sign
     return out
 
 
@@ -133,13 +233,16 @@ def _zone_name() -> Any:
 
 def add(conn: Connection, delta: Counter[Key], fresh: bool = False) -> None:
     """Add ``delta`` to the summary's rows (made when missing), a multi-row upsert per table
-    (``fresh``: the tables are empty, plain inserts)."""
+    in key order (``fresh``: the tables are empty, plain inserts)."""
     by_table: dict[str, list[Key]] = {}
-    for key, n in delta.items():
+    for key, n in sorted(delta.items()):
         if n:
             by_table.setdefault(key[0], []).append((*key[1:], n))
     for name, rows in by_table.items():
         table: Table = db.metadata.tables[name]
+        if name == "report_hist":
+            _add_histograms(conn, rows, fresh)
+            continue
         names = [c.name for c in table.columns]
         if fresh:
             values = [dict(zip(names, r, strict=True)) for r in rows]
@@ -155,6 +258,58 @@ def add(conn: Connection, delta: Counter[Key], fresh: bool = False) -> None:
                     index_elements=keys, set_={"n": table.c.n + stmt.excluded.n}
                 )
             )
+
+
+def _add_histograms(conn: Connection, rows: list[Key], fresh: bool) -> None:
+    """Add ``(grain, period, station, service, bucket, n)`` changes to ``report_hist``: the
+    rows a change needs are made if missing, then read under their lock (in key order) and
+    written back changed, so concurrent writers each see the other's counts."""
+    h = db.report_hist
+    change: dict[Key, dict[int, int]] = {}
+    for *key, b, n in rows:
+        buckets = change.setdefault(tuple(key), {})
+        buckets[b] = buckets.get(b, 0) + n
+    keys = sorted(change)
+    if fresh:
+        values = [
+            {
+                "grain": g,
+                "period": p,
+                "station": st,
+                "service_code": sv,
+                "hist": encode(dense_of(buckets)),
+            }
+            for (g, p, st, sv), buckets in sorted(change.items())
+        ]
+        for start in range(0, len(values), 10 * CHUNK):
+            conn.execute(insert(h), values[start : start + 10 * CHUNK])
+        return
+    pk = (h.c.grain, h.c.period, h.c.station, h.c.service_code)
+    for start in range(0, len(keys), CHUNK):
+        part = keys[start : start + CHUNK]
+        empty = [
+            {"grain": g, "period": p, "station": st, "service_code": sv, "hist": "[]"}
+            for g, p, st, sv in part
+        ]
+        conn.execute(upsert(conn)(h).values(empty).on_conflict_do_nothing(index_elements=pk))
+        held = conn.execute(
+            select(*pk, h.c.hist).where(tuple_(*pk).in_(part)).order_by(*pk).with_for_update()
+        ).all()
+        writes = []
+        for g, p, st, sv, text in held:
+            dense = add_dense(decode(text), dense_of(change[(g, p, st, sv)]))
+            writes.append({"g": g, "p": p, "st": st, "sv": sv, "hist": encode(dense)})
+        conn.execute(
+            update(h)
+            .where(
+                h.c.grain == bindparam("g"),
+                h.c.period == bindparam("p"),
+                h.c.station == bindparam("st"),
+                h.c.service_code == bindparam("sv"),
+            )
+            .values(hist=bindparam("hist")),
+            writes,
+        )
 
 
 @contextmanager
@@ -176,7 +331,7 @@ def tracked(conn: Connection, uuids: list[str]) -> Iterator[None]:
 
 # -- from scratch -----------------------------------------------------------------------------
 
-SUMMARY_TABLES = ("report_counts", "report_times", "report_days")
+SUMMARY_TABLES = ("report_counts", "report_hist", "report_days")
 
 
 def rebuild(conn: Connection, tz: tzinfo | None = None) -> None:
@@ -206,14 +361,23 @@ def ensure_zone(conn: Connection, tz: tzinfo) -> bool:
 
 
 def snapshot(conn: Connection) -> dict[Key, int]:
-    """Every non-zero summary row as ``{(table, *key): n}`` (for tests and checks)."""
-    out: dict[Key, int] = {}
+    """Every non-zero figure of the summary as ``{(table, *key): n}``, histograms by bucket
+    (``("report_hist", grain, period, station, service, seconds)``) and days over all their
+    stripes (for tests and checks)."""
+    out: Counter[Key] = Counter()
     for name in SUMMARY_TABLES:
         table = db.metadata.tables[name]
+        if name == "report_hist":
+            for *key, text in conn.execute(select(table)):
+                for b, n in buckets_of(decode(text)).items():
+                    out[(name, *key, b)] += n
+            continue
         for row in conn.execute(select(table).where(table.c.n != 0)):
             *key, n = tuple(row)
-            out[(name, *key)] = int(n)
-    return out
+            if name == "report_days":
+                key = key[:-1]  # the stripe
+            out[(name, *key)] += int(n)
+    return {k: n for k, n in out.items() if n}
 
 
 def day_range(first: date | None, last: date | None) -> list[tuple[str, str, str]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -82,6 +83,7 @@ op = st.one_of(
     st.tuples(st.just("amend"), st.integers(0, 10**6), st.just("")),
     st.tuples(st.just("extend"), st.integers(0, 10**6), st.integers(1, 40)),
     st.tuples(st.just("wait"), st.integers(0, 3 * 86400 * 10), st.just("")),
+    st.tuples(st.just("wait"), st.integers(0, 25 * 86400 * 10), st.just("")),  # weeks
 )
 
 
@@ -219,6 +221,19 @@ def test_summary_equals_a_from_scratch_computation(
     _check(store, today, ReportRange(), Scope(None))
 
 
+@given(st.lists(st.integers(0, 400 * 86400), max_size=60), st.sampled_from([0.0, 0.5, 0.9, 1.0]))
+def test_a_histogram_row_gives_the_percentile_of_its_buckets(spans: list[int], q: float) -> None:
+    start = datetime(2025, 3, 3, tzinfo=UTC)
+    buckets = [summary.bucket(iso(start), iso(start + timedelta(seconds=s))) for s in spans]
+    for b, s in zip(buckets, spans, strict=True):
+        assert summary.seconds_of(summary.slot(b)) == b <= s
+        assert s - b < (3600 if s < 86400 else 8640 if s < 30 * 86400 else 86400)
+    counts: Counter[int] = Counter(buckets)
+    dense = summary.decode(summary.encode(summary.dense_of(dict(counts))))
+    assert summary.buckets_of(dense) == dict(counts)
+    assert summary.dense_percentile(dense, q) == percentile(sorted(map(float, buckets)), q)
+
+
 def test_a_decision_that_rolls_back_leaves_the_summary_as_it_was(
     world: tuple[HubStore, Clock, dict[str, Any]],
 ) -> None:
@@ -229,7 +244,7 @@ def test_a_decision_that_rolls_back_leaves_the_summary_as_it_was(
     store.decide(first.tracking_no, "approved", None, "测试科员")
     with db.read_tx(store.engine) as conn:
         before = summary.snapshot(conn)
-    assert ("report_times", "y", "2025", "S01", "dibao", 2 * 86400 + 8640 * 2) in before
+    assert ("report_hist", "y", "2025", "S01", "dibao", 2 * 86400 + 8640 * 2) in before
 
     class Killed(Exception):
         pass
@@ -246,29 +261,58 @@ def test_a_decision_that_rolls_back_leaves_the_summary_as_it_was(
         assert summary.snapshot(conn) == before
 
 
-def test_revision_0012_backfills_what_rebuild_computes(
+def _revision(name: str) -> Any:
+    path = migrations.HERE / "versions" / name
+    spec = importlib.util.spec_from_file_location(f"rev{name[:4]}", path)
+    assert spec and spec.loader
+    rev = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rev)
+    return rev
+
+
+def test_revisions_0012_and_0014_backfill_what_rebuild_computes(
     world: tuple[HubStore, Clock, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """An existing hub's summary is computed by 0012 (a row per bucket, one row per day) and
+    reshaped by 0014 (a histogram per row, days in stripes) into what `rebuild` computes;
+    0014's downgrade gives 0012's tables back."""
     store, clock, devices = world
     for hours in (0, 5, 30, 200):
         clock.now = START + timedelta(hours=hours)
         _push(store, devices["S02"], [app_record("S02", s) for s in SERVICES])
-    for i, row in enumerate(_apps(store)):
-        clock.now = START + timedelta(hours=250 + 7 * i, minutes=i)
+        _push(store, devices["S01"], [app_record("S01", s) for s in SERVICES[:3]])
+    for i, row in enumerate(_apps(store)):  # some decided after 30 days and more
+        clock.now = START + timedelta(hours=250 + 31 * i, minutes=i)
         store.decide(row.tracking_no, STATUSES[i % 4], None, "测试科员")
     with db.write_tx(store.engine) as conn:
         summary.rebuild(conn, SHANGHAI)
         want = summary.snapshot(conn)
+        held = {k[-1] for k in want if k[0] == "report_hist"}
+        assert min(held) < 86400 * 30 < max(held)
         for name in (*summary.SUMMARY_TABLES, "report_zone"):
             conn.exec_driver_sql(f"DROP TABLE {name}")
-    path = migrations.HERE / "versions" / "0012_report_summary.py"
-    spec = importlib.util.spec_from_file_location("rev0012", path)
-    assert spec and spec.loader
-    rev = importlib.util.module_from_spec(spec)
     monkeypatch.setenv("COUNTY_HUB_TZ", "Asia/Shanghai")
-    with db.write_tx(store.engine) as conn:
-        spec.loader.exec_module(rev)
-        with Operations.context(MigrationContext.configure(conn)):
-            rev.upgrade()
+    r12, r14 = _revision("0012_report_summary.py"), _revision("0014_report_histograms.py")
+    with db.write_tx(store.engine) as conn, Operations.context(MigrationContext.configure(conn)):
+        r12.upgrade()
+        times = conn.exec_driver_sql(
+            "SELECT grain, period, station, service_code, bucket, n FROM report_times"
+        ).all()
+        days = conn.exec_driver_sql("SELECT day, service_code, kind, n FROM report_days").all()
+        assert times and days
+        r14.upgrade()
         assert summary.snapshot(conn) == want
         assert conn.execute(sa.select(db.report_zone.c.zone)).scalar() == "Asia/Shanghai"
+        r14.downgrade()
+        long_ones_in_days: Counter[tuple[Any, ...]] = Counter()
+        for *key, b, n in times:  # from 30 days on, 0014 counts whole days
+            long_ones_in_days[(*key, b if b < 30 * 86400 else b // 86400 * 86400)] += n
+        assert sorted(
+            conn.exec_driver_sql(
+                "SELECT grain, period, station, service_code, bucket, n FROM report_times"
+            ).all()
+        ) == sorted((*k, n) for k, n in long_ones_in_days.items())
+        assert long_ones_in_days != Counter({(*k, b): n for *k, b, n in times})
+        assert sorted(
+            conn.exec_driver_sql("SELECT day, service_code, kind, n FROM report_days").all()
+        ) == sorted(days)
