@@ -3,7 +3,9 @@ devices and staff (API keys, console sessions, CSRF and origin checks), the prot
 and bounded body reading.
 
 Routers take these as FastAPI dependencies (``StoreDep``, ``DeviceDep``, ``StaffDep``...)
-instead of closing over globals, so each router module stands alone.
+instead of closing over globals, so each router module stands alone.  Admin-only console
+pages and forms take ``AdminDep`` and ``AdminPostDep`` (or their own `AdminPost`), the one
+place where a non-admin is refused.
 """
 
 from __future__ import annotations
@@ -256,20 +258,69 @@ class ConsolePost:
         return self.form.get(name) or []
 
 
-async def console_post(request: Request) -> ConsolePost:
-    """Dependency of every console form handler: origin, then session, and only then the
-    (bounded) body, whose ``csrf`` field must equal the session's token."""
+ADMINS_ONLY = "仅管理员可用 Administrators only"
+"""What a signed-in non-admin is told by an admin-only page or form (403 ``forbidden``)."""
+
+
+def refuse_non_admin(
+    request: Request, member: StaffMember, message: str = ADMINS_ONLY
+) -> StaffMember:
+    """``member`` if an admin, else 403 ``forbidden`` (with a form's body left unread)."""
+    if not member.is_admin:
+        raise HubError(403, "forbidden", message, refusal_headers(request))
+    return member
+
+
+async def _console_form(
+    request: Request, limit: int, admin_message: str | None = None
+) -> ConsolePost:
+    """Origin, session, the admin role when ``admin_message`` is given, and only then the
+    body (at most ``limit`` bytes), whose ``csrf`` field must equal the session's token."""
     check_origin(request)
     found = await run_in_threadpool(session_of, request)
     if found is None:
         raise LoginRequired
-    form = parse_qs((await read_limited(request, CONSOLE_FORM_MAX)).decode("utf-8", "replace"))
+    if admin_message is not None:
+        refuse_non_admin(request, found.member, admin_message)
+    form = parse_qs((await read_limited(request, limit)).decode("utf-8", "replace"))
     sent = (form.get(CSRF_FIELD) or [""])[0]
     if not hmac.compare_digest(sent.encode(), found.csrf.encode()):
         raise HubError(
             403, "csrf", "表单已过期，请刷新页面 The form is stale or forged: reload the page"
         )
     return ConsolePost(found.member, found, form)
+
+
+async def console_post(request: Request) -> ConsolePost:
+    """Dependency of every console form handler: origin, then session, and only then the
+    (bounded) body, whose ``csrf`` field must equal the session's token."""
+    return await _console_form(request, CONSOLE_FORM_MAX)
+
+
+def console_admin(request: Request) -> StaffMember:
+    """Dependency of every admin-only console page: the login page without a session, 403
+    ``forbidden`` (`ADMINS_ONLY`) for anyone but an admin."""
+    found = session_of(request)
+    if found is None:
+        raise LoginRequired
+    return refuse_non_admin(request, found.member)
+
+
+@dataclass(frozen=True)
+class AdminPost:
+    """Dependency of every admin-only console form: `console_post`'s checks with the admin
+    role checked after the session and before a byte of the body is read, so a clerk's form
+    is refused unread.  ``limit`` bounds the body, ``message`` is what a non-admin is told."""
+
+    limit: int = CONSOLE_FORM_MAX
+    message: str = ADMINS_ONLY
+
+    async def __call__(self, request: Request) -> ConsolePost:
+        return await _console_form(request, self.limit, self.message)
+
+
+admin_post = AdminPost()
+"""The admin-only console form of at most `CONSOLE_FORM_MAX` bytes."""
 
 
 StoreDep = Annotated[HubStore, Depends(get_store)]
@@ -279,4 +330,6 @@ StaffDep = Annotated[StaffMember, Depends(staff_auth)]
 StaffWriterDep = Annotated[StaffMember, Depends(staff_writer)]
 ConsoleMemberDep = Annotated[StaffMember | None, Depends(console_member)]
 ConsolePostDep = Annotated[ConsolePost, Depends(console_post)]
+AdminDep = Annotated[StaffMember, Depends(console_admin)]
+AdminPostDep = Annotated[ConsolePost, Depends(admin_post)]
 ZoneDep = Annotated[tzinfo, Depends(get_tz)]

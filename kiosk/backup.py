@@ -48,7 +48,7 @@ from sync.backupfile import (
     read_members,
 )
 from sync.crypto import CryptoError, DataKey
-from vocab.private_files import private_dir
+from vocab.private_files import AtomicFile, fsync_dir, private_dir
 from vocab.text import Text
 
 if TYPE_CHECKING:
@@ -95,16 +95,6 @@ class RestoreResult:
     documents: int
     epoch: int
     """The device epoch the restored station files in (docs/SECURITY.md, "Device epochs")."""
-
-
-def _fsync_dir(path: Path) -> None:
-    if os.name == "nt":
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _file_chunks(path: Path, size: int) -> Iterator[bytes]:
@@ -183,19 +173,9 @@ def make_backup(
                 yield from _file_chunks(path, size)
             yield END_OF_MEMBERS
 
-        fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
-        tmp = Path(tmp_name)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(header.encode())
-                backup_key.encrypt_stream(ChunkReader(members()).reader(), fh, header.aad)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, out)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        _fsync_dir(out.parent)
+        with AtomicFile(out, sync_dir=True) as part:
+            part.file.write(header.encode())
+            backup_key.encrypt_stream(ChunkReader(members()).reader(), part.file, header.aad)
     finally:
         snap.unlink(missing_ok=True)
     store.audit(
@@ -276,7 +256,7 @@ def restore(
             raise
         payload.unlink()
     private_dir(data_dir / BLOB_DIR)
-    _fsync_dir(data_dir)
+    fsync_dir(data_dir)
     if keys.load(header.store_id) is None:
         keys.put(header.store_id, data_key)
     with Store(data_dir, keys=keys) as store:

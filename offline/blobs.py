@@ -10,11 +10,8 @@ pointing at a missing one.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +19,7 @@ from offline.crypt import Sealer
 from offline.db import StoreBase, translate_errors
 from offline.errors import DataDamaged, NotFound
 from vocab.errors import UserError
-from vocab.private_files import private_dir
-
-
-def _fsync_dir(path: Path) -> None:
-    dir_fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+from vocab.private_files import AtomicFile, private_dir
 
 
 def _check_sha(sha256: str) -> None:
@@ -69,18 +58,9 @@ class BlobFiles:
         if path.exists():
             return
         private_dir(path.parent)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")  # mkstemp: mode 0600
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                self.sealer.key.encrypt_stream(io.BytesIO(data), fh, self.sealer.blob_aad(sha256))
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        _fsync_dir(path.parent)
+        # the ".tmp-" prefix is what `offline.db` sweeps after a crash
+        with AtomicFile(path, prefix=".tmp-", suffix="", sync_dir=True) as out:
+            self.sealer.key.encrypt_stream(io.BytesIO(data), out.file, self.sealer.blob_aad(sha256))
 
     def read(self, sha256: str) -> bytes:
         """The plain bytes; `NotFound` if the file is gone, `DataDamaged` if it was altered."""

@@ -91,6 +91,7 @@ from sync.protocol import (
 )
 from vocab import limits
 from vocab.errors import UserError
+from vocab.private_files import AtomicFile
 from vocab.text import Text
 
 FORMAT = "kiosk-bundle"
@@ -249,19 +250,6 @@ def _member(name: str) -> zipfile.ZipInfo:
     return info
 
 
-def _fsync_dir(path: Path) -> None:
-    try:
-        dir_fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:  # some USB file systems do not sync directories
-        pass
-    finally:
-        os.close(dir_fd)
-
-
 class BundleWriter:
     """Write a bundle atomically: blobs first (each verified), then the manifest.
 
@@ -289,9 +277,9 @@ class BundleWriter:
         self._done = False
         self._error: BaseException | None = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".bundle-", suffix=".tmp")
-        self._tmp = Path(tmp)
-        self._out = os.fdopen(fd, "wb")
+        # the folder is often a USB stick's, some of whose file systems cannot sync a folder
+        self._file = AtomicFile(self.path, prefix=".bundle-", suffix=".tmp", sync_dir="best_effort")
+        self._out = self._file.file
         read_fd, write_fd = os.pipe()
         self._pipe: BinaryIO = os.fdopen(write_fd, "wb")
         source = os.fdopen(read_fd, "rb")
@@ -327,8 +315,7 @@ class BundleWriter:
         with contextlib.suppress(Exception):
             self._pipe.close()
         self._thread.join()
-        self._out.close()
-        self._tmp.unlink(missing_ok=True)
+        self._file.discard()
 
     def _raise_encrypt_error(self, exc: BaseException | None = None) -> None:
         """A broken pipe means the encrypting side failed: raise what it met."""
@@ -393,11 +380,7 @@ class BundleWriter:
         except BrokenPipeError as exc:
             self._raise_encrypt_error(exc)
         self._raise_encrypt_error()
-        self._out.flush()
-        os.fsync(self._out.fileno())
-        self._out.close()
-        os.replace(self._tmp, self.path)
-        _fsync_dir(self.path.parent)
+        self._file.commit()
         self._done = True
         return model
 

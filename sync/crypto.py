@@ -27,10 +27,8 @@ import hashlib
 import hmac
 import io
 import ipaddress
-import os
 import secrets
 import struct
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +45,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from vocab.errors import UserError
+from vocab.private_files import AtomicFile
 from vocab.text import Text
 
 __all__ = [
@@ -194,18 +193,8 @@ def new_nonce() -> str:
 
 def write_secret_file(path: Path, data: bytes) -> None:
     """Write a key file atomically with mode 0600 (created so, never widened afterwards)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mkstemp: 0600
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with AtomicFile(path, suffix="") as out:
+        out.file.write(data)
 
 
 # --------------------------------------------------------------------------------------
@@ -815,17 +804,8 @@ class DataKey:
 
 def _atomic_write(path: Path, produce: _Producer) -> int:
     """Run `produce(file)` on a 0600 temporary file beside `path`; rename it there on success."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            n = produce(out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-        return n
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with AtomicFile(path) as out:
+        return produce(out.file)
 
 
 _ESCROW_CONTEXT: Final = b"village-kiosk/data-key-escrow/v1\0"

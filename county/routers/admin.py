@@ -1,8 +1,9 @@
 """Administration pages (admins only): staff accounts (add, disable, enable, reset password,
 role and departments), script API keys (issue, revoke) and the audit log (filter, export CSV).
 
-Every form goes through `county.deps.console_post` (session, origin, CSRF); every change is
-audited by `county.accounts` in the transaction that makes it.
+Every page depends on `county.deps.AdminDep` and every form on `county.deps.AdminPostDep`
+(origin, session, the admin role, then the body and its CSRF token); every change is audited
+by `county.accounts` in the transaction that makes it.
 """
 
 from __future__ import annotations
@@ -20,9 +21,8 @@ from starlette.concurrency import run_in_threadpool
 
 from county.auth import ROLES, parse_departments
 from county.clock import local_text, local_today, parse_since
-from county.deps import ConsoleMemberDep, ConsolePost, ConsolePostDep, StoreDep, ZoneDep, actor
+from county.deps import AdminDep, AdminPostDep, ConsolePost, StoreDep, ZoneDep, actor
 from county.errors import HubError
-from county.models import StaffMember
 from county.queries.audit import ACTIONS
 from vocab.departments import DEPARTMENTS
 
@@ -35,16 +35,6 @@ def _page(
 ) -> HTMLResponse:
     templates: Jinja2Templates = request.app.state.templates
     return templates.TemplateResponse(request, name, context, status_code=status_code)
-
-
-def _admin(member: StaffMember | None) -> StaffMember:
-    from county.deps import LoginRequired
-
-    if member is None:
-        raise LoginRequired
-    if not member.is_admin:
-        raise HubError(403, "forbidden", "仅管理员可用 Administrators only")
-    return member
 
 
 def _staff_page(
@@ -72,14 +62,13 @@ def _staff_page(
 
 
 @router.get("/staff", response_class=HTMLResponse)
-def staff_page(request: Request, member: ConsoleMemberDep, store: StoreDep) -> HTMLResponse:
-    _admin(member)
+def staff_page(request: Request, _admin: AdminDep, store: StoreDep) -> HTMLResponse:
     return _staff_page(request, store)
 
 
 async def _change(request: Request, store: Any, post: ConsolePost, what: str) -> HTMLResponse:
     """Apply one account or key form; the page again with what happened."""
-    me = _admin(post.member)
+    me = post.member
     who = actor(request, me)
     one = post.one
     try:
@@ -134,7 +123,7 @@ async def _change(request: Request, store: Any, post: ConsolePost, what: str) ->
 
 @router.post("/staff/{what}", response_class=HTMLResponse)
 async def staff_change(
-    request: Request, what: str, post: ConsolePostDep, store: StoreDep
+    request: Request, what: str, post: AdminPostDep, store: StoreDep
 ) -> HTMLResponse:
     return await _change(request, store, post, what)
 
@@ -156,7 +145,7 @@ def _audit_filters(
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(
     request: Request,
-    member: ConsoleMemberDep,
+    _admin: AdminDep,
     store: StoreDep,
     tz: ZoneDep,
     action: str = "",
@@ -166,7 +155,6 @@ def audit_page(
     before: int = 0,
 ) -> HTMLResponse:
     """The audit log, newest first, a page at a time (keyset by sequence number)."""
-    _admin(member)
     shown = {"action": action, "actor_name": actor_name, "since": since, "until": until}
     error = ""
     try:
@@ -195,7 +183,7 @@ def audit_page(
 @router.get("/audit.csv")
 def audit_csv(
     request: Request,
-    member: ConsoleMemberDep,
+    me: AdminDep,
     store: StoreDep,
     tz: ZoneDep,
     action: str = "",
@@ -204,7 +192,6 @@ def audit_csv(
     until: str = "",
 ) -> Response:
     """The filtered audit log as CSV (UTF-8 with BOM for Excel), local times; audited."""
-    me = _admin(member)
     filters = _audit_filters(tz, action, actor_name, since, until)
     rows = store.audit_entries(**filters, limit=None)
     out = io.StringIO()

@@ -9,25 +9,14 @@ preview and again at publishing; an error changes nothing.  Publishing goes thro
 
 from __future__ import annotations
 
-import hmac
-from typing import Any
-from urllib.parse import parse_qs
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from county import db
-from county.deps import (
-    CSRF_FIELD,
-    ConsoleMemberDep,
-    LoginRequired,
-    StoreDep,
-    actor,
-    check_origin,
-    read_limited,
-    session_of,
-)
+from county.deps import AdminPost, ConsoleMemberDep, ConsolePost, StoreDep, actor
 from county.errors import HubError
 from county.models import StaffMember
 from county.queries import catalogs
@@ -37,6 +26,11 @@ from county.store import HubStore
 router = APIRouter()
 CATALOG_FORM_MAX = 2 * 1024 * 1024
 """A catalog form: the JSON (up to 4 UTF-8 bytes a character, each sent as %XX) and the token."""
+CatalogPostDep = Annotated[
+    ConsolePost,
+    Depends(AdminPost(CATALOG_FORM_MAX, "仅管理员可发布业务目录 Only administrators publish")),
+]
+"""A catalog form: origin, session and admin role first, then the form with its CSRF token."""
 
 
 def _overview(store: HubStore) -> dict[str, Any]:
@@ -80,28 +74,10 @@ def catalog_page(
     return _page(request, store, member, message=message)
 
 
-async def _admin_form(request: Request) -> tuple[StaffMember, dict[str, list[str]]]:
-    """Origin, session and admin role first, then the (bounded) form with its CSRF token."""
-    check_origin(request)
-    found = await run_in_threadpool(session_of, request)
-    if found is None:
-        raise LoginRequired
-    if not found.member.is_admin:
-        raise HubError(403, "forbidden", "仅管理员可发布业务目录 Only administrators publish")
-    form = parse_qs((await read_limited(request, CATALOG_FORM_MAX)).decode("utf-8", "replace"))
-    sent = (form.get(CSRF_FIELD) or [""])[0]
-    if not hmac.compare_digest(sent.encode(), found.csrf.encode()):
-        raise HubError(
-            403, "csrf", "表单已过期，请刷新页面 The form is stale or forged: reload the page"
-        )
-    return found.member, form
-
-
 @router.post("/catalog/preview", response_class=HTMLResponse)
-async def preview(request: Request, store: StoreDep) -> Response:
+async def preview(request: Request, post: CatalogPostDep, store: StoreDep) -> Response:
     """Check the catalog and show what it changes, with a confirmation button."""
-    member, form = await _admin_form(request)
-    text = (form.get("catalog") or [""])[0]
+    member, text = post.member, post.one("catalog")
     try:
         body = catalogs.parse_text(text)
         with db.read_tx(store.engine) as conn:
@@ -121,11 +97,10 @@ async def preview(request: Request, store: StoreDep) -> Response:
 
 
 @router.post("/catalog/publish")
-async def publish(request: Request, store: StoreDep) -> Response:
+async def publish(request: Request, post: CatalogPostDep, store: StoreDep) -> Response:
     """Publish the confirmed catalog (checked again); stations get it on their next pull."""
-    member, form = await _admin_form(request)
-    text = (form.get("catalog") or [""])[0]
-    if (form.get("confirm") or [""])[0] != "1":
+    member, text = post.member, post.one("catalog")
+    if post.one("confirm") != "1":
         raise HubError(422, "confirm", "请先确认 Confirm the changes first")
     try:
         body = catalogs.parse_text(text)

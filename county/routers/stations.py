@@ -2,8 +2,8 @@
 backlog its kiosk reported in its latest push, with a "silent" badge past
 `county.app.HubConfig.silent_days`.  Every signed-in account may look; only admins issue
 enrollment codes (shown as text and as a QR code made here, as SVG) and revoke a station,
-after a confirmation step.  Forms go through `county.deps.console_post` (session, origin,
-CSRF) and every change is audited.
+after a confirmation step.  Their forms go through `county.deps.AdminPostDep` (origin,
+session, the admin role, then the body and its CSRF token) and every change is audited.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from county.clock import iso
-from county.deps import ConsoleMemberDep, ConsolePost, ConsolePostDep, LoginRequired, StoreDep
+from county.deps import AdminPostDep, ConsoleMemberDep, ConsolePost, LoginRequired, StoreDep
 from county.deps import actor as actor_of
 from county.errors import HubError
 from county.models import StaffMember
@@ -82,12 +82,6 @@ def _member(member: StaffMember | None) -> StaffMember:
     return member
 
 
-def _admin(member: StaffMember) -> StaffMember:
-    if not member.is_admin:
-        raise HubError(403, "forbidden", "仅管理员可用 Administrators only")
-    return member
-
-
 def _render(
     request: Request, store: HubStore, context: dict[str, Any], status_code: int = 200
 ) -> Response:
@@ -125,9 +119,9 @@ def _station_field(post: ConsolePost) -> str:
 
 
 @router.post("/stations/code", response_class=HTMLResponse)
-async def new_code(request: Request, post: ConsolePostDep, store: StoreDep) -> Response:
+async def new_code(request: Request, post: AdminPostDep, store: StoreDep) -> Response:
     """Issue a one-time enrollment code (as `county-hub enroll-code` does), shown once."""
-    member = _admin(post.member)
+    member = post.member
     form = {k: post.one(k) for k in ("station", "name", "hours")}
     try:
         station = _station_field(post)
@@ -163,10 +157,10 @@ async def new_code(request: Request, post: ConsolePostDep, store: StoreDep) -> R
 
 
 @router.post("/stations/revoke", response_class=HTMLResponse)
-async def revoke(request: Request, post: ConsolePostDep, store: StoreDep) -> Response:
+async def revoke(request: Request, post: AdminPostDep, store: StoreDep) -> Response:
     """First post: the confirmation; second post with ``confirm=1``: the station's device and
     unused codes are revoked (its next push is refused) and the audit log says who did it."""
-    member = _admin(post.member)
+    member = post.member
     try:
         station = _station_field(post)
         if not await run_in_threadpool(store.station_exists, station):
