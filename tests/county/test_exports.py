@@ -5,14 +5,23 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
+import uuid
 import zipfile
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
 from openpyxl import load_workbook
 
-from tests.county.conftest import Hub, app_record
+from county.clock import offset_text, zone
+from county.export import FORMULA_START, NUMBER_TEXT, Export
+from county.queries.export import ExportFilter
+from county.store import HubStore
+from sync.protocol import PushRequest
+from tests.county.conftest import CATALOG, Hub, app_record
 
 FAKE_ID = "11010119900307123X"
 FAKE_ID_DIGITS = "110101199003071234"
@@ -79,7 +88,7 @@ def test_xlsx_writes_id_and_phone_as_text_cells_and_formulas_as_text(hub: Hub) -
     for cell, value in ((id_cell, FAKE_ID_DIGITS), (phone_cell, "01012345678")):
         assert cell.value == value and cell.data_type == "s" and cell.number_format == "@"
     for text in INJECTIONS:
-        text = text.replace("\r", "\n")  # XML reads a bare CR as a line feed
+        text = text.replace("\r", "_x000D_")  # Excel's escape for a CR (openpyxl keeps it)
         cell = sheet.cell(row=names[text], column=col["申请人"])
         assert cell.data_type == "s" and cell.value == text  # no visible apostrophe
         assert cell.quotePrefix, f"{text!r} is not marked as text"
@@ -126,7 +135,7 @@ def test_xlsx_xml_marks_formula_text_with_quote_prefix_and_no_apostrophe(hub: Hu
             continue
         style_of[text] = int(c.get("s", "0"))
     for text in INJECTIONS:
-        text = text.replace("\r", "\n")  # XML reads a bare CR as a line feed
+        text = text.replace("\r", "_x000D_")  # Excel's escape for a CR (openpyxl keeps it)
         assert text in style_of, f"{text!r} is not a plain string cell"
         assert style_of[text] in quoted, f"{text!r} is not marked as text (quotePrefix)"
     assert not any(t.startswith("'") for t in style_of), "a visible apostrophe was written"
@@ -255,3 +264,149 @@ def test_a_clerk_exports_only_their_departments(hub: Hub) -> None:
         assert pension["tracking_no"] not in tracking
     admin = _xlsx(hub, hub.staff_key("测试管理员"))
     assert pension["tracking_no"] in [row[0] for row in admin.iter_rows(2, values_only=True)]
+
+
+# -- the workbook, written in-process ------------------------------------------------------
+
+SUMMER = "2025-07-01T09:35:00-04:00"
+"""Filed in New York summer time (the hub receives it in winter time: another offset)."""
+
+
+def _store_with(tmp_path: Path, names: list[str]) -> HubStore:
+    """A SQLite hub under the shipped catalog, one 低保 application per resident name, received
+    on 1 March 2025 (16:30 UTC)."""
+    store = HubStore.open(
+        f"sqlite:///{tmp_path / 'hub.db'}", clock=lambda: datetime(2025, 3, 1, 16, 30, tzinfo=UTC)
+    )
+    body = json.loads(CATALOG.read_text(encoding="utf-8"))
+    body["version"] = 1
+    store.publish_catalog(body)
+    device = store.device_for_token(store.enroll(store.issue_enroll_code("S01"), "k").token)
+    assert device is not None
+    apps = []
+    for name in names:
+        app = app_record(service="dibao", name=name)
+        app["finalized_at"] = SUMMER
+        app["resident"]["id_number"] = FAKE_ID_DIGITS
+        app["fields"] = {
+            "household_size": 3,
+            "monthly_income": 800.5,
+            "hardship_reason": "illness",
+            "situation": name,
+        }
+        apps.append(app)
+    request = PushRequest.model_validate({"batch_id": str(uuid.uuid4()), "applications": apps})
+    store.push(device, request)
+    return store
+
+
+def _reference(export: Export, path: Path) -> None:
+    """The same rows written cell by cell through xlsxwriter's own writers."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False})
+    ws = wb.add_worksheet("queue")
+    ws.write_row(0, 0, [c.label for c in export.columns])
+    formats: dict[tuple[str, bool], Any] = {}
+
+    def fmt(number_format: str, quote: bool = False) -> Any:
+        if (number_format, quote) not in formats:
+            f = wb.add_format({"num_format": number_format})
+            if quote:
+                f.set_quote_prefix()
+            formats[(number_format, quote)] = f
+        return formats[(number_format, quote)]
+
+    for n, values in enumerate(export.values(), start=1):
+        for col, value in enumerate(values):
+            as_text = export.columns[col].kind == NUMBER_TEXT
+            if isinstance(value, datetime):
+                shown = fmt(f'yyyy-mm-dd hh:mm:ss "{offset_text(value)}"')
+                ws.write_datetime(n, col, value.replace(tzinfo=None), shown)
+            elif isinstance(value, date):
+                ws.write_datetime(n, col, value, fmt("yyyy-mm-dd"))
+            elif isinstance(value, str):
+                value = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "\ufffd", value)
+                formula = value.startswith(FORMULA_START)
+                if as_text or formula:
+                    ws.write_string(n, col, value, fmt("@" if as_text else "General", formula))
+                else:
+                    ws.write_string(n, col, value)
+            elif value is not None:
+                ws.write_number(n, col, value)
+    wb.close()
+
+
+def _cells(path: Path) -> list[list[tuple[Any, ...]]]:
+    sheet = load_workbook(path).active
+    assert sheet is not None
+    return [
+        [(c.value, c.data_type, c.number_format, bool(c.quotePrefix)) for c in row]
+        for row in sheet.iter_rows()
+    ]
+
+
+def test_xlsx_cells_read_back_as_xlsxwriter_writes_them(tmp_path: Path) -> None:
+    names = [*INJECTIONS, "测试\x01庚", "A&B <c> >d", "测试 ", "_x0041_", "测试戊"]
+    store = _store_with(tmp_path, names)
+    try:
+        export = Export.plan(store.engine, zone("America/New_York"), ExportFilter())
+        assert export.write_xlsx(tmp_path / "streamed.xlsx") == len(names)
+        _reference(export, tmp_path / "reference.xlsx")
+    finally:
+        store.close()
+    streamed, reference = _cells(tmp_path / "streamed.xlsx"), _cells(tmp_path / "reference.xlsx")
+    assert len(streamed) == len(names) + 1
+    assert streamed == reference
+
+
+def test_xlsx_times_are_local_date_cells_each_with_its_own_offset(tmp_path: Path) -> None:
+    store = _store_with(tmp_path, ["测试甲"])
+    try:
+        Export.plan(store.engine, zone("America/New_York"), ExportFilter()).write_xlsx(
+            tmp_path / "q.xlsx"
+        )
+    finally:
+        store.close()
+    sheet = load_workbook(tmp_path / "q.xlsx").active
+    assert sheet is not None
+    header = [c.value for c in sheet[1]]
+    received = sheet.cell(2, header.index("收到时间") + 1)
+    filed = sheet.cell(2, header.index("提交时间") + 1)
+    due = sheet.cell(2, header.index("办结期限") + 1)
+    assert received.is_date and received.value == datetime(2025, 3, 1, 11, 30)
+    assert received.number_format == 'yyyy-mm-dd hh:mm:ss "-05:00"'
+    assert filed.is_date and filed.value == datetime(2025, 7, 1, 9, 35)
+    assert filed.number_format == 'yyyy-mm-dd hh:mm:ss "-04:00"'
+    assert due.is_date and due.number_format == "yyyy-mm-dd"
+    income = sheet.cell(2, header.index("全家每月总收入（元）") + 1)
+    assert income.data_type == "n" and income.value == 800.5
+
+
+def test_xlsx_escapes_text_for_xml_and_for_excel(tmp_path: Path) -> None:
+    store = _store_with(tmp_path, ["A&B <c>", "测试\x1f己", "_x0041_", "测试\r庚"])
+    try:
+        Export.plan(store.engine, zone("UTC"), ExportFilter()).write_xlsx(tmp_path / "q.xlsx")
+    finally:
+        store.close()
+    with zipfile.ZipFile(tmp_path / "q.xlsx") as z:
+        xml = z.read("xl/worksheets/sheet1.xml").decode()
+    ElementTree.fromstring(xml)  # well-formed
+    assert "<t>A&amp;B &lt;c&gt;</t>" in xml
+    assert "<t>测试\ufffd己</t>" in xml and "\x1f" not in xml
+    # Excel would read _x0041_ as "A": its own escape for a literal underscore keeps the text
+    assert "<t>_x005F_x0041_</t>" in xml
+    assert "<t>测试_x000D_庚</t>" in xml  # XML would read a bare CR as a line feed
+
+
+def test_xlsx_of_no_applications_is_the_header_alone(tmp_path: Path) -> None:
+    store = _store_with(tmp_path, ["测试甲"])
+    try:
+        export = Export.plan(store.engine, zone("UTC"), ExportFilter(station="NONE"))
+        assert export.write_xlsx(tmp_path / "q.xlsx") == 0
+    finally:
+        store.close()
+    sheet = load_workbook(tmp_path / "q.xlsx").active
+    assert sheet is not None
+    assert sheet.max_row == 1 and sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, sheet.max_column).column_letter}1"
