@@ -158,10 +158,21 @@ def periods(day: str) -> tuple[tuple[str, str], ...]:
     return (("d", day), ("m", day[:7]), ("y", day[:4]))
 
 
+_UTC_NAMES = frozenset(
+    {"UTC", "UCT", "Universal", "Zulu", "GMT", "GMT0", "GMT+0", "GMT-0", "Greenwich"}
+    | {f"Etc/{n}" for n in ("UTC", "UCT", "Universal", "Zulu", "GMT", "GMT0", "GMT+0", "GMT-0")}
+    | {"Etc/Greenwich"}
+)
+"""Names of zones whose calendar is UTC's for all time: the summary records them as "UTC", so
+a hub started with ``Etc/UTC`` (a machine's default) after ``UTC`` does not rebuild it."""
+
+
 def zone_key(tz: tzinfo) -> str:
-    """The name the summary records ``tz`` under."""
+    """The name the summary records ``tz`` under (one name for UTC's aliases)."""
     key = getattr(tz, "key", None)
     name = key if isinstance(key, str) and key else ("UTC" if tz is UTC else str(tz))
+    if name in _UTC_NAMES:
+        return "UTC"
     _zones.setdefault(name, tz)
     return name
 

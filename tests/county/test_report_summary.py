@@ -316,3 +316,17 @@ def test_revisions_0012_and_0014_backfill_what_rebuild_computes(
         assert sorted(
             conn.exec_driver_sql("SELECT day, service_code, kind, n FROM report_days").all()
         ) == sorted(days)
+
+
+def test_the_zone_under_another_name_of_utc_keeps_the_summary(tmp_path: Any) -> None:
+    """A hub started in ``Etc/UTC`` (a machine's default) after ``UTC`` has the same calendar:
+    the summary is not rebuilt; another zone's is."""
+    store = HubStore.open(f"sqlite:///{tmp_path / 'hub.db'}", tz=UTC)
+    try:
+        with db.write_tx(store.engine) as conn:
+            assert not summary.ensure_zone(conn, ZoneInfo("Etc/UTC"))
+            assert not summary.ensure_zone(conn, UTC)
+            assert summary.ensure_zone(conn, SHANGHAI)
+            assert conn.execute(sa.select(db.report_zone.c.zone)).scalar() == "Asia/Shanghai"
+    finally:
+        store.close()
