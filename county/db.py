@@ -370,6 +370,18 @@ data_key_escrow = Table(
 Index("ix_data_key_escrow_key", data_key_escrow.c.key_id)
 
 
+station_marks = Table(
+    "station_marks",
+    metadata,
+    Column("station", String(32), primary_key=True),
+    Column("day", String(10), primary_key=True),  # the day a tracking number is dated
+    Column("seq", Integer, nullable=False),
+)
+"""The highest sequence of each station's tracking numbers per day they are dated
+(`county.queries.sequences`), kept by every insert of applications: a push's high-water marks
+are a few rows, however many applications the station filed in the recent days."""
+
+
 # The reports page's summary (`county.queries.summary`), kept in the same transaction as every
 # change of an application it counts.  Each figure is kept per local day ("d"), month ("m")
 # and year ("y") of arrival, so any range of days is a handful of whole years and months

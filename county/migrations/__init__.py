@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
     from sqlalchemy import Connection
 
-HEAD = "0014"
+HEAD = "0015"
 """The newest revision in versions/ (a test checks it against Alembic's own view)."""
 LEGACY_TABLE = "hub_schema_version"
 """The version table the hub kept before Alembic; version 1 there is revision 0001."""

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, or_, select, update
 
 from county import db
 from county.models import Device
-from county.queries import blobs, catalogs, deadlines, insert_many, one_of, search
+from county.queries import blobs, catalogs, deadlines, insert_many, one_of, search, sequences
 from county.workflow import AMENDED, WAITING_STATUSES
 from sync.protocol import (
     ApplicationRecord,
@@ -159,7 +159,11 @@ def _insert(
             }
         )
     a = db.applications
-    return set(insert_many(conn, a, rows, skip_conflicts=True, returning=a.c.uuid))
+    stored = set(insert_many(conn, a, rows, skip_conflicts=True, returning=a.c.uuid))
+    sequences.record_numbers(
+        conn, device.station, [r["tracking_no"] for r in rows if r["uuid"] in stored]
+    )
+    return stored
 
 
 def _insert_attachments(conn: Connection, refs: list[dict[str, Any]]) -> None:

@@ -10,13 +10,14 @@ form only (``STATION-YYMMDD-SEQ`` + check character); the hub does not import th
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, case, func, select
 
 from county import db
-from county.clock import iso
+from county.queries import upsert
 
 RECENT_DAYS = 7
 """Marks cover the tracking numbers dated this many days before the hub's date, and later."""
@@ -57,22 +58,36 @@ def enrollment_fields(conn: Connection, station: str, now: str) -> dict[str, Any
 
 
 def high_water_marks(conn: Connection, station: str, now: datetime) -> dict[str, int]:
-    """``{"YYYY-MM-DD": highest sequence}`` of the station's numbers dated in the recent days.
-
-    Numbers dated day D reach the hub on or after D (a kiosk clock a day ahead is allowed for),
-    so only applications received since the window's first day minus one are read.
-    """
+    """``{"YYYY-MM-DD": highest sequence}`` of the station's numbers dated in the recent days
+    (from `station_marks`, a row per day)."""
     first = now.date() - timedelta(days=RECENT_DAYS)
-    since = datetime(first.year, first.month, first.day, tzinfo=UTC) - timedelta(days=1)
-    a = db.applications
+    m = db.station_marks
     rows = conn.execute(
-        select(a.c.tracking_no).where(and_(a.c.station == station, a.c.received_at >= iso(since)))
+        select(m.c.day, m.c.seq)
+        .where(m.c.station == station, m.c.day >= first.isoformat())
+        .order_by(m.c.day)
     )
-    marks: dict[date, int] = {}
-    for (number,) in rows:
-        parsed = parse_day_seq(str(number))
-        if parsed is None or parsed[0] < first:
-            continue
-        day, seq = parsed
-        marks[day] = max(seq, marks.get(day, 0))
-    return {day.isoformat(): seq for day, seq in sorted(marks.items())}
+    return {str(day): int(seq) for day, seq in rows}
+
+
+def record_numbers(conn: Connection, station: str, tracking_nos: Iterable[str]) -> None:
+    """Raise the station's marks to the numbers just stored (in the storing transaction;
+    numbers of another form are not marks)."""
+    highest: dict[str, int] = {}
+    for number in tracking_nos:
+        parsed = parse_day_seq(number)
+        if parsed is not None:
+            day = parsed[0].isoformat()
+            highest[day] = max(parsed[1], highest.get(day, 0))
+    if not highest:
+        return
+    m = db.station_marks
+    stmt = upsert(conn)(m).values(
+        [{"station": station, "day": day, "seq": seq} for day, seq in sorted(highest.items())]
+    )
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[m.c.station, m.c.day],
+            set_={"seq": case((stmt.excluded.seq > m.c.seq, stmt.excluded.seq), else_=m.c.seq)},
+        )
+    )

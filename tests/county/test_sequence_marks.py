@@ -3,9 +3,15 @@ PostgreSQL: enrollment, push and pull answers carry them (docs/SECURITY.md, Devi
 
 from __future__ import annotations
 
+import importlib.util
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+import sqlalchemy as sa
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
+
+from county import db, migrations
 from county.queries.sequences import RECENT_DAYS, parse_day_seq
 from tests.county.conftest import Hub, app_record
 
@@ -67,3 +73,33 @@ def test_a_push_answer_includes_its_own_batch(hub: Hub) -> None:
     today = datetime.now(UTC).date()
     r = hub.push(token, [numbered("LX03", today, 7)], batch_id=str(uuid.uuid4()))
     assert r.json()["sequence_marks"] == {today.isoformat(): 7}
+
+
+def test_marks_only_rise_and_revision_0015_backfills_them(hub: Hub) -> None:
+    """A later push of lower numbers leaves a day's mark where it was; dropping the marks and
+    running revision 0015 again computes them from the stored numbers alone."""
+    token = str(enroll_answer(hub, "LX03")["token"])
+    other = str(enroll_answer(hub, "RS01")["token"])
+    today = datetime.now(UTC).date()
+    yesterday = today - timedelta(days=1)
+    assert hub.push(token, [numbered("LX03", today, 30), numbered("LX03", yesterday, 4)]).ok
+    r = hub.push(token, [numbered("LX03", today, 12), numbered("LX03", yesterday, 8)])
+    want = {yesterday.isoformat(): 8, today.isoformat(): 30}
+    assert r.json()["sequence_marks"] == want
+    assert hub.push(other, [numbered("RS01", today, 99)]).json()["sequence_marks"] == {
+        today.isoformat(): 99
+    }
+    with db.read_tx(hub.store.engine) as conn:
+        kept = conn.execute(sa.select(db.station_marks)).all()
+    path = migrations.HERE / "versions" / "0015_station_marks.py"
+    spec = importlib.util.spec_from_file_location("rev0015", path)
+    assert spec and spec.loader
+    rev = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rev)
+    with db.write_tx(hub.store.engine) as conn:
+        with Operations.context(MigrationContext.configure(conn)):
+            rev.downgrade()
+            rev.upgrade()
+        assert sorted(conn.execute(sa.select(db.station_marks)).all()) == sorted(kept)
+    r = hub.request("GET", "/v1/pull", token)
+    assert r.json()["sequence_marks"] == want
