@@ -25,10 +25,15 @@ QUERY_MAX = 100
 """Longest search text looked at (longer input is cut)."""
 
 
+_NOT_TRACKING = re.compile(r"[^A-Za-z0-9_.]")
+_NOT_ID = re.compile(r"[^A-Za-z0-9]")
+_NOT_DIGIT = re.compile(r"[^0-9]")
+"""What each key leaves out: an ASCII letter or digit is ``ch.isascii() and ch.isalnum()``."""
+
+
 def tracking_key(value: str) -> str:
     """A tracking number as it is searched: upper case, only letters, digits, ``_`` and ``.``."""
-    text = unicodedata.normalize("NFKC", value).upper()
-    return "".join(ch for ch in text if ch.isascii() and (ch.isalnum() or ch in "_."))
+    return _NOT_TRACKING.sub("", unicodedata.normalize("NFKC", value).upper())
 
 
 def name_key(value: str) -> str:
@@ -39,13 +44,16 @@ def name_key(value: str) -> str:
 
 def id_key(value: str) -> str:
     """An ID number as it is searched: upper case, letters and digits only."""
-    text = unicodedata.normalize("NFKC", value).upper()
-    return "".join(ch for ch in text if ch.isascii() and ch.isalnum())[:32]
+    return _NOT_ID.sub("", unicodedata.normalize("NFKC", value).upper())[:32]
 
 
 def phone_key(value: str) -> str:
     """A phone number as it is searched: digits only, without a +86 / 0086 country prefix."""
-    digits = "".join(ch for ch in unicodedata.normalize("NFKC", value) if ch.isdigit())
+    text = unicodedata.normalize("NFKC", value)
+    if text.isascii():  # the usual case: ASCII digits are the only ones
+        digits = _NOT_DIGIT.sub("", text)
+    else:
+        digits = "".join(ch for ch in text if ch.isdigit())
     if digits.startswith("0086"):
         digits = digits[4:]
     elif len(digits) == 13 and digits.startswith("86"):

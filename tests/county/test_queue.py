@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from county import casework
 from county.models import Device
@@ -108,6 +111,24 @@ def test_search_keys_ignore_case_dashes_width_and_country_code() -> None:
     assert id_key("110101 19900307123x") == "11010119900307123X"
     assert phone_key("+86 138-0013-8000") == "13800138000"
     assert phone_key("0086 13800138000") == "13800138000"
+
+
+@given(st.text(max_size=40))
+def test_search_keys_keep_what_the_character_rules_keep(text: str) -> None:
+    """The keys' regular expressions keep exactly the characters the rules name (stored keys
+    of applications already held must still match what a clerk types)."""
+    upper = unicodedata.normalize("NFKC", text).upper()
+    folded = unicodedata.normalize("NFKC", text)
+    assert tracking_key(text) == "".join(
+        ch for ch in upper if ch.isascii() and (ch.isalnum() or ch in "_.")
+    )
+    assert id_key(text) == "".join(ch for ch in upper if ch.isascii() and ch.isalnum())[:32]
+    digits = "".join(ch for ch in folded if ch.isdigit())
+    if digits.startswith("0086"):
+        digits = digits[4:]
+    elif len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
+    assert phone_key(text) == digits[:20]
 
 
 def test_search_by_tracking_name_id_and_phone(desk: Desk) -> None:
