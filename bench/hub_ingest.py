@@ -2,7 +2,7 @@
 and on PostgreSQL, against the real hub process (`county-hub serve`).
 
     .venv-test/bin/python -m bench.hub_ingest [--batches 60] [--pg URL]
-    .venv-test/bin/python -m bench.hub_ingest --county [--batches 120]   # 20 stations -> docs
+    .venv-test/bin/python -m bench.hub_ingest --county [--batches 360]   # 20 stations -> docs
 
 Each push is what a current kiosk sends: a gzip body of 100 text applications filed under the
 catalog the hub has published, with the pull parameters (``cursor``, ``catalog_version``) so
@@ -416,13 +416,14 @@ def measure_county(batches: int = 5, pg: str | None = None) -> dict[str, Any]:
     return results
 
 
-def write_doc(results: dict[str, Any], path: Path, load_end: float) -> None:
+def write_doc(results: dict[str, Any], path: Path, load_end: float, batches: int = 360) -> None:
     """The figures into docs/bench-hub.md (the ingest section; the others are left alone)."""
     lines = [
         "## Hub ingest: 20 stations pushing batches of 100 at once (`bench/hub_ingest.py`)",
         "",
         "Re-run (writes this section): `.venv-test/bin/python -m bench.hub_ingest --county"
-        " --batches 120` (PostgreSQL from `KIOSK_TEST_PG_URL`, else 127.0.0.1:5432).",
+        f" --batches {batches}` (PostgreSQL from `KIOSK_TEST_PG_URL`, else 127.0.0.1:5432):",
+        f"{STATIONS} stations x {max(1, batches // 12)} batches each.",
         "",
         "Loopback HTTP to `county-hub serve` (whole processes); text applications filed under",
         "the published catalog; each station pushes its batches back to back, each push asking",
@@ -498,6 +499,7 @@ def main(argv: list[str] | None = None) -> int:
             results,
             Path(__file__).resolve().parents[1] / "docs" / "bench-hub.md",
             os.getloadavg()[0],
+            args.batches,
         )
     else:
         results = measure_all(args.batches, args.pg)

@@ -356,8 +356,10 @@ class AmendmentRecord(_Request):
     created_at: Timestamp
     operator: Operator | None = None
     note: Annotated[str, _text(0, limits.AMEND_NOTE_MAX)]
-    fields: Fields = {}
-    attachments: Annotated[list[AttachmentRef], Field(max_length=limits.ATTACHMENTS_MAX)] = []
+    fields: Fields = Field(default_factory=dict)
+    attachments: Annotated[list[AttachmentRef], Field(max_length=limits.ATTACHMENTS_MAX)] = Field(
+        default_factory=list
+    )
 
 
 def _check_timestamp(value: str) -> str:
@@ -377,12 +379,16 @@ class ApplicationRecord(_Request):
     service_code: ServiceCode
     catalog_version: Annotated[int, Field(ge=0, le=limits.CATALOG_VERSION_MAX)]
     resident: ResidentRecord
-    fields: Fields = {}
-    attachments: Annotated[list[AttachmentRef], Field(max_length=limits.ATTACHMENTS_MAX)] = []
+    fields: Fields = Field(default_factory=dict)
+    attachments: Annotated[list[AttachmentRef], Field(max_length=limits.ATTACHMENTS_MAX)] = Field(
+        default_factory=list
+    )
     created_at: Timestamp
     finalized_at: Timestamp
     operator: Operator | None = None
-    amendments: Annotated[list[AmendmentRecord], Field(max_length=limits.AMENDMENTS_MAX)] = []
+    amendments: Annotated[list[AmendmentRecord], Field(max_length=limits.AMENDMENTS_MAX)] = Field(
+        default_factory=list
+    )
 
     _created = field_validator("created_at", "finalized_at")(_check_timestamp)
 
@@ -447,7 +453,7 @@ class Decision(_Response):
 
 class PullResponse(_Response):
     cursor: int
-    decisions: list[Decision] = []
+    decisions: list[Decision] = Field(default_factory=list)
     catalog: dict[str, Any] | None = None
     more: bool = False
     sequence_marks: SequenceMarks | None = None
@@ -463,12 +469,12 @@ class PushResponse(_Response):
     older hub leaves ``cursor`` and ``blob_offsets`` out: the kiosk then pulls and asks."""
 
     results: list[PushResult]
-    missing_blobs: list[str] = []
+    missing_blobs: list[str] = Field(default_factory=list)
     hub_time: str
     sequence_marks: SequenceMarks | None = None
     tls_next: TlsAnnouncement | None = None
     cursor: int | None = None
-    decisions: list[Decision] = []
+    decisions: list[Decision] = Field(default_factory=list)
     catalog: dict[str, Any] | None = None
     more: bool = False
     blob_offsets: dict[str, int] | None = None

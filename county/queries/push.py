@@ -161,7 +161,7 @@ def _insert(
     a = db.applications
     stored = set(insert_many(conn, a, rows, skip_conflicts=True, returning=a.c.uuid))
     sequences.record_numbers(
-        conn, device.station, [r["tracking_no"] for r in rows if r["uuid"] in stored]
+        conn, device.station, [r.tracking_no for r in records if str(r.uuid) in stored]
     )
     return stored
 

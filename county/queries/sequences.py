@@ -14,10 +14,10 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, func, select
 
 from county import db
-from county.queries import upsert
+from county.queries import merge_many
 
 RECENT_DAYS = 7
 """Marks cover the tracking numbers dated this many days before the hub's date, and later."""
@@ -81,13 +81,5 @@ def record_numbers(conn: Connection, station: str, tracking_nos: Iterable[str]) 
             highest[day] = max(parsed[1], highest.get(day, 0))
     if not highest:
         return
-    m = db.station_marks
-    stmt = upsert(conn)(m).values(
-        [{"station": station, "day": day, "seq": seq} for day, seq in sorted(highest.items())]
-    )
-    conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[m.c.station, m.c.day],
-            set_={"seq": case((stmt.excluded.seq > m.c.seq, stmt.excluded.seq), else_=m.c.seq)},
-        )
-    )
+    rows = [{"station": station, "day": day, "seq": seq} for day, seq in sorted(highest.items())]
+    merge_many(conn, db.station_marks, rows, ["station", "day"], {"seq": "max"})

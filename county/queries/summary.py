@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import Connection, Table, bindparam, delete, insert, select, tuple_, update
 
 from county import db
-from county.queries import one_of, upsert
+from county.queries import insert_many, merge_many, one_of
 from vocab.states import FINAL_STATUSES
 
 HOUR = timedelta(hours=1)
@@ -260,15 +260,10 @@ def add(conn: Connection, delta: Counter[Key], fresh: bool = False) -> None:
             for start in range(0, len(values), 10 * CHUNK):
                 conn.execute(insert(table), values[start : start + 10 * CHUNK])
             continue
-        for start in range(0, len(rows), CHUNK):
-            values = [dict(zip(names, r, strict=True)) for r in rows[start : start + CHUNK]]
-            stmt = upsert(conn)(table).values(values)
-            keys = [c for c in table.primary_key.columns]
-            conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=keys, set_={"n": table.c.n + stmt.excluded.n}
-                )
-            )
+        keys = [c.name for c in table.primary_key.columns]
+        for start in range(0, len(rows), 10 * CHUNK):
+            values = [dict(zip(names, r, strict=True)) for r in rows[start : start + 10 * CHUNK]]
+            merge_many(conn, table, values, keys, {"n": "add"})
 
 
 def _add_histograms(conn: Connection, rows: list[Key], fresh: bool) -> None:
@@ -302,7 +297,7 @@ def _add_histograms(conn: Connection, rows: list[Key], fresh: bool) -> None:
             {"grain": g, "period": p, "station": st, "service_code": sv, "hist": "[]"}
             for g, p, st, sv in part
         ]
-        conn.execute(upsert(conn)(h).values(empty).on_conflict_do_nothing(index_elements=pk))
+        insert_many(conn, h, empty, skip_conflicts=True)
         held = conn.execute(
             select(*pk, h.c.hist).where(tuple_(*pk).in_(part)).order_by(*pk).with_for_update()
         ).all()
