@@ -471,8 +471,20 @@ def write_doc(results: dict[str, Any], path: Path, load_end: float, batches: int
         "records just stored are not read back: 28 ms a push, 17 ms of it CPU, 7 statements.",
         "The reports' summary (county.queries.summary), kept in the same transaction, adds",
         "4 statements to each push; the table above includes them.",
-        "Request parsing, gunzip, pydantic validation (1.5 ms) and the answer's JSON and gzip",
-        "(0.1 ms) were never the cost.",
+        "",
+        "With 20 stations at once (p95 603 ms before) the rest was found by profiling the",
+        "running workers (py-spy, the thread holding the GIL) and `HubStore.push` in-process:",
+        "the sequence marks parsed every tracking number the station had filed in the last",
+        "week (3,500 a push by a station's 30th batch; now a row per day in `station_marks`);",
+        "SQLAlchemy's pool kept 5 connections, so two workers closed and reopened connections",
+        "all the time (now 20: p95 528 -> 399 ms, median of 4 runs); the summary's and the",
+        "marks' upserts were multi-row `VALUES` compiled for every push (11 % of the hub's CPU;",
+        "now one `unnest` statement); pydantic deep-copied the protocol's literal `[]` defaults",
+        "for every record (now default factories); every station added to the same",
+        "`report_days` row, so pushes queued for its lock (now 8 stripes by station, written",
+        "just before the commit). In-process a push of 100 went from 35 ms (29 ms CPU) to 16",
+        "ms (12 ms CPU). Validating the records (pydantic, about a fifth of the hub's CPU",
+        "under this load) is the largest cost left.",
     ]
     section = "\n".join(lines) + "\n"
     old = path.read_text(encoding="utf-8") if path.exists() else "# Hub benchmarks\n\n"
