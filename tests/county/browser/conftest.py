@@ -17,7 +17,14 @@ from pathlib import Path
 
 import pytest
 import requests
-from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    ViewportSize,
+    expect,
+    sync_playwright,
+)
 
 from county.accounts import CLI
 from county.store import HubStore
@@ -39,6 +46,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 VIEWPORT: ViewportSize = {"width": 1366, "height": 768}
+expect.set_options(timeout=15_000)
+"""Assertions wait up to 15 s, not Playwright's 5 s: the catalog-publish test once failed on a
+loaded 2-core machine, and a slow page is not a wrong one (a wrong one still fails)."""
 
 
 @dataclass
