@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -330,3 +331,42 @@ def test_the_zone_under_another_name_of_utc_keeps_the_summary(tmp_path: Any) -> 
             assert conn.execute(sa.select(db.report_zone.c.zone)).scalar() == "Asia/Shanghai"
     finally:
         store.close()
+
+
+def test_decisions_at_once_on_one_histogram_row_lose_no_count(
+    world: tuple[HubStore, Clock, dict[str, Any]],
+) -> None:
+    """Clerks deciding different applications of one station and service at the same moment
+    all change the same summary rows (counts and histograms): they wait for each other's row
+    locks, taken in one order, so none deadlocks and no count is overwritten."""
+    store, clock, devices = world
+    for _ in range(3):
+        _push(store, devices["S01"], [app_record("S01", "dibao") for _ in range(4)])
+    clock.now += timedelta(days=3, hours=2)
+    apps = _apps(store)
+    errors: list[BaseException] = []
+    gate = threading.Barrier(len(apps))
+
+    def decide(tracking_no: str, status: str) -> None:
+        try:
+            gate.wait(timeout=30)
+            store.decide(tracking_no, status, None, "测试科员")
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=decide, args=(row.tracking_no, ("approved", "rejected")[i % 2]))
+        for i, row in enumerate(apps)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+    with db.read_tx(store.engine) as conn:
+        kept = summary.snapshot(conn)
+    counted = sum(n for k, n in kept.items() if k[0] == "report_hist" and k[1] == "y")
+    assert counted == len(apps) == 12
+    with db.write_tx(store.engine) as conn:
+        summary.rebuild(conn)
+        assert summary.snapshot(conn) == kept
