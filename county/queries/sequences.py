@@ -25,6 +25,10 @@ EPOCH_STEP = 4
 """Epochs per enrollment: a kiosk may restore 3 times before its epoch meets the next
 enrollment's, so the epochs of one day stay distinct (10 slots) across 2 enrollments."""
 
+MARKS_MAX = 4 * RECENT_DAYS
+"""Days an answer carries marks of at most (the latest ones): a kiosk whose clock ran ahead
+may have filed numbers dated days to come, and an answer stays small whatever it did."""
+
 _NUMBER = re.compile(r"^[^-]+-(\d{2})(\d{2})(\d{2})-(\d{4,8})[0-9A-Z]$")
 
 
@@ -65,9 +69,10 @@ def high_water_marks(conn: Connection, station: str, now: datetime) -> dict[str,
     rows = conn.execute(
         select(m.c.day, m.c.seq)
         .where(m.c.station == station, m.c.day >= first.isoformat())
-        .order_by(m.c.day)
-    )
-    return {str(day): int(seq) for day, seq in rows}
+        .order_by(m.c.day.desc())
+        .limit(MARKS_MAX)
+    ).all()
+    return {str(day): int(seq) for day, seq in reversed(rows)}
 
 
 def record_numbers(conn: Connection, station: str, tracking_nos: Iterable[str]) -> None:

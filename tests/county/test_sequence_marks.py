@@ -12,7 +12,7 @@ from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 
 from county import db, migrations
-from county.queries.sequences import RECENT_DAYS, parse_day_seq
+from county.queries.sequences import MARKS_MAX, RECENT_DAYS, parse_day_seq
 from tests.county.conftest import Hub, app_record
 
 
@@ -103,3 +103,14 @@ def test_marks_only_rise_and_revision_0015_backfills_them(hub: Hub) -> None:
         assert sorted(conn.execute(sa.select(db.station_marks)).all()) == sorted(kept)
     r = hub.request("GET", "/v1/pull", token)
     assert r.json()["sequence_marks"] == want
+
+
+def test_marks_of_days_to_come_are_kept_but_bounded(hub: Hub) -> None:
+    """A kiosk whose clock ran ahead filed numbers dated days to come: their marks are kept
+    (it must not issue them again), the latest `MARKS_MAX` days of them."""
+    token = str(enroll_answer(hub, "LX03")["token"])
+    today = datetime.now(UTC).date()
+    ahead = [numbered("LX03", today + timedelta(days=d), 3) for d in range(MARKS_MAX + 5)]
+    marks = hub.push(token, ahead).json()["sequence_marks"]
+    days = [today + timedelta(days=d) for d in range(5, MARKS_MAX + 5)]
+    assert marks == {d.isoformat(): 3 for d in days}
