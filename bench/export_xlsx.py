@@ -24,6 +24,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from bench.doc_sections import splice_heading
 from bench.hub_ingest import pg_schema, pg_url
 from county.clock import zone
 from county.store import HubStore
@@ -161,13 +162,7 @@ def write_doc(results: dict[str, dict[str, Any]], path: Path = DOC) -> None:
                     f"{runs['10000']['peak_rss_mib']} MiB at 10,000"
                 )
             lines.append(line + ".")
-    section = "\n".join(lines) + "\n"
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Hub benchmarks\n"
-    start = old.find("## Staff export")
-    if start >= 0:
-        end = old.find("\n## ", start + 1)
-        old = old[:start] + (old[end + 1 :] if end >= 0 else "")
-    path.write_text(old.rstrip("\n") + "\n\n" + section, encoding="utf-8")
+    splice_heading(path, "## Staff export", "\n".join(lines), "# Hub benchmarks\n")
 
 
 def main(argv: list[str] | None = None) -> int:

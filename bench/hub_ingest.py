@@ -40,6 +40,7 @@ from typing import Any
 import psycopg
 import requests
 
+from bench.doc_sections import splice_heading
 from county import testing
 from county.store import HubStore
 from kiosk.samples import SAMPLE_FIELDS, sample_resident
@@ -486,15 +487,7 @@ def write_doc(results: dict[str, Any], path: Path, load_end: float, batches: int
         "ms (12 ms CPU). Validating the records (pydantic, about a fifth of the hub's CPU",
         "under this load) is the largest cost left.",
     ]
-    section = "\n".join(lines) + "\n"
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Hub benchmarks\n\n"
-    start = old.find("## Hub ingest")
-    if start >= 0:
-        end = old.find("\n## ", start + 1)
-        rest = old[end + 1 :] if end >= 0 else ""
-        path.write_text(old[:start] + section + ("\n" + rest if rest else ""), encoding="utf-8")
-    else:
-        path.write_text(old.rstrip("\n") + "\n\n" + section, encoding="utf-8")
+    splice_heading(path, "## Hub ingest", "\n".join(lines), "# Hub benchmarks\n")
 
 
 def main(argv: list[str] | None = None) -> int:

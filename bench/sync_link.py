@@ -43,6 +43,7 @@ from xml.sax.saxutils import escape
 
 import requests
 
+from bench.doc_sections import splice_marked
 from bench.hub_ingest import hub_process, measure_all
 from county.store import HubStore
 from kiosk.attachments import PreparedAttachment, prepare_attachment
@@ -874,14 +875,7 @@ def render_processes(result: dict[str, Any]) -> str:
 
 def write_processes(out: Path, section: str) -> None:
     """Put the whole-process section into ``out``, replacing an earlier one."""
-    text = out.read_text(encoding="utf-8") if out.exists() else ""
-    start, end = "<!-- whole-process:start -->", "<!-- whole-process:end -->"
-    if start in text and end in text:
-        head, rest = text.split(start, 1)
-        text = head + section.rstrip("\n") + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    out.write_text(text, encoding="utf-8")
+    splice_marked(out, "<!-- whole-process:start -->", "<!-- whole-process:end -->", section)
 
 
 def main(argv: list[str] | None = None) -> int:

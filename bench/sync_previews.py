@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.doc_sections import splice_marked
 from bench.hub_ingest import hub_process
 from bench.sync_link import ROOT, machine, new_station
 from bench.synthetic_docs import make_capture
@@ -215,12 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["XDG_DATA_HOME"] = str(Path(tmp) / "xdg")  # the test keyring's file: here
         section = render(measure(Path(tmp)))
-    doc = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
-    if START in doc and END in doc:
-        doc = doc[: doc.index(START)] + section + doc[doc.index(END) + len(END) :]
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + section + "\n"
-    args.out.write_text(doc, encoding="utf-8")
+    splice_marked(args.out, START, END, section)
     print(section)
     return 0
 

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.doc_sections import splice_marked
 from bench.hub_ingest import hub_process
 from bench.sync_link import ROOT, _compile, machine, new_station, payload_bytes
 from county.store import HubStore
@@ -241,12 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         section = render(measure(Path(tmp)))
-    doc = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
-    if START in doc and END in doc:
-        doc = doc[: doc.index(START)] + section + doc[doc.index(END) + len(END) :]
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + section + "\n"
-    args.out.write_text(doc, encoding="utf-8")
+    splice_marked(args.out, START, END, section)
     print(section)
     return 0
 
