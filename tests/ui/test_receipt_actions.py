@@ -260,3 +260,23 @@ def test_the_desktop_viewer_hands_the_file_to_qt(qtbot: Any, tmp_path: Path) -> 
     finally:
         QDesktopServices.unsetUrlHandler("file")
     assert [Path(u.toLocalFile()) for u in handler.urls] == [path]
+
+
+def test_open_says_so_when_the_receipt_cannot_be_kept(
+    qtbot: Any, station: Station, tmp_path: Path
+) -> None:
+    """打开 keeps the PDF off the GUI thread: a folder it cannot write to is said in words, the
+    viewer is not asked, and the buttons work again after."""
+    app = _file(station)
+    ctx = _context(station, tmp_path)
+    (Path(station.store.data_dir) / "receipts").write_text("not a folder")
+    view = _detail(qtbot, ctx, app.uuid)
+    actions = view.receipt
+    with qtbot.waitSignal(actions.finished, timeout=20_000) as done:
+        actions.open_receipt()
+    assert not done.args[0].ok and "回执没有保存" in view.message.text()
+    assert ctx.extras["viewer"].opened == []
+    (Path(station.store.data_dir) / "receipts").unlink()
+    with qtbot.waitSignal(actions.finished, timeout=20_000) as done:
+        actions.open_receipt()
+    assert done.args[0].ok and len(ctx.extras["viewer"].opened) == 1

@@ -5,7 +5,8 @@ the printers Qt sees now (one plugged in since) are offered to print on at once.
 the PDF to the system's viewer (`ReceiptViewer`; tests hand in their own). 存到U盘 writes
 ``回执-<tracking>.pdf`` to a stick (`kiosk.drives`), audited. Which receipt it is (a reprint
 marked 补打 in the application's detail, the first copy on the filing screen) is the
-caller's ``source``; printing and writing to a stick run off the GUI thread.
+caller's ``source``; printing, keeping the file to open and writing to a stick run off the GUI
+thread.
 
 What it uses comes from ``context.extras`` when there (tests hand in their own): "drives" (a
 `kiosk.drives.Drives`), "viewer" (a `ReceiptViewer`), "printers" (a function listing printer
@@ -225,17 +226,32 @@ class ReceiptActions(QWidget):
         )
 
     def open_receipt(self) -> None:
-        """Write the PDF beside the station's saved receipts and open it in the viewer."""
+        """Write the PDF beside the station's saved receipts (off the GUI thread) and open it
+        in the viewer."""
         made = self._make()
         if made is None:
             return
         tracking_no, pdf = made
         folder = Path(self._context.station.store.data_dir) / "receipts"
         path = folder / receipt_file_name(tracking_no)
-        try:
+        self._start()
+
+        def keep() -> Path:
             folder.mkdir(parents=True, exist_ok=True)
             write_secret_file(path, pdf)
-        except OSError as exc:
+            return path
+
+        def kept(path: Path) -> None:
+            if viewer_of(self._context).open(path):
+                self._done(PrintResult(True, _words("op.receipt.opened", file=path.name), path))
+            else:
+                self._done(PrintResult(False, _words("op.receipt.no_viewer", path=path), path))
+
+        def failed(exc: BaseException) -> None:
+            if not isinstance(exc, OSError):
+                log.error("could not keep the receipt to open it: %s", type(exc).__name__)
+                self._done(PrintResult(False, RENDER_FAILED))
+                return
             log.warning("could not keep the receipt to open it: %s", exc)
             reason, words = stick_problem(exc), strings.STRINGS["op.receipt.not_saved"]
             self._done(
@@ -244,11 +260,8 @@ class ReceiptActions(QWidget):
                     Text(words.zh.format(reason=reason.zh), words.en.format(reason=reason.en)),
                 )
             )
-            return
-        if viewer_of(self._context).open(path):
-            self._done(PrintResult(True, _words("op.receipt.opened", file=path.name), path))
-        else:
-            self._done(PrintResult(False, _words("op.receipt.no_viewer", path=path), path))
+
+        run_in_background(keep, kept, failed)
 
     def save_to_usb(self) -> None:
         """``回执-<tracking>.pdf`` on the first stick found (written off the GUI thread)."""
