@@ -51,6 +51,10 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 """The console's CSS and scripts, served by the hub itself (no CDN: intranets)."""
 
 
+KEEP_ALIVE_S = 75
+"""Seconds the hub keeps an idle connection open (uvicorn's default is 5): a kiosk's sync worker
+probes the link every 10 s and syncs every few minutes over one kept-alive connection, and on
+a 2G link every new connection costs a handshake of one or two round trips of 600-1300 ms."""
 SILENT_DAYS_ENV = "COUNTY_HUB_SILENT_DAYS"
 SILENT_DAYS_DEFAULT = 3
 

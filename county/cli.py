@@ -213,6 +213,7 @@ def _serve(url: str, args: argparse.Namespace, tz: tzinfo) -> int:
     import uvicorn
 
     from county.app import (
+        KEEP_ALIVE_S,
         SILENT_DAYS_ENV,
         HubConfig,
         create_app,
@@ -261,6 +262,7 @@ def _serve(url: str, args: argparse.Namespace, tz: tzinfo) -> int:
             workers=args.workers,
             log_config=None,
             access_log=False,
+            timeout_keep_alive=KEEP_ALIVE_S,
             **ssl,
         )
     else:
@@ -279,6 +281,7 @@ def _serve(url: str, args: argparse.Namespace, tz: tzinfo) -> int:
             port=args.port,
             log_config=None,
             access_log=False,
+            timeout_keep_alive=KEEP_ALIVE_S,
             **ssl,
         )
     return EXIT_OK

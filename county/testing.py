@@ -17,7 +17,7 @@ from typing import Any
 import requests
 import uvicorn
 
-from county.app import HubConfig, create_app
+from county.app import KEEP_ALIVE_S, HubConfig, create_app
 
 
 @contextmanager
@@ -73,6 +73,7 @@ def run_hub(
             log_level="warning",
             access_log=False,
             lifespan="off",
+            timeout_keep_alive=KEEP_ALIVE_S,
             ssl_certfile=str(tls[0]) if tls else None,
             ssl_keyfile=str(tls[1]) if tls else None,
         )
