@@ -11,9 +11,11 @@ hub sequences come from identity columns and duplicates are settled by unique co
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -469,6 +471,8 @@ def sqlite_path(url: str) -> Path | None:
     return Path(u.database)
 
 
+BUSY_S = 30
+"""Seconds a SQLite writer waits for the one before it before it gives up."""
 POOL_SIZE, POOL_OVERFLOW = 20, 20
 """PostgreSQL connections a hub process keeps open, and may open beyond them at a peak.  With
 SQLAlchemy's default (5 kept) twenty stations pushing at once through two workers made each
@@ -487,7 +491,7 @@ def make_engine(url: str) -> Engine:
         if not path.parent.exists():  # a folder the hub makes is its own: owner only
             private_dir(path.parent)
         private_sqlite(path)  # 0600 before SQLite opens it; the WAL and -shm follow its mode
-        engine = create_engine(norm, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(norm, connect_args={"check_same_thread": False, "timeout": BUSY_S})
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -495,7 +499,7 @@ def make_engine(url: str) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={BUSY_S * 1000}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
@@ -508,20 +512,47 @@ def make_engine(url: str) -> Engine:
     return create_engine(norm, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
 
 
-@contextmanager
+@contextlib.contextmanager
 def write_tx(engine: Engine) -> Iterator[Connection]:
     """One write transaction (``BEGIN IMMEDIATE`` on SQLite); commits on success.
 
     A full disk becomes `county.diskfull`'s 507 ``disk_full`` (nothing was committed)."""
     try:
-        with engine.connect().execution_options(hub_write=True) as conn, conn.begin():
+        with (
+            _writer_turn(engine),
+            engine.connect().execution_options(hub_write=True) as conn,
+            conn.begin(),
+        ):
             yield conn
     except DBAPIError as exc:
         _raise_if_disk_full(engine, exc)
         raise
 
 
-@contextmanager
+@contextlib.contextmanager
+def _writer_turn(engine: Engine) -> Iterator[None]:
+    """On SQLite, wait for this process's other writers first (`_sqlite_writers`); after
+    `BUSY_S` without a turn, go on and let SQLite's own busy timeout decide, as before."""
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    turn = _sqlite_writers.setdefault(engine, threading.RLock())
+    got = turn.acquire(timeout=BUSY_S)
+    try:
+        yield
+    finally:
+        if got:
+            turn.release()
+
+
+_sqlite_writers: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+"""One turn per SQLite engine for its writers in this process: SQLite lets one writer in at a
+time, and a writer waiting in its busy handler polls with growing sleeps, so under 20 stations
+pushing at once some waited seconds while others got in; waiting here, each is woken as the
+one before commits."""
+
+
+@contextlib.contextmanager
 def read_tx(engine: Engine) -> Iterator[Connection]:
     """One read transaction (a consistent snapshot on both databases)."""
     try:
