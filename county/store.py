@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from county import db, keys
@@ -327,10 +327,12 @@ class HubStore(AccountsMixin):
     ) -> PushResponse:
         """Store a batch in one transaction, then answer per record (see sync.protocol).
 
-        ``pull`` (cursor, catalog version): also answer the first pull page, read after the
-        batch is committed, so one round trip does both."""
+        ``pull`` (cursor, catalog version): also answer the first pull page, read in the
+        batch's transaction after the batch (what a pull right after the commit would read),
+        so one round trip and one transaction do both."""
         now = self.clock()
         uuids = [str(r.uuid) for r in request.applications]
+        page: PullResponse | None = None
         # the summary's shared rows are written last, just before the commit: their locks
         # are held for as short a time as possible while other stations push
         with db.write_tx(self.engine) as conn, summary.tracked(conn, uuids):
@@ -340,12 +342,16 @@ class HubStore(AccountsMixin):
                 devices.record_report(conn, device.device_id, request.station, now)
             else:
                 devices.touch(conn, device.device_id, iso(now))
+            if pull is not None:
+                page, stale = self._pull_page(conn, device, *pull, PULL_MAX, marks)
+                if stale:
+                    catalogs.station_reported(
+                        conn, device.station, device.device_id, pull[1], iso(now)
+                    )
         self._heard[device.device_id] = now
         answer = answer.model_copy(update={"sequence_marks": marks})
-        if pull is None:
+        if page is None:
             return answer
-        # the marks just read in the batch's transaction: the pull needs not read them again
-        page = self._pull(device, *pull, PULL_MAX, marks)
         return answer.model_copy(
             update={
                 "cursor": page.cursor,
@@ -360,31 +366,38 @@ class HubStore(AccountsMixin):
         self, device: Device, cursor: int, catalog_version: int, limit: int = PULL_MAX
     ) -> PullResponse:
         """Decisions of the device's station after ``cursor`` and a newer catalog, if any."""
-        return self._pull(device, cursor, catalog_version, limit)
+        with db.read_tx(self.engine) as conn:
+            page, stale = self._pull_page(conn, device, cursor, catalog_version, limit)
+        if stale:  # which catalog the station runs
+            with db.write_tx(self.engine) as conn:
+                catalogs.station_reported(
+                    conn, device.station, device.device_id, catalog_version, self.now()
+                )
+        self.heard_from(device)  # the Stations page's "last contact"
+        return page
 
-    def _pull(
+    def _pull_page(
         self,
+        conn: Connection,
         device: Device,
         cursor: int,
         catalog_version: int,
         limit: int,
         marks: dict[str, int] | None = None,
-    ) -> PullResponse:
-        """`pull`; ``marks``: the station's sequence marks when the caller has just read them."""
+    ) -> tuple[PullResponse, bool]:
+        """The pull's answer read in ``conn``, and whether the station's reported catalog
+        version needs recording; ``marks``: the station's sequence marks when the caller has
+        just read them."""
         limit = max(1, min(limit, PULL_MAX))
-        with db.read_tx(self.engine) as conn:
-            page = decisions.for_station(conn, device.station, cursor, limit + 1)
-            catalog = catalogs.newer_than(conn, catalog_version)
-            if marks is None:
-                marks = sequences.high_water_marks(conn, device.station, self.clock())
-            reported = catalogs.station_report(conn, device.station)
-        if reported != (device.device_id, catalog_version):  # which catalog the station runs
-            with db.write_tx(self.engine) as conn:
-                catalogs.station_reported(
-                    conn, device.station, device.device_id, catalog_version, self.now()
-                )
+        page = decisions.for_station(conn, device.station, cursor, limit + 1)
+        catalog = catalogs.newer_than(conn, catalog_version)
+        if marks is None:
+            marks = sequences.high_water_marks(conn, device.station, self.clock())
+        stale = catalogs.station_report(conn, device.station) != (
+            device.device_id,
+            catalog_version,
+        )
         more = len(page) > limit
-        self.heard_from(device)  # the Stations page's "last contact"
         # a note stored before notes were bounded never travels whole to a station
         page = [
             d.model_copy(update={"note": d.note[:DECISION_NOTE_MAX]})
@@ -392,13 +405,14 @@ class HubStore(AccountsMixin):
             else d
             for d in page[:limit]
         ]
-        return PullResponse(
+        answer = PullResponse(
             cursor=page[-1].seq if page else cursor,
             decisions=page,
             catalog=catalog,
             more=more,
             sequence_marks=marks,
         )
+        return answer, stale
 
     # -- blob metadata -----------------------------------------------------------------
 
