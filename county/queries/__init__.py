@@ -16,6 +16,7 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     Connection,
+    CursorResult,
     Integer,
     LargeBinary,
     Table,
@@ -57,15 +58,11 @@ def insert_many(
             conn.execute(stmt, rows)
             return []
         return list(conn.execute(stmt.returning(returning), rows).scalars())
-    names = list(rows[0])
     quote = conn.dialect.identifier_preparer.quote
-    sql = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) SELECT "
-        + ", ".join(f"unnest(%({n})b::{_pg_array_type(table.c[n])})" for n in names)
-        + (" ON CONFLICT DO NOTHING" if skip_conflicts else "")
-        + (f" RETURNING {quote(returning.name)}" if returning is not None else "")
+    tail = (" ON CONFLICT DO NOTHING" if skip_conflicts else "") + (
+        f" RETURNING {quote(returning.name)}" if returning is not None else ""
     )
-    result = conn.exec_driver_sql(sql, {n: [row[n] for row in rows] for n in names})
+    result = _pg_insert_arrays(conn, table, rows, tail)
     return [] if returning is None else list(result.scalars())
 
 
@@ -97,7 +94,6 @@ def merge_many(
         }
         conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=set_), rows)
         return
-    names = list(rows[0])
     quote = conn.dialect.identifier_preparer.quote
     name = quote(table.name)
     sets = ", ".join(
@@ -106,12 +102,23 @@ def merge_many(
         else f"{quote(c)} = GREATEST({name}.{quote(c)}, EXCLUDED.{quote(c)})"
         for c, how in merge.items()
     )
+    on_conflict = f" ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO UPDATE SET {sets}"
+    _pg_insert_arrays(conn, table, rows, on_conflict)
+
+
+def _pg_insert_arrays(
+    conn: Connection, table: Table, rows: list[dict[str, Any]], tail: str
+) -> CursorResult[Any]:
+    """``INSERT INTO table (cols) SELECT unnest(%(col)b::type[]), .. <tail>`` with one binary
+    array per column of ``rows`` (PostgreSQL; see `insert_many`)."""
+    names = list(rows[0])
+    quote = conn.dialect.identifier_preparer.quote
     sql = (
-        f"INSERT INTO {name} ({', '.join(quote(n) for n in names)}) SELECT "
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) SELECT "
         + ", ".join(f"unnest(%({n})b::{_pg_array_type(table.c[n])})" for n in names)
-        + f" ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO UPDATE SET {sets}"
+        + tail
     )
-    conn.exec_driver_sql(sql, {n: [row[n] for row in rows] for n in names})
+    return conn.exec_driver_sql(sql, {n: [row[n] for row in rows] for n in names})
 
 
 def _pg_array_type(column: Column[Any]) -> str:

@@ -48,7 +48,7 @@ TENTHS_FROM, DAYS_FROM = 24, 314
 """`slot` of one day (the first tenth of a day) and of 30 days (the first whole day)."""
 GRAINS = ("d", "m", "y")
 CHUNK = 500
-"""Rows of one multi-row upsert."""
+"""Keys of one read or one histogram write (10 times as many rows per merge or insert)."""
 STRIPES = 8
 """Rows each (day, service, kind) of ``report_days`` is spread over, by station."""
 
@@ -243,8 +243,8 @@ def _zone_name() -> Any:
 
 
 def add(conn: Connection, delta: Counter[Key], fresh: bool = False) -> None:
-    """Add ``delta`` to the summary's rows (made when missing), a multi-row upsert per table
-    in key order (``fresh``: the tables are empty, plain inserts)."""
+    """Add ``delta`` to the summary's rows (made when missing), a merge statement per table
+    in key order (`merge_many`; ``fresh``: the tables are empty, plain inserts)."""
     by_table: dict[str, list[Key]] = {}
     for key, n in sorted(delta.items()):
         if n:
